@@ -1,0 +1,183 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	gosync "sync"
+)
+
+// Status is the outcome of one action.
+type Status string
+
+// Outcomes. Adopted means a create found the account already there (a retried
+// request that had succeeded, or another writer) and took it over.
+const (
+	StatusDone    Status = "done"
+	StatusAdopted Status = "adopted"
+	StatusFailed  Status = "failed"
+)
+
+// Result is what happened to one planned action.
+type Result struct {
+	Action
+	Status    Status `json:"status"`
+	Error     string `json:"error,omitempty"`
+	ErrorID   string `json:"error_id,omitempty"`
+	AccountID string `json:"result_mattermost_id,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+// ApplyOptions bound the work Apply does at once.
+type ApplyOptions struct {
+	// Workers is how many updates, deactivations and reactivations run at
+	// once (default 8).
+	Workers int
+	// CreateWorkers is how many creates run at once (default 3): each one
+	// makes the server hash a password (PBKDF2, 600,000 rounds on v11).
+	CreateWorkers int
+	// OnResult, when set, is called after each action finishes, from the
+	// worker goroutine.
+	OnResult func(Result)
+}
+
+// maxUsernameAttempts bounds the retries when the server refuses a username
+// the user list did not show as taken (a user group's name, or a race).
+const maxUsernameAttempts = 5
+
+// Apply executes the plan against t and returns one result per action, in
+// plan order. A failed action never stops the others.
+func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Result {
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	if opts.CreateWorkers <= 0 {
+		opts.CreateWorkers = 3
+	}
+	results := make([]Result, len(plan.Actions))
+	run := func(kinds []Kind, workers int) {
+		var idx []int
+		for i := range plan.Actions {
+			if containsKind(kinds, plan.Actions[i].Kind) {
+				idx = append(idx, i)
+			}
+		}
+		jobs := make(chan int)
+		var wg gosync.WaitGroup
+		for w := 0; w < min(workers, len(idx)); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range jobs {
+					r := applyOne(ctx, plan, t, plan.Actions[i])
+					results[i] = r
+					if opts.OnResult != nil {
+						opts.OnResult(r)
+					}
+				}
+			}()
+		}
+		for _, i := range idx {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+	}
+	// Seats first: a deactivation frees one under the server's user cap.
+	run([]Kind{KindDeactivate}, opts.Workers)
+	run([]Kind{KindReactivate}, opts.Workers)
+	var wg gosync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); run([]Kind{KindCreate}, opts.CreateWorkers) }()
+	go func() { defer wg.Done(); run([]Kind{KindUpdate}, opts.Workers) }()
+	wg.Wait()
+	return results
+}
+
+func containsKind(ks []Kind, k Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {
+	r := Result{Action: a}
+	if err := ctx.Err(); err != nil {
+		return failed(r, fmt.Errorf("not attempted: %w", err))
+	}
+	switch a.Kind {
+	case KindCreate:
+		return create(ctx, plan, t, r)
+	case KindUpdate:
+		acct, err := t.PatchUser(ctx, a.AccountID, a.Patch)
+		if err != nil {
+			return failed(r, fmt.Errorf("update %s: %w", a.Username, err))
+		}
+		r.Status, r.AccountID = StatusDone, acct.ID
+	case KindDeactivate, KindReactivate:
+		if err := t.SetActive(ctx, a.AccountID, a.Kind == KindReactivate); err != nil {
+			return failed(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
+		}
+		r.Status, r.AccountID = StatusDone, a.AccountID
+	default:
+		return failed(r, fmt.Errorf("unknown action %q", a.Kind))
+	}
+	return r
+}
+
+func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
+	a := r.Action
+	username := a.Username
+	for attempt := 1; ; attempt++ {
+		acct, err := t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile})
+		switch {
+		case err == nil:
+			r.Status, r.AccountID, r.Username = StatusDone, acct.ID, acct.Username
+			if username != a.Username {
+				r.Note = fmt.Sprintf("username %s was taken on the server; used %s", a.Username, username)
+			}
+			return r
+		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.usernameBase != "":
+			username = plan.usernames.Next(a.usernameBase, username)
+		case errors.Is(err, ErrEmailExists):
+			return adopt(ctx, plan, t, r)
+		default:
+			return failed(r, fmt.Errorf("create %s <%s>: %w", username, a.Email, err))
+		}
+	}
+}
+
+// adopt takes over an account that a create found already there: typically
+// our own earlier request that succeeded before its response was lost.
+func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
+	a := r.Action
+	acct, err := t.GetUserByEmail(ctx, a.Email)
+	if err != nil {
+		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
+	}
+	if reason, ok := plan.manageable(&acct, ""); !ok {
+		return failed(r, fmt.Errorf("create %s: the address is taken by an account the sync does not manage (%s)", a.Email, reason))
+	}
+	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username
+	r.Note = "the account already existed (a concurrent writer, or a retried request); adopted it"
+	if patch, changes := diffProfile(accountProfile(&acct), a.Profile); len(changes) > 0 {
+		if _, err := t.PatchUser(ctx, acct.ID, patch); err != nil {
+			return failed(r, fmt.Errorf("update adopted account %s: %w", acct.Username, err))
+		}
+		r.Changes = changes
+	}
+	return r
+}
+
+func failed(r Result, err error) Result {
+	r.Status = StatusFailed
+	r.Error = err.Error()
+	var id ErrorIDer
+	if errors.As(err, &id) {
+		r.ErrorID = id.ErrorID()
+	}
+	return r
+}

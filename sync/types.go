@@ -1,0 +1,114 @@
+// Package sync reconciles Entra ID users (the desired state) into Mattermost
+// accounts (the observed state). Plan is pure: it takes both states and returns
+// a Plan value that dry-run renders and Apply executes against a Target.
+package sync
+
+import (
+	"context"
+	"errors"
+)
+
+// DirectoryUser is one Entra ID user, reduced to the attributes the sync reads.
+// Empty strings stand for attributes that are null in Graph.
+type DirectoryUser struct {
+	ID                string // immutable object id: the anchor
+	AccountEnabled    bool
+	UserType          string // "Member" or "Guest"
+	DisplayName       string
+	GivenName         string
+	Surname           string
+	JobTitle          string
+	Department        string
+	EmployeeID        string
+	OfficeLocation    string
+	Mail              string
+	UserPrincipalName string
+	MailNickname      string
+}
+
+// Account is one Mattermost user as the target observed it.
+type Account struct {
+	ID          string
+	Username    string
+	Email       string
+	Nickname    string
+	FirstName   string
+	LastName    string
+	Position    string
+	Roles       string // space separated system roles
+	AuthService string
+	RemoteID    string
+	IsBot       bool
+	DeleteAt    int64 // non-zero: deactivated
+	Props       map[string]string
+}
+
+// Active reports whether the account is not deactivated.
+func (a Account) Active() bool { return a.DeleteAt == 0 }
+
+// Profile holds the profile fields the sync manages on an account.
+type Profile struct {
+	Nickname  string
+	FirstName string
+	LastName  string
+	Position  string
+}
+
+// Observed is the Mattermost side of a run, read in full before planning.
+type Observed struct {
+	Accounts []Account
+	// SelfID is the id of the token owner: never touched.
+	SelfID string
+}
+
+// NewUser is what Apply asks the Target to create. The target chooses the
+// password: the plan never holds one.
+type NewUser struct {
+	Username string
+	Email    string
+	Profile
+	Props map[string]string
+}
+
+// Patch lists the fields to change on an existing account; nil means leave
+// alone. Props, when non-nil, is the complete map to store (Mattermost
+// replaces props wholesale).
+type Patch struct {
+	Email     *string
+	Nickname  *string
+	FirstName *string
+	LastName  *string
+	Position  *string
+	Props     map[string]string
+}
+
+// Empty reports whether the patch changes nothing.
+func (p Patch) Empty() bool {
+	return p.Email == nil && p.Nickname == nil && p.FirstName == nil &&
+		p.LastName == nil && p.Position == nil && p.Props == nil
+}
+
+// Target is the Mattermost side as Apply needs it. Implementations return
+// errors that match ErrEmailExists / ErrUsernameExists with errors.Is when the
+// server reports those conflicts, and errors that implement ErrorID when the
+// server gave an error id.
+type Target interface {
+	CreateUser(ctx context.Context, u NewUser) (Account, error)
+	PatchUser(ctx context.Context, id string, p Patch) (Account, error)
+	SetActive(ctx context.Context, id string, active bool) error
+	// GetUserByEmail returns ErrNotFound when no account has that email.
+	GetUserByEmail(ctx context.Context, email string) (Account, error)
+}
+
+// Errors a Target reports and Apply branches on.
+var (
+	ErrEmailExists    = errors.New("an account with that email already exists")
+	ErrUsernameExists = errors.New("an account with that username already exists")
+	ErrNotFound       = errors.New("account not found")
+)
+
+// ErrorIDer is implemented by errors that carry the server's error id
+// (Mattermost's AppError id, for example "app.user.save.email_exists.app_error").
+type ErrorIDer interface {
+	ErrorID() string
+}
