@@ -46,6 +46,9 @@ func validAddress(s string) (string, bool) {
 	if len(s) > maxEmailBytes || strings.Count(s, "@") != 1 {
 		return "", false
 	}
+	if simpleAddress(s) {
+		return s, true
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s {
 		return "", false
@@ -55,6 +58,33 @@ func validAddress(s string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// simpleAddress recognises the plain dot-atom addresses nearly every
+// directory holds without the cost of a full RFC 5322 parse; anything else
+// goes through net/mail.
+func simpleAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || s[0] == '.' || s[at-1] == '.' || s[at+1] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+		case c == '.':
+			dot = dot || i > at
+		case c == '_' || c == '+':
+			if i > at {
+				return false
+			}
+		case c == '@':
+		default:
+			return false
+		}
+	}
+	return dot
 }
 
 // LocalPart returns the part of an address before '@'.

@@ -83,9 +83,8 @@ func (p *Plan) Count(k Kind) int {
 
 // desired is a directory user with the values derived from it once.
 type desired struct {
-	u       *DirectoryUser
-	email   string
-	profile Profile
+	u     *DirectoryUser
+	email string
 }
 
 // BuildPlan compares the directory with Mattermost and returns the changes.
@@ -129,7 +128,8 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 		return cmp.Or(cmp.Compare(a.email, b.email), cmp.Compare(a.u.ID, b.u.ID))
 	})
 
-	var creates, updates []Action
+	creates := make([]Action, 0, len(want))
+	var updates []Action
 	for i := range want {
 		d := &want[i]
 		u := d.u
@@ -153,7 +153,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			skip("account disabled in Entra ID", acct)
 			continue
 		}
-		d.profile = DesiredProfile(*u)
+		profile := DesiredProfile(*u)
 		if acct == nil {
 			base := NormalizeUsername(LocalPart(d.email))
 			if base == "" {
@@ -162,7 +162,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			}
 			creates = append(creates, Action{
 				Kind: KindCreate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
-				Username: plan.usernames.Allocate(base), Profile: d.profile, usernameBase: base,
+				Username: plan.usernames.Allocate(base), Profile: profile, usernameBase: base,
 				Reason: "in Entra ID, no Mattermost account with this address",
 			})
 			continue
@@ -175,7 +175,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			skip("the Mattermost account is deactivated; the sync does not reactivate accounts it has not linked", acct)
 			continue
 		}
-		patch, changes := diffProfile(accountProfile(acct), d.profile)
+		patch, changes := diffProfile(accountProfile(acct), profile)
 		if len(changes) == 0 {
 			plan.Unchanged++
 			continue
@@ -186,6 +186,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			Reason: "profile differs from Entra ID",
 		})
 	}
+	plan.Actions = make([]Action, 0, len(creates)+len(updates))
 	plan.Actions = append(plan.Actions, creates...)
 	plan.Actions = append(plan.Actions, updates...)
 	return plan

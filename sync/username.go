@@ -44,7 +44,10 @@ var transliterations = map[rune]string{
 func NormalizeUsername(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFKD.String(s) {
+	if !isASCII(s) {
+		s = norm.NFKD.String(s)
+	}
+	for _, r := range s {
 		if t, ok := transliterations[r]; ok {
 			b.WriteString(t)
 			continue
@@ -74,6 +77,15 @@ func NormalizeUsername(s string) string {
 		name = strings.TrimRight(name[:UsernameMaxLength], "._-")
 	}
 	return name
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // collapsePunctuation reduces runs of punctuation to their first character and

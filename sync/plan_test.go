@@ -1,0 +1,384 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	gosync "sync"
+	"testing"
+)
+
+func user(id, mail, display string) DirectoryUser {
+	return DirectoryUser{ID: id, AccountEnabled: true, UserType: "Member", Mail: mail, UserPrincipalName: mail, DisplayName: display}
+}
+
+func TestEmail(t *testing.T) {
+	tests := []struct {
+		name string
+		u    DirectoryUser
+		want string
+		ok   bool
+	}{
+		{"mail wins", DirectoryUser{Mail: "A@X.example", UserPrincipalName: "b@x.onmicrosoft.com"}, "a@x.example", true},
+		{"upn fallback", DirectoryUser{UserPrincipalName: "82021972@contoso.example"}, "82021972@contoso.example", true},
+		{"guest upn", DirectoryUser{UserPrincipalName: "p_vendor.example#EXT#@c.onmicrosoft.com"}, "", false},
+		{"nothing", DirectoryUser{}, "", false},
+		{"bad mail", DirectoryUser{Mail: "Jane <jane@x.example>"}, "", false},
+		{"two ats", DirectoryUser{Mail: "a@b@c.example"}, "", false},
+		{"no dot domain", DirectoryUser{UserPrincipalName: "admin@localhost"}, "", false},
+		{"too long", DirectoryUser{Mail: strings.Repeat("a", 120) + "@x.example"}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason, ok := Email(tt.u)
+			if got != tt.want || ok != tt.ok {
+				t.Fatalf("Email = %q, %v (%s); want %q, %v", got, ok, reason, tt.want, tt.ok)
+			}
+			if !ok && reason == "" {
+				t.Fatal("a skip needs a reason")
+			}
+		})
+	}
+}
+
+func TestCleanField(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"  Jane Doe ", 64, "Jane Doe"},
+		{"Jane\u202eDoe", 64, "JaneDoe"},
+		{"a\nb", 64, "ab"},
+		{strings.Repeat("가", 70), 64, strings.Repeat("가", 64)},
+		{"abc def", 4, "abc"},
+	}
+	for _, tt := range tests {
+		if got := CleanField(tt.in, tt.max); got != tt.want {
+			t.Errorf("CleanField(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestBuildPlan(t *testing.T) {
+	jane := user("id-jane", "Jane.Doe@contoso.example", "Jane Doe")
+	jane.GivenName, jane.Surname, jane.JobTitle = "Jane", "Doe", "Engineer"
+	janeAcct := Account{ID: "mm-jane", Username: "jane.doe", Email: "jane.doe@contoso.example", Nickname: "Jane Doe", FirstName: "Jane", LastName: "Doe", Position: "Engineer", Roles: "system_user"}
+	disabled := user("id-off", "off@contoso.example", "Off")
+	disabled.AccountEnabled = false
+
+	tests := []struct {
+		name      string
+		dir       []DirectoryUser
+		accounts  []Account
+		opts      Options
+		want      []string // "kind username" per action
+		skipped   []string // reasons, substring
+		unchanged int
+	}{
+		{
+			name: "create with derived username",
+			dir:  []DirectoryUser{jane},
+			want: []string{"create jane.doe"},
+		},
+		{
+			name:      "unchanged account makes no action",
+			dir:       []DirectoryUser{jane},
+			accounts:  []Account{janeAcct},
+			unchanged: 1,
+		},
+		{
+			name:     "changed nickname is one update",
+			dir:      []DirectoryUser{user("id-jane", "jane.doe@contoso.example", "Jane Q. Doe")},
+			accounts: []Account{janeAcct},
+			want:     []string{"update jane.doe nickname"},
+		},
+		{
+			name:     "username clash with an existing account gets a suffix",
+			dir:      []DirectoryUser{user("id-j2", "jane.doe@other.example", "Jane Other")},
+			accounts: []Account{janeAcct},
+			want:     []string{"create jane.doe2"},
+		},
+		{
+			name: "two new users with one local part",
+			dir:  []DirectoryUser{user("b", "sam@b.example", "Sam B"), user("a", "sam@a.example", "Sam A")},
+			want: []string{"create sam", "create sam2"},
+		},
+		{
+			name:    "disabled user is skipped",
+			dir:     []DirectoryUser{disabled},
+			skipped: []string{"disabled"},
+		},
+		{
+			name:     "bot is never touched",
+			dir:      []DirectoryUser{user("id-bot", "bot@contoso.example", "Bot")},
+			accounts: []Account{{ID: "b", Username: "bot", Email: "bot@contoso.example", IsBot: true}},
+			skipped:  []string{"bot"},
+		},
+		{
+			name:     "admin left alone by default",
+			dir:      []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")},
+			accounts: []Account{{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}},
+			skipped:  []string{"system admin"},
+		},
+		{
+			name:     "admin managed when asked",
+			dir:      []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")},
+			accounts: []Account{{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}},
+			opts:     Options{ManageAdmins: true},
+			want:     []string{"update adm nickname"},
+		},
+		{
+			name:     "token owner is never touched",
+			dir:      []DirectoryUser{user("id-me", "me@contoso.example", "Me")},
+			accounts: []Account{{ID: "self", Username: "me", Email: "me@contoso.example"}},
+			skipped:  []string{"owner of mattermost-token"},
+		},
+		{
+			name:    "ignored address",
+			dir:     []DirectoryUser{user("id-x", "x.y@contoso.example", "X")},
+			opts:    Options{Ignore: []string{"X.Y@contoso.example"}},
+			skipped: []string{"ignore-users"},
+		},
+		{
+			name:    "shared address is a conflict",
+			dir:     []DirectoryUser{user("1", "dup@contoso.example", "One"), user("2", "DUP@contoso.example", "Two")},
+			skipped: []string{"shared", "shared"},
+		},
+		{
+			name:    "no usable address",
+			dir:     []DirectoryUser{{ID: "g", AccountEnabled: true, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}},
+			skipped: []string{"#EXT#"},
+		},
+		{
+			name:    "local part without latin letters",
+			dir:     []DirectoryUser{user("k", "서윤@contoso.example", "서윤")},
+			skipped: []string{"no username"},
+		},
+		{
+			name:      "empty directory attribute does not clear a field",
+			dir:       []DirectoryUser{{ID: "id-jane", AccountEnabled: true, Mail: "jane.doe@contoso.example", DisplayName: "Jane Doe"}},
+			accounts:  []Account{janeAcct},
+			unchanged: 1,
+		},
+		{
+			name:     "deactivated account is not reactivated without a link",
+			dir:      []DirectoryUser{jane},
+			accounts: []Account{func() Account { a := janeAcct; a.DeleteAt = 1; return a }()},
+			skipped:  []string{"deactivated"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := BuildPlan(tt.dir, Observed{Accounts: tt.accounts, SelfID: "self"}, tt.opts)
+			var got []string
+			for _, a := range p.Actions {
+				s := string(a.Kind) + " " + a.Username
+				for _, c := range a.Changes {
+					s += " " + c.Field
+				}
+				got = append(got, s)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Errorf("actions = %q, want %q", got, tt.want)
+			}
+			if len(p.Skipped) != len(tt.skipped) {
+				t.Fatalf("skipped = %+v, want %d", p.Skipped, len(tt.skipped))
+			}
+			for i, s := range p.Skipped {
+				if !strings.Contains(s.Reason, tt.skipped[i]) {
+					t.Errorf("skip reason %q does not mention %q", s.Reason, tt.skipped[i])
+				}
+			}
+			if p.Unchanged != tt.unchanged {
+				t.Errorf("unchanged = %d, want %d", p.Unchanged, tt.unchanged)
+			}
+		})
+	}
+}
+
+// The plan must not depend on the order Graph returns users in.
+func TestBuildPlanDeterministic(t *testing.T) {
+	users := loadFixture(t, "tenant-2000.json")
+	a := BuildPlan(users, Observed{}, Options{})
+	rev := make([]DirectoryUser, len(users))
+	for i := range users {
+		rev[len(users)-1-i] = users[i]
+	}
+	b := BuildPlan(rev, Observed{}, Options{})
+	if len(a.Actions) != len(b.Actions) {
+		t.Fatalf("%d vs %d actions", len(a.Actions), len(b.Actions))
+	}
+	for i := range a.Actions {
+		if a.Actions[i].Username != b.Actions[i].Username || a.Actions[i].Email != b.Actions[i].Email {
+			t.Fatalf("action %d differs: %+v vs %+v", i, a.Actions[i], b.Actions[i])
+		}
+	}
+}
+
+// fakeTarget is an in-memory Target that behaves like Mattermost where Apply
+// cares: unique emails and usernames, with optional injected failures.
+type fakeTarget struct {
+	mu       gosync.Mutex
+	accounts map[string]*Account // by id
+	failFor  map[string]error    // by email or id
+	writes   int
+}
+
+func newFakeTarget(accts ...Account) *fakeTarget {
+	f := &fakeTarget{accounts: map[string]*Account{}, failFor: map[string]error{}}
+	for i := range accts {
+		a := accts[i]
+		f.accounts[a.ID] = &a
+	}
+	return f
+}
+
+func (f *fakeTarget) CreateUser(_ context.Context, u NewUser) (Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	if err := f.failFor[u.Email]; err != nil {
+		return Account{}, err
+	}
+	for _, a := range f.accounts {
+		if a.Email == u.Email {
+			return Account{}, ErrEmailExists
+		}
+		if a.Username == u.Username {
+			return Account{}, ErrUsernameExists
+		}
+	}
+	a := Account{ID: fmt.Sprintf("mm%d", len(f.accounts)), Username: u.Username, Email: u.Email,
+		Nickname: u.Nickname, FirstName: u.FirstName, LastName: u.LastName, Position: u.Position, Roles: "system_user"}
+	f.accounts[a.ID] = &a
+	return a, nil
+}
+
+func (f *fakeTarget) PatchUser(_ context.Context, id string, p Patch) (Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	if err := f.failFor[id]; err != nil {
+		return Account{}, err
+	}
+	a := f.accounts[id]
+	if a == nil {
+		return Account{}, ErrNotFound
+	}
+	for _, s := range []struct {
+		src *string
+		dst *string
+	}{{p.Nickname, &a.Nickname}, {p.FirstName, &a.FirstName}, {p.LastName, &a.LastName}, {p.Position, &a.Position}, {p.Email, &a.Email}} {
+		if s.src != nil {
+			*s.dst = *s.src
+		}
+	}
+	return *a, nil
+}
+
+func (f *fakeTarget) SetActive(_ context.Context, id string, active bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	a := f.accounts[id]
+	if a == nil {
+		return ErrNotFound
+	}
+	a.DeleteAt = 0
+	if !active {
+		a.DeleteAt = 1
+	}
+	return nil
+}
+
+func (f *fakeTarget) GetUserByEmail(_ context.Context, email string) (Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.accounts {
+		if a.Email == email {
+			return *a, nil
+		}
+	}
+	return Account{}, ErrNotFound
+}
+
+func (f *fakeTarget) observed() Observed {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var o Observed
+	for _, a := range f.accounts {
+		o.Accounts = append(o.Accounts, *a)
+	}
+	return o
+}
+
+type idError struct{ id string }
+
+func (e idError) Error() string   { return "server said " + e.id }
+func (e idError) ErrorID() string { return e.id }
+
+func TestApplyConvergesAndIsIdempotent(t *testing.T) {
+	users := loadFixture(t, "tenant-2000.json")
+	target := newFakeTarget()
+	plan := BuildPlan(users, target.observed(), Options{})
+	results := Apply(context.Background(), plan, target, ApplyOptions{})
+	for _, r := range results {
+		if r.Status != StatusDone {
+			t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
+		}
+	}
+	if plan.Count(KindCreate) == 0 || target.writes != len(results) {
+		t.Fatalf("creates=%d writes=%d results=%d", plan.Count(KindCreate), target.writes, len(results))
+	}
+	again := BuildPlan(users, target.observed(), Options{})
+	if len(again.Actions) != 0 {
+		t.Fatalf("second plan has %d actions, first: %+v", len(again.Actions), again.Actions[0])
+	}
+}
+
+func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
+	existing := Account{ID: "race", Username: "someone", Email: "carol@contoso.example", Nickname: "Old"}
+	taken := Account{ID: "grp", Username: "dave", Email: "group-holder@contoso.example"}
+	dir := []DirectoryUser{
+		user("a", "alice@contoso.example", "Alice"),
+		user("b", "bob@contoso.example", "Bob"),
+		user("c", "carol@contoso.example", "Carol"),
+		user("d", "dave@contoso.example", "Dave"),
+	}
+	target := newFakeTarget()
+	plan := BuildPlan(dir, target.observed(), Options{})
+	// After planning, the world changes: another writer creates carol, and
+	// the name dave is taken (the user list cannot show user-group names).
+	target.accounts["race"], target.accounts["grp"] = &existing, &taken
+	target.failFor["bob@contoso.example"] = idError{"model.user.is_valid.pwd_min_length.app_error"}
+
+	byEmail := map[string]Result{}
+	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+		byEmail[r.Email] = r
+	}
+	if r := byEmail["alice@contoso.example"]; r.Status != StatusDone {
+		t.Errorf("alice: %+v", r)
+	}
+	if r := byEmail["bob@contoso.example"]; r.Status != StatusFailed || r.ErrorID != "model.user.is_valid.pwd_min_length.app_error" {
+		t.Errorf("bob: %+v", r)
+	}
+	if r := byEmail["carol@contoso.example"]; r.Status != StatusAdopted || r.AccountID != "race" || target.accounts["race"].Nickname != "Carol" {
+		t.Errorf("carol: %+v", r)
+	}
+	if r := byEmail["dave@contoso.example"]; r.Status != StatusDone || r.Username != "dave2" {
+		t.Errorf("dave: %+v", r)
+	}
+}
+
+func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	plan := BuildPlan([]DirectoryUser{user("a", "a1@x.example", "A")}, Observed{}, Options{})
+	r := Apply(ctx, plan, newFakeTarget(), ApplyOptions{})
+	if r[0].Status != StatusFailed || !errors.Is(context.Canceled, context.Canceled) || !strings.Contains(r[0].Error, "not attempted") {
+		t.Fatalf("%+v", r[0])
+	}
+}
+
