@@ -381,4 +381,3 @@ func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
 		t.Fatalf("%+v", r[0])
 	}
 }
-
