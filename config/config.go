@@ -1,0 +1,317 @@
+// Package config reads the sync's settings from command-line flags, GitHub
+// Actions inputs (INPUT_* variables) and the environment variable names
+// administrators already use, and validates every one of them before any
+// network call. Each error names the input it is about.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Config is a validated set of settings for one run.
+type Config struct {
+	TenantID      string
+	ClientID      string
+	ClientSecret  string
+	AuthorityHost string
+	GraphURL      string
+
+	MattermostURL   string
+	MattermostToken string
+
+	DryRun       bool
+	ManageAdmins bool
+	IgnoreUsers  []string
+	WelcomeEmail bool
+
+	ReportPath    string
+	Workers       int
+	CreateWorkers int
+}
+
+// Option describes one setting: its input and flag name (identical), the
+// environment variable it falls back to outside Actions, and its default.
+type Option struct {
+	Name        string
+	Env         string
+	Default     string
+	Required    bool
+	Secret      bool
+	Description string
+}
+
+// Options is the public contract: action.yml, the README and --help are
+// checked against it by tests.
+var Options = []Option{
+	{Name: "azure-tenant-id", Env: "AZURE_TENANT_ID", Required: true, Description: "Entra ID tenant (directory) id, or its primary domain."},
+	{Name: "azure-client-id", Env: "AZURE_CLIENT_ID", Required: true, Description: "Application (client) id of the app registration that has User.Read.All."},
+	{Name: "azure-client-secret", Env: "AZURE_CLIENT_SECRET", Required: true, Secret: true, Description: "Client secret value of that app registration."},
+	{Name: "mattermost-url", Env: "MM_API_BASE_URL", Required: true, Description: "Mattermost server URL, e.g. https://chat.example.com (a trailing /api/v4 is accepted)."},
+	{Name: "mattermost-token", Env: "MM_ADMIN_TOKEN", Required: true, Secret: true, Description: "Personal access token of a Mattermost system admin."},
+	{Name: "dry-run", Env: "DRY_RUN", Default: "false", Description: "Print the plan and change nothing."},
+	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
+	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
+	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
+	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (default: a file in RUNNER_TEMP, or the working directory)."},
+	{Name: "concurrency", Env: "SYNC_CONCURRENCY", Default: "8", Description: "Updates and (de)activations run at once."},
+	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "3", Description: "Creates run at once (each makes the server hash a password)."},
+	{Name: "azure-authority-host", Env: "AZURE_AUTHORITY_HOST", Default: "https://login.microsoftonline.com/", Description: "Entra ID authority host (national clouds, tests)."},
+	{Name: "graph-url", Env: "GRAPH_URL", Default: "https://graph.microsoft.com/v1.0", Description: "Microsoft Graph base URL (national clouds, tests)."},
+}
+
+// Error is a problem with one input. Callers print it as an annotation.
+type Error struct {
+	Input string
+	Env   string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("input %s (%s): %s", e.Input, e.Env, e.Msg)
+}
+
+// Errors collects every invalid input, so an admin fixes them in one go.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Source is where raw values come from.
+type Source struct {
+	// Args are the command-line arguments after the program name.
+	Args []string
+	// Getenv reads the environment (INPUT_* and the fallback names).
+	Getenv func(string) string
+	// Output receives --help.
+	Output io.Writer
+}
+
+// ErrHelp is returned when --help was asked for; usage has been printed.
+var ErrHelp = flag.ErrHelp
+
+// Raw returns the unvalidated value of every option: a flag wins, then the
+// Actions input, then the environment variable, then the default.
+func Raw(src Source) (map[string]string, error) {
+	fs := flag.NewFlagSet("entra-mattermost-sync", flag.ContinueOnError)
+	fs.SetOutput(src.Output)
+	flags := make(map[string]*string, len(Options))
+	for _, o := range Options {
+		usage := o.Description + " (env " + o.Env
+		if o.Default != "" {
+			usage += ", default " + o.Default
+		}
+		flags[o.Name] = fs.String(o.Name, "", usage+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(src.Output, "Usage: entra-mattermost-sync [flags]\n       entra-mattermost-sync demo\n\n"+
+			"Reconciles Microsoft Entra ID users into Mattermost. Every flag falls back to the GitHub\n"+
+			"Actions input of the same name (INPUT_<NAME>), then to the environment variable shown.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(src.Args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	vals := make(map[string]string, len(Options))
+	for _, o := range Options {
+		v := ""
+		switch {
+		case set[o.Name]:
+			v = *flags[o.Name]
+		case strings.TrimSpace(src.Getenv(inputEnv(o.Name))) != "":
+			v = src.Getenv(inputEnv(o.Name))
+		default:
+			v = src.Getenv(o.Env)
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			v = o.Default
+		}
+		vals[o.Name] = v
+	}
+	return vals, nil
+}
+
+// inputEnv is the variable the Actions runner sets for an input: INPUT_ and
+// the upper-cased name, hyphens kept.
+func inputEnv(name string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
+// Secrets returns the raw values of secret options, for masking before
+// anything else happens, even when validation later fails.
+func Secrets(vals map[string]string) []string {
+	var out []string
+	for _, o := range Options {
+		if o.Secret && vals[o.Name] != "" {
+			out = append(out, vals[o.Name])
+		}
+	}
+	return out
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+)
+
+// Parse validates raw values into a Config.
+func Parse(vals map[string]string) (*Config, error) {
+	var errs Errors
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, &Error{Input: name, Env: envOf(name), Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, o := range Options {
+		if o.Required && vals[o.Name] == "" {
+			bad(o.Name, "is required but empty; in a workflow pass it with `with:` (secrets via ${{ secrets.… }}), on the command line set --%s or %s", o.Name, o.Env)
+		}
+	}
+	c := &Config{
+		TenantID:        vals["azure-tenant-id"],
+		ClientID:        vals["azure-client-id"],
+		ClientSecret:    vals["azure-client-secret"],
+		MattermostToken: vals["mattermost-token"],
+		ReportPath:      vals["report-path"],
+		IgnoreUsers:     SplitList(vals["ignore-users"]),
+	}
+	if v := c.TenantID; v != "" && !guidRE.MatchString(v) && !domainRE.MatchString(v) {
+		bad("azure-tenant-id", "%q is neither a tenant id (a GUID) nor a domain such as contoso.onmicrosoft.com", v)
+	}
+	if v := c.ClientID; v != "" && !guidRE.MatchString(v) {
+		bad("azure-client-id", "%q is not a GUID; use the app registration's Application (client) ID", v)
+	}
+	if v := c.MattermostToken; v != "" && strings.ContainsAny(v, " \t\r\n") {
+		bad("mattermost-token", "contains whitespace; paste the token alone")
+	}
+	var err error
+	if vals["mattermost-url"] != "" {
+		if c.MattermostURL, err = ParseURL(vals["mattermost-url"], false); err != nil {
+			bad("mattermost-url", "%v", err)
+		}
+	}
+	if c.AuthorityHost, err = ParseURL(vals["azure-authority-host"], true); err != nil {
+		bad("azure-authority-host", "%v", err)
+	} else if !strings.HasSuffix(c.AuthorityHost, "/") {
+		c.AuthorityHost += "/"
+	}
+	if c.GraphURL, err = ParseURL(vals["graph-url"], true); err != nil {
+		bad("graph-url", "%v", err)
+	}
+	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail} {
+		if *dst, err = ParseBool(vals[name]); err != nil {
+			bad(name, "%v", err)
+		}
+	}
+	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
+		n, err := strconv.Atoi(vals[name])
+		if err != nil || n < 1 || n > 64 {
+			bad(name, "%q must be a whole number from 1 to 64", vals[name])
+		}
+		*dst = n
+	}
+	if len(errs) > 0 {
+		// Map iteration order above must not decide the message order.
+		sortErrors(errs)
+		return nil, errs
+	}
+	return c, nil
+}
+
+func envOf(name string) string {
+	for _, o := range Options {
+		if o.Name == name {
+			return o.Env
+		}
+	}
+	return ""
+}
+
+func sortErrors(es Errors) {
+	rank := map[string]int{}
+	for i, o := range Options {
+		rank[o.Name] = i
+	}
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && rank[es[j].Input] < rank[es[j-1].Input]; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// ParseURL checks that s is an absolute http(s) URL with a host and nothing
+// that does not belong in a base URL. It returns it without a trailing slash.
+// httpsOnly is for Microsoft endpoints, which the SDKs refuse over http.
+func ParseURL(s string, httpsOnly bool) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q is not a URL: %v", s, errors.Unwrap(err))
+	case u.Scheme != "https" && (httpsOnly || u.Scheme != "http"):
+		if httpsOnly {
+			return "", fmt.Errorf("%q must start with https://", s)
+		}
+		return "", fmt.Errorf("%q must start with http:// or https://", s)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q has no host name", s)
+	case u.User != nil:
+		return "", fmt.Errorf("%q must not carry credentials; use the token input", redactUserinfo(u))
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("%q has an invalid port", s)
+		}
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func redactUserinfo(u *url.URL) string {
+	c := *u
+	c.User = url.User("REDACTED")
+	return c.String()
+}
+
+// ParseBool accepts the spellings YAML and admins use for booleans.
+func ParseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "y", "on", "1":
+		return true, nil
+	case "false", "no", "n", "off", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+// SplitList splits a list given one per line or comma separated, trimming
+// blanks and dropping empty entries and # comments.
+func SplitList(s string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		for _, item := range strings.Split(line, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}

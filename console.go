@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// console writes workflow commands inside GitHub Actions and plain lines
+// elsewhere: an "::error::" line means nothing in a terminal, and
+// "::add-mask::" would print the very secret it is meant to hide.
+type console struct {
+	gha      *githubactions.Action
+	actions  bool
+	out, err io.Writer
+	errors   int // annotations emitted, capped by the caller
+}
+
+func newConsole(d deps) *console {
+	gha := githubactions.New(githubactions.WithGetenv(d.getenv), githubactions.WithWriter(d.stdout))
+	return &console{gha: gha, actions: d.getenv("GITHUB_ACTIONS") == "true", out: d.stdout, err: d.stderr}
+}
+
+func (c *console) mask(secret string) {
+	if c.actions && secret != "" {
+		c.gha.AddMask(secret)
+	}
+}
+
+func (c *console) errorf(format string, args ...any) {
+	c.errors++
+	if c.actions {
+		c.gha.Errorf(format, args...)
+		return
+	}
+	fmt.Fprintf(c.err, "error: "+format+"\n", args...)
+}
+
+func (c *console) warningf(format string, args ...any) {
+	if c.actions {
+		c.gha.Warningf(format, args...)
+		return
+	}
+	fmt.Fprintf(c.err, "warning: "+format+"\n", args...)
+}
+
+func (c *console) noticef(format string, args ...any) {
+	if c.actions {
+		c.gha.Noticef(format, args...)
+		return
+	}
+	fmt.Fprintf(c.out, format+"\n", args...)
+}
+
+func (c *console) infof(format string, args ...any) {
+	fmt.Fprintf(c.out, format+"\n", args...)
+}
+
+func (c *console) group(title string) func() {
+	if c.actions {
+		c.gha.Group(title)
+		return c.gha.EndGroup
+	}
+	fmt.Fprintf(c.out, "\n== %s ==\n", title)
+	return func() {}
+}
+
+// writer returns where long plain text goes.
+func (c *console) writer() io.Writer { return c.out }
+
+// setOutput writes a step output when GITHUB_OUTPUT is set. go-githubactions
+// panics when it is not, which is every run outside Actions.
+func (c *console) setOutput(name, value string) {
+	if c.gha.Getenv("GITHUB_OUTPUT") != "" {
+		c.gha.SetOutput(name, value)
+	}
+}
+
+func (c *console) addSummary(md string) {
+	if c.gha.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		c.gha.AddStepSummary(md)
+	}
+}
+
+// firstLine keeps annotations to one readable line.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

@@ -1,0 +1,181 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+// Row caps keep the job summary far below GitHub's 1 MiB limit; the JSON
+// report always has everything.
+const (
+	maxChangeRows = 200
+	maxSkipRows   = 100
+	maxFailRows   = 100
+)
+
+// Markdown renders the job summary.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	title := "Entra ID → Mattermost sync"
+	switch r.Status {
+	case "dry-run":
+		title += ": dry run (nothing was changed)"
+	case "failure":
+		title += ": finished with failures"
+	default:
+		title += ": done"
+	}
+	fmt.Fprintf(&b, "## %s\n\n", title)
+	if r.Error != "" {
+		fmt.Fprintf(&b, "> **Error:** %s\n\n", cell(r.Error))
+	}
+	c := r.Counts
+	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
+	fmt.Fprintf(&b, "%d Entra ID users read, %d Mattermost accounts seen", r.DirectorySize, r.AccountsSeen)
+	if r.ServerVersion != "" {
+		fmt.Fprintf(&b, " (Mattermost %s)", cell(r.ServerVersion))
+	}
+	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
+		fmt.Fprintf(&b, ", in %s", r.FinishedAt.Sub(r.StartedAt).Round(100_000_000))
+	}
+	b.WriteString(".\n\n")
+
+	if fails := r.Failures(); len(fails) > 0 {
+		fmt.Fprintf(&b, "### Failures (%d)\n\n| action | user | error id | error |\n|---|---|---|---|\n", len(fails))
+		for i, f := range fails {
+			if i == maxFailRows {
+				fmt.Fprintf(&b, "\n…and %d more failures in the JSON report.\n", len(fails)-maxFailRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Kind, cell(who(f.Action)), code(f.ErrorID), cell(f.Error))
+		}
+		b.WriteString("\n")
+	}
+
+	changes := 0
+	for _, res := range r.Results {
+		if res.Status != mmsync.StatusFailed {
+			changes++
+		}
+	}
+	if changes > 0 {
+		heading := "Changes"
+		if r.DryRun {
+			heading = "Planned changes"
+		}
+		fmt.Fprintf(&b, "### %s (%d)\n\n| action | user | username | details |\n|---|---|---|---|\n", heading, changes)
+		n := 0
+		for _, res := range r.Results {
+			if res.Status == mmsync.StatusFailed {
+				continue
+			}
+			if n == maxChangeRows {
+				fmt.Fprintf(&b, "\n…and %d more changes in the JSON report.\n", changes-maxChangeRows)
+				break
+			}
+			n++
+			action := string(res.Kind)
+			if res.Status == mmsync.StatusAdopted {
+				action = "adopt"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", action, cell(who(res.Action)), code(res.Username), cell(describe(res)))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "### Skipped (%d)\n\n", len(r.Skipped))
+		b.WriteString("| reason | users |\n|---|---:|\n")
+		for _, rc := range SkipReasons(r.Skipped) {
+			fmt.Fprintf(&b, "| %s | %d |\n", cell(rc.Reason), rc.Count)
+		}
+		b.WriteString("\n<details><summary>Skipped users</summary>\n\n| user | reason |\n|---|---|\n")
+		for i, s := range r.Skipped {
+			if i == maxSkipRows {
+				fmt.Fprintf(&b, "\n…and %d more in the JSON report.\n", len(r.Skipped)-maxSkipRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s |\n", cell(whoSkip(s)), cell(s.Reason))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	return b.String()
+}
+
+func who(a mmsync.Action) string {
+	if a.DisplayName != "" && a.Email != "" {
+		return a.DisplayName + " <" + a.Email + ">"
+	}
+	if a.Email != "" {
+		return a.Email
+	}
+	return a.DisplayName
+}
+
+func whoSkip(s mmsync.Skip) string {
+	switch {
+	case s.DisplayName != "" && s.Email != "":
+		return s.DisplayName + " <" + s.Email + ">"
+	case s.Email != "":
+		return s.Email
+	case s.DisplayName != "":
+		return s.DisplayName + " (" + s.EntraID + ")"
+	}
+	return s.EntraID
+}
+
+// cell makes text safe inside a Markdown table cell: directory data can hold
+// pipes, backticks, HTML and newlines, none of which may escape the cell.
+func cell(s string) string {
+	if len(s) > 300 {
+		s = truncateRunes(s, 300) + "…"
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '|':
+			b.WriteString("\\|")
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '`', '*', '_', '[', ']', '\\', '#', '~':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			if r < 0x20 || r == 0x7f {
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// code renders an identifier in a code span; identifiers never contain
+// backticks, but directory data might, so those are dropped.
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.NewReplacer("`", "", "|", "", "\n", " ", "\r", " ").Replace(s)
+	return "`" + s + "`"
+}
+
+func truncateRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}

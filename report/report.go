@@ -1,0 +1,166 @@
+// Package report turns a plan and its results into what people and machines
+// read: counts, the job summary, the terminal rendering and the JSON report.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+// Counts are the step outputs. Every field is always present.
+type Counts struct {
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Deactivated int `json:"deactivated"`
+	Reactivated int `json:"reactivated"`
+	Unchanged   int `json:"unchanged"`
+	Skipped     int `json:"skipped"`
+	Failed      int `json:"failed"`
+}
+
+// Report is one run: what was planned, what happened, and the context an
+// administrator needs to read it later.
+type Report struct {
+	Status        string          `json:"status"` // success, failure, dry-run
+	DryRun        bool            `json:"dry_run"`
+	StartedAt     time.Time       `json:"started_at"`
+	FinishedAt    time.Time       `json:"finished_at"`
+	ServerVersion string          `json:"mattermost_version,omitempty"`
+	DirectorySize int             `json:"directory_users"`
+	AccountsSeen  int             `json:"mattermost_accounts"`
+	Counts        Counts          `json:"counts"`
+	Results       []mmsync.Result `json:"changes"`
+	Skipped       []mmsync.Skip   `json:"skipped"`
+	Error         string          `json:"error,omitempty"`
+}
+
+// New builds a report from a plan and, unless dry-run, the results of
+// applying it. In a dry-run the counts are what would happen.
+func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
+	r := &Report{DryRun: dryRun, Skipped: plan.Skipped}
+	if r.Skipped == nil {
+		r.Skipped = []mmsync.Skip{}
+	}
+	r.Counts.Skipped = len(plan.Skipped)
+	r.Counts.Unchanged = plan.Unchanged
+	if dryRun {
+		results = make([]mmsync.Result, len(plan.Actions))
+		for i, a := range plan.Actions {
+			results[i] = mmsync.Result{Action: a, Status: "planned"}
+		}
+	}
+	r.Results = results
+	for _, res := range results {
+		if res.Status == mmsync.StatusFailed {
+			r.Counts.Failed++
+			continue
+		}
+		switch {
+		case res.Status == mmsync.StatusAdopted && len(res.Changes) == 0:
+			r.Counts.Unchanged++
+		case res.Status == mmsync.StatusAdopted, res.Kind == mmsync.KindUpdate:
+			r.Counts.Updated++
+		case res.Kind == mmsync.KindCreate:
+			r.Counts.Created++
+		case res.Kind == mmsync.KindDeactivate:
+			r.Counts.Deactivated++
+		case res.Kind == mmsync.KindReactivate:
+			r.Counts.Reactivated++
+		}
+	}
+	switch {
+	case dryRun:
+		r.Status = "dry-run"
+	case r.Counts.Failed > 0:
+		r.Status = "failure"
+	default:
+		r.Status = "success"
+	}
+	return r
+}
+
+// Failures returns the failed results.
+func (r *Report) Failures() []mmsync.Result {
+	var out []mmsync.Result
+	for _, res := range r.Results {
+		if res.Status == mmsync.StatusFailed {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Outputs returns the step outputs by name.
+func (r *Report) Outputs() map[string]string {
+	c := r.Counts
+	return map[string]string{
+		"created": fmt.Sprint(c.Created), "updated": fmt.Sprint(c.Updated),
+		"deactivated": fmt.Sprint(c.Deactivated), "reactivated": fmt.Sprint(c.Reactivated),
+		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed),
+	}
+}
+
+// OutputNames lists the step outputs in a stable order (action.yml's).
+var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "report"}
+
+// WriteJSON writes the report to path, creating its directory.
+func (r *Report) WriteJSON(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// SkipReasons groups skips by reason, most frequent first.
+func SkipReasons(skips []mmsync.Skip) []ReasonCount {
+	m := map[string]int{}
+	for _, s := range skips {
+		m[s.Reason]++
+	}
+	out := make([]ReasonCount, 0, len(m))
+	for r, n := range m {
+		out = append(out, ReasonCount{Reason: r, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	return out
+}
+
+// ReasonCount is how many skips share one reason.
+type ReasonCount struct {
+	Reason string
+	Count  int
+}
+
+func describe(res mmsync.Result) string {
+	switch res.Kind {
+	case mmsync.KindCreate:
+		return fmt.Sprintf("new account %s", res.Username)
+	case mmsync.KindUpdate:
+		parts := make([]string, len(res.Changes))
+		for i, c := range res.Changes {
+			parts[i] = fmt.Sprintf("%s: %q → %q", c.Field, c.Old, c.New)
+		}
+		return strings.Join(parts, "; ")
+	default:
+		return res.Reason
+	}
+}

@@ -1,0 +1,80 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+// WritePlan renders a plan the way Terraform does: one line per change, a
+// sign for its kind, and old → new for every changed field. Dry-run prints
+// exactly this.
+func WritePlan(w io.Writer, plan *mmsync.Plan) {
+	if len(plan.Actions) == 0 {
+		fmt.Fprintf(w, "No changes. Mattermost matches Entra ID (%d unchanged, %d skipped).\n", plan.Unchanged, len(plan.Skipped))
+		return
+	}
+	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to deactivate, %d to reactivate (%d unchanged, %d skipped).\n\n",
+		plan.Count(mmsync.KindCreate), plan.Count(mmsync.KindUpdate), plan.Count(mmsync.KindDeactivate),
+		plan.Count(mmsync.KindReactivate), plan.Unchanged, len(plan.Skipped))
+	for _, a := range plan.Actions {
+		writeAction(w, a)
+	}
+}
+
+func writeAction(w io.Writer, a mmsync.Action) {
+	sign := map[mmsync.Kind]string{mmsync.KindCreate: "+", mmsync.KindUpdate: "~", mmsync.KindDeactivate: "-", mmsync.KindReactivate: "^"}[a.Kind]
+	fmt.Fprintf(w, "  %s %-10s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
+	switch a.Kind {
+	case mmsync.KindCreate:
+		p := a.Profile
+		for _, f := range [][2]string{{"nickname", p.Nickname}, {"first_name", p.FirstName}, {"last_name", p.LastName}, {"position", p.Position}} {
+			if f[1] != "" {
+				fmt.Fprintf(w, "        %-11s = %q\n", f[0], f[1])
+			}
+		}
+	case mmsync.KindUpdate:
+		for _, c := range a.Changes {
+			fmt.Fprintf(w, "        %-11s %q → %q\n", c.Field, c.Old, c.New)
+		}
+	default:
+		if a.Reason != "" {
+			fmt.Fprintf(w, "        because %s\n", a.Reason)
+		}
+	}
+}
+
+// WriteText renders the report for a terminal.
+func (r *Report) WriteText(w io.Writer) {
+	c := r.Counts
+	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
+	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed.\n",
+		label, c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
+	if reasons := SkipReasons(r.Skipped); len(reasons) > 0 {
+		fmt.Fprintln(w, "Skipped:")
+		for _, rc := range reasons {
+			fmt.Fprintf(w, "  %4d  %s\n", rc.Count, rc.Reason)
+		}
+	}
+	if fails := r.Failures(); len(fails) > 0 {
+		fmt.Fprintln(w, "Failures:")
+		for i, f := range fails {
+			if i == 50 {
+				fmt.Fprintf(w, "  …and %d more in the JSON report\n", len(fails)-50)
+				break
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", f.Kind, oneLine(who(f.Action)), oneLine(f.Error))
+		}
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}

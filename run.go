@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// deps are the process's edges. Production passes the real ones; tests and
+// the demo pass fakes' transports so the real code path runs against them.
+type deps struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	graphTransport http.RoundTripper
+	mmTransport    http.RoundTripper
+	now            func() time.Time
+}
+
+// maxErrorAnnotations stays within the 10 error annotations GitHub shows
+// per step; the rest is aggregated into one line.
+const maxErrorAnnotations = 10
+
+func run(ctx context.Context, args []string, d deps) int {
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(ctx, args[1:], d)
+	}
+	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
+		fmt.Fprintln(d.stdout, "entra-mattermost-sync", version)
+		return 0
+	}
+	con := newConsole(d)
+	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv, Output: d.stderr})
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	// Mask before anything can print, even if validation fails next.
+	for _, s := range config.Secrets(vals) {
+		con.mask(s)
+	}
+	if err != nil {
+		con.errorf("%v", err)
+		return 2
+	}
+	cfg, err := config.Parse(vals)
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				con.errorf("%s", e)
+			}
+		} else {
+			con.errorf("%v", err)
+		}
+		con.infof("Nothing was changed.")
+		writeFailure(con, cfg, d, err)
+		return 1
+	}
+	return syncOnce(ctx, cfg, con, d)
+}
+
+// syncOnce is one reconciliation: read both sides in full, plan, apply,
+// report. Nothing is written to Mattermost before both reads succeeded.
+func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
+	started := d.now()
+	mm, err := mattermost.New(cfg.MattermostURL, cfg.MattermostToken, mattermost.Options{
+		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version,
+	})
+	if err != nil {
+		return fatal(con, cfg, d, started, fmt.Errorf("input mattermost-url: %w", err))
+	}
+	src, err := entra.New(entra.Config{
+		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
+	})
+	if err != nil {
+		return fatal(con, cfg, d, started, fmt.Errorf("microsoft graph: %w", err))
+	}
+
+	endRead := con.group("Reading Entra ID and Mattermost")
+	pre, err := preflight(ctx, mm, cfg)
+	if err != nil {
+		endRead()
+		return fatal(con, cfg, d, started, err)
+	}
+	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.version, cfg.MattermostURL, pre.me.Username)
+
+	var users []mmsync.DirectoryUser
+	var observed mmsync.Observed
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if users, err = src.ListUsers(gctx); err != nil {
+			return describeGraphError(err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var err error
+		if observed, err = mm.Observe(gctx); err != nil {
+			return describeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		endRead()
+		return fatal(con, cfg, d, started, err)
+	}
+	con.infof("Read %d Entra ID users and %d Mattermost accounts.", len(users), len(observed.Accounts))
+	endRead()
+
+	plan := mmsync.BuildPlan(users, observed, mmsync.Options{ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers})
+	endPlan := con.group("Plan")
+	report.WritePlan(con.writer(), plan)
+	endPlan()
+
+	var results []mmsync.Result
+	if !cfg.DryRun && len(plan.Actions) > 0 {
+		target := mattermost.NewTarget(mm, pre.policy, mattermost.TargetOptions{
+			DisableWelcomeEmail: !cfg.WelcomeEmail, EmailVerified: true,
+		})
+		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
+		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers})
+		endApply()
+	}
+
+	rep := report.New(plan, results, cfg.DryRun)
+	rep.StartedAt, rep.FinishedAt = started, d.now()
+	rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, len(users), len(observed.Accounts)
+	fails := rep.Failures()
+	for i, f := range fails {
+		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {
+			con.errorf("%d more users failed; the job summary and the JSON report list them all", len(fails)-i)
+			break
+		}
+		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
+	}
+	publish(con, cfg, rep)
+	if rep.Counts.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+type serverFacts struct {
+	me      mattermost.User
+	version string
+	policy  mattermost.PasswordPolicy
+}
+
+// preflight proves the token and the server before anything else: a wrong
+// token or URL is reported as such, not as 2,000 failed creates.
+func preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (serverFacts, error) {
+	var f serverFacts
+	var err error
+	if f.me, err = mm.GetMe(ctx); err != nil {
+		return f, describeMattermostError(err, cfg.MattermostURL, "check mattermost-token")
+	}
+	if !slices.Contains(strings.Fields(f.me.Roles), "system_admin") {
+		return f, fmt.Errorf("input mattermost-token: the token belongs to %q, who is not a system admin; "+
+			"the sync needs a system admin's personal access token to create and update users", f.me.Username)
+	}
+	if f.version, err = mm.Ping(ctx); err != nil {
+		return f, describeMattermostError(err, cfg.MattermostURL, "read the server version")
+	}
+	if f.policy, err = mm.PasswordPolicy(ctx); err != nil {
+		return f, describeMattermostError(err, cfg.MattermostURL, "read the password policy")
+	}
+	return f, nil
+}
+
+func describeMattermostError(err error, url, what string) error {
+	var ae *mattermost.AppError
+	if errors.As(err, &ae) {
+		switch {
+		case ae.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("input mattermost-token: Mattermost at %s refused the token (401 %s). "+
+				"Check that the token is current and was pasted whole, that personal access tokens are enabled "+
+				"(System Console > Integrations > Integration Management), and that its owner is a system admin", url, ae.ID)
+		case ae.StatusCode == http.StatusForbidden:
+			return fmt.Errorf("input mattermost-token: Mattermost refused to %s (403 %s): the token's owner lacks the permission; use a system admin's token", what, ae.ID)
+		case ae.StatusCode == http.StatusNotFound && ae.ID == "":
+			return fmt.Errorf("input mattermost-url: %s answered 404 to %s %s: it does not look like a Mattermost server "+
+				"(give the server's base URL, e.g. https://chat.example.com)", url, ae.Method, ae.Path)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("input mattermost-url: cannot %s at %s: %w", what, url, err)
+}
+
+func describeGraphError(err error) error {
+	var ae *entra.AuthError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("microsoft graph: %w", err)
+	}
+	var ie *entra.IncompleteReadError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("read Entra ID users: %w; nothing was changed, because acting on a partial directory could deprovision people", err)
+	}
+	return fmt.Errorf("read Entra ID users: %w", err)
+}
+
+// fatal reports a run that stopped before applying anything.
+func fatal(con *console, cfg *config.Config, d deps, started time.Time, err error) int {
+	con.errorf("%s", err)
+	con.infof("Nothing was changed.")
+	rep := report.New(&mmsync.Plan{}, nil, false)
+	rep.Status, rep.Error = "failure", err.Error()
+	rep.StartedAt, rep.FinishedAt = started, d.now()
+	publish(con, cfg, rep)
+	return 1
+}
+
+// writeFailure reports invalid configuration, where even the report path
+// may be unknown.
+func writeFailure(con *console, cfg *config.Config, d deps, err error) {
+	rep := report.New(&mmsync.Plan{}, nil, false)
+	rep.Status, rep.Error = "failure", err.Error()
+	rep.StartedAt, rep.FinishedAt = d.now(), d.now()
+	publish(con, cfg, rep)
+}
+
+// publish hands a report to every reader: step outputs, job summary, JSON
+// file and the terminal.
+func publish(con *console, cfg *config.Config, rep *report.Report) {
+	path := "entra-mattermost-sync-report.json"
+	if cfg != nil && cfg.ReportPath != "" {
+		path = cfg.ReportPath
+	}
+	if err := rep.WriteJSON(path); err != nil {
+		con.warningf("%v", err)
+		path = ""
+	}
+	outputs := rep.Outputs()
+	for _, name := range report.OutputNames[:len(report.OutputNames)-1] {
+		con.setOutput(name, outputs[name])
+	}
+	con.setOutput("report", path)
+	con.addSummary(rep.Markdown())
+	fmt.Fprintln(con.writer())
+	rep.WriteText(con.writer())
+	if path != "" {
+		con.infof("JSON report: %s", path)
+	}
+}
