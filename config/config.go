@@ -112,7 +112,14 @@ func Raw(src Source) (map[string]string, error) {
 		if o.Default != "" {
 			usage += ", default " + o.Default
 		}
-		flags[o.Name] = fs.String(o.Name, "", usage+")")
+		v := new(string)
+		if o.Default == "true" || o.Default == "false" {
+			// Booleans work as bare switches (--dry-run) and as --dry-run=false.
+			fs.Var((*boolFlag)(v), o.Name, usage+")")
+		} else {
+			fs.StringVar(v, o.Name, "", usage+")")
+		}
+		flags[o.Name] = v
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(src.Output, "Usage: entra-mattermost-sync [flags]\n       entra-mattermost-sync demo\n\n"+
@@ -147,6 +154,14 @@ func Raw(src Source) (map[string]string, error) {
 	}
 	return vals, nil
 }
+
+// boolFlag keeps a boolean flag's text, so that it is validated with every
+// other source by ParseBool.
+type boolFlag string
+
+func (b *boolFlag) String() string     { return string(*b) }
+func (b *boolFlag) Set(s string) error { *b = boolFlag(s); return nil }
+func (b *boolFlag) IsBoolFlag() bool   { return true }
 
 // inputEnv is the variable the Actions runner sets for an input: INPUT_ and
 // the upper-cased name, hyphens kept.

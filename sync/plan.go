@@ -111,7 +111,6 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 	// Derive addresses first so that two directory users claiming one
 	// address are caught before either is acted on.
 	want := make([]desired, 0, len(directory))
-	claims := make(map[string]int, len(directory))
 	for i := range directory {
 		u := &directory[i]
 		email, reason, ok := Email(*u)
@@ -119,9 +118,9 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			plan.Skipped = append(plan.Skipped, Skip{EntraID: u.ID, DisplayName: u.DisplayName, Reason: reason})
 			continue
 		}
-		claims[email]++
 		want = append(want, desired{u: u, email: email})
 	}
+	owners := addressOwners(want)
 	// Username allocation depends on order; sorting by address makes it
 	// independent of the order Graph happens to return users in.
 	slices.SortFunc(want, func(a, b desired) int {
@@ -140,8 +139,12 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 			}
 			plan.Skipped = append(plan.Skipped, s)
 		}
-		if claims[d.email] > 1 {
-			skip("the address is shared by several Entra ID users; the sync cannot tell which one owns the account", byEmail[d.email])
+		if owner, contested := owners[d.email]; contested && owner != u {
+			if owner == nil {
+				skip("the address is shared by several Entra ID users; the sync cannot tell which one owns the account", byEmail[d.email])
+			} else {
+				skip("the address is "+owner.DisplayName+"'s ("+owner.ID+"); this user has no mail of its own", byEmail[d.email])
+			}
 			continue
 		}
 		acct := byEmail[d.email]
@@ -190,6 +193,46 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 	plan.Actions = append(plan.Actions, creates...)
 	plan.Actions = append(plan.Actions, updates...)
 	return plan
+}
+
+// addressOwners resolves addresses that several directory users claim. A
+// user's own mail attribute beats another user's UPN fallback, and among
+// several mail claims the only enabled one wins (a guest invited twice whose
+// first invitation was disabled). Anything else is left unresolved (nil): the
+// sync will not guess who owns an account. Uncontested addresses are absent.
+func addressOwners(want []desired) map[string]*DirectoryUser {
+	first := make(map[string]*DirectoryUser, len(want))
+	claims := map[string][]*DirectoryUser{}
+	for _, d := range want {
+		if prev, seen := first[d.email]; !seen {
+			first[d.email] = d.u
+		} else if len(claims[d.email]) == 0 {
+			claims[d.email] = []*DirectoryUser{prev, d.u}
+		} else {
+			claims[d.email] = append(claims[d.email], d.u)
+		}
+	}
+	owners := make(map[string]*DirectoryUser, len(claims))
+	for email, users := range claims {
+		var byMail, enabled []*DirectoryUser
+		for _, u := range users {
+			if strings.EqualFold(strings.TrimSpace(u.Mail), email) {
+				byMail = append(byMail, u)
+				if u.AccountEnabled {
+					enabled = append(enabled, u)
+				}
+			}
+		}
+		switch {
+		case len(byMail) == 1:
+			owners[email] = byMail[0]
+		case len(enabled) == 1:
+			owners[email] = enabled[0]
+		default:
+			owners[email] = nil
+		}
+	}
+	return owners
 }
 
 // manageable reports whether the sync may change acct, and if not, why.

@@ -1,0 +1,254 @@
+// Package entra reads users (and group memberships) from Microsoft Entra ID
+// through Microsoft Graph, authenticating as an application with a client
+// secret. It wires msgraph-sdk-go's users request builder, models and page
+// iterator onto a request adapter built here, so the SDK's root package (and
+// its 80+ request-builder packages) is not compiled in.
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	khttp "github.com/microsoft/kiota-http-go"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
+	textserialization "github.com/microsoft/kiota-serialization-text-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	coreauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Defaults for Config.
+const (
+	DefaultAuthorityHost = "https://login.microsoftonline.com/"
+	DefaultGraphURL      = "https://graph.microsoft.com/v1.0"
+	DefaultMaxRetries    = 8
+	// MinMaxRetries is the smallest retry budget New accepts; lower values are raised.
+	MinMaxRetries = 6
+	// DefaultTimeout bounds one Graph request including its retries and
+	// Retry-After waits (the retry middleware runs inside the http.Client).
+	DefaultTimeout = 5 * time.Minute
+
+	// graphLibraryVersion is reported in the SdkVersion telemetry header.
+	graphLibraryVersion = "1.103.0"
+)
+
+// Microsoft's public/national-cloud authority hosts: instance discovery stays on for them.
+var knownAuthorityHosts = map[string]bool{
+	"login.microsoftonline.com":        true,
+	"login.microsoftonline.us":         true,
+	"login.chinacloudapi.cn":           true,
+	"login.partner.microsoftonline.cn": true,
+}
+
+// Microsoft Graph hosts: the token scope is https://<host>/.default for them.
+var knownGraphHosts = map[string]bool{
+	"graph.microsoft.com":            true,
+	"graph.microsoft.us":             true,
+	"dod-graph.microsoft.us":         true,
+	"microsoftgraph.chinacloudapi.cn": true,
+}
+
+// Config says how to reach Entra ID and Graph.
+type Config struct {
+	TenantID     string
+	ClientID     string
+	ClientSecret string
+	// AuthorityHost is the Entra authority, default https://login.microsoftonline.com/. Must be https.
+	AuthorityHost string
+	// GraphURL is the Graph base URL, default https://graph.microsoft.com/v1.0. Must be https.
+	GraphURL string
+	// Transport carries both the token and the Graph requests; nil means the
+	// default transports. Tests and the demo inject a fake's transport.
+	Transport http.RoundTripper
+	// MaxRetries is the retry budget for 429/503/504 answers (default 8,
+	// raised to at least 6, at most 10). Retry-After is honoured.
+	MaxRetries int
+	// Timeout bounds one Graph request including retries (default 5 min).
+	Timeout time.Duration
+}
+
+// Source reads the directory. It is safe for sequential use by one goroutine
+// at a time per call; concurrent calls are fine too (the adapter is shared).
+type Source struct {
+	adapter *msgraphgocore.GraphRequestAdapterBase
+	baseURL string
+	secret  string
+	cfg     Config
+}
+
+var registerOnce sync.Once
+
+// registerPageErrors makes the page iterator decode next-page error bodies as
+// ODataError (by default it has no error mapping and loses code and message).
+func registerPageErrors() {
+	registerOnce.Do(func() {
+		_ = msgraphgocore.RegisterError(msgraphgocore.PageIteratorErrorRegistryKey, errorMapping())
+	})
+}
+
+func errorMapping() abstractions.ErrorMappings {
+	return abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+}
+
+// New builds a Source. It validates the configuration but does not contact
+// Entra: the first token is requested by the first Graph call.
+func New(cfg Config) (*Source, error) {
+	if strings.TrimSpace(cfg.TenantID) == "" {
+		return nil, &AuthError{Message: "no tenant id", Hint: "set azure-tenant-id to the Directory (tenant) ID of the app registration"}
+	}
+	if strings.TrimSpace(cfg.ClientID) == "" {
+		return nil, &AuthError{Message: "no client id", Hint: "set azure-client-id to the Application (client) ID of the app registration"}
+	}
+	if cfg.ClientSecret == "" {
+		return nil, &AuthError{Message: "no client secret", Hint: "set azure-client-secret to the client secret's Value"}
+	}
+	if cfg.AuthorityHost == "" {
+		cfg.AuthorityHost = DefaultAuthorityHost
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = DefaultGraphURL
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = DefaultMaxRetries
+	}
+	cfg.MaxRetries = max(cfg.MaxRetries, MinMaxRetries)
+	cfg.MaxRetries = min(cfg.MaxRetries, 10) // kiota's absolute cap
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+
+	authority, err := url.Parse(cfg.AuthorityHost)
+	if err != nil || authority.Scheme != "https" || authority.Hostname() == "" {
+		return nil, fmt.Errorf("entra: azure-authority-host %q must be an https URL such as %s", cfg.AuthorityHost, DefaultAuthorityHost)
+	}
+	if !strings.HasSuffix(cfg.AuthorityHost, "/") {
+		cfg.AuthorityHost += "/"
+	}
+	baseURL := strings.TrimRight(cfg.GraphURL, "/")
+	graphURL, err := url.Parse(baseURL)
+	if err != nil || graphURL.Scheme != "https" || graphURL.Hostname() == "" {
+		return nil, fmt.Errorf("entra: graph-url %q must be an https URL such as %s", cfg.GraphURL, DefaultGraphURL)
+	}
+	graphHost := strings.ToLower(graphURL.Hostname())
+
+	credOpts := &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: azcore.ClientOptions{
+			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
+		},
+		DisableInstanceDiscovery: !knownAuthorityHosts[strings.ToLower(authority.Hostname())],
+	}
+	if cfg.Transport != nil {
+		credOpts.Transport = &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
+	}
+	cred, err := azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, credOpts)
+	if err != nil {
+		return nil, redact(&AuthError{Message: err.Error(),
+			Hint: "check azure-tenant-id: it must be the Directory (tenant) ID (a GUID) or a verified domain name"}, cfg.ClientSecret)
+	}
+
+	scope := "https://graph.microsoft.com/.default"
+	if knownGraphHosts[graphHost] {
+		scope = "https://" + graphHost + "/.default"
+	}
+	auth, err := coreauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{scope}, []string{graphHost})
+	if err != nil {
+		return nil, fmt.Errorf("entra: %w", err)
+	}
+
+	options := msgraphgocore.GraphClientOptions{GraphServiceLibraryVersion: graphLibraryVersion}
+	middlewares := msgraphgocore.GetDefaultMiddlewaresWithOptions(&options)
+	retry := khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+		MaxRetries:   cfg.MaxRetries,
+		DelaySeconds: 2,
+		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool {
+			return true
+		},
+	})
+	swapped := false
+	for i, m := range middlewares {
+		switch m.(type) {
+		case *khttp.RetryHandler, khttp.RetryHandler:
+			middlewares[i] = retry
+			swapped = true
+		}
+	}
+	if !swapped {
+		middlewares = append(middlewares, retry)
+	}
+	parent := cfg.Transport
+	if parent == nil {
+		parent = khttp.GetDefaultTransport()
+	}
+	hc := &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(parent, middlewares...),
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+		Timeout: cfg.Timeout,
+	}
+
+	parsers := absser.NewParseNodeFactoryRegistry()
+	parsers.ContentTypeAssociatedFactories["application/json"] = jsonserialization.NewJsonParseNodeFactory()
+	parsers.ContentTypeAssociatedFactories["text/plain"] = textserialization.NewTextParseNodeFactory()
+	adapter, err := msgraphgocore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+		auth, options, parsers, nil, hc)
+	if err != nil {
+		return nil, fmt.Errorf("entra: %w", err)
+	}
+	adapter.SetBaseUrl(baseURL)
+	registerPageErrors()
+	return &Source{adapter: adapter, baseURL: baseURL, secret: cfg.ClientSecret, cfg: cfg}, nil
+}
+
+// countingAdapter counts the pages the iterator fetched successfully.
+type countingAdapter struct {
+	abstractions.RequestAdapter
+	pages *int
+}
+
+func (a countingAdapter) Send(ctx context.Context, ri *abstractions.RequestInformation, f absser.ParsableFactory, m abstractions.ErrorMappings) (absser.Parsable, error) {
+	res, err := a.RequestAdapter.Send(ctx, ri, f, m)
+	if err == nil {
+		*a.pages++
+	}
+	return res, err
+}
+
+// IncompleteReadError reports a listing that failed part-way (or on its first
+// page). Nothing read before the failure is returned: callers must not act on
+// a partial directory. Err is the classified cause (*AuthError, *GraphError, …).
+type IncompleteReadError struct {
+	What  string // "users", "group members", "groups"
+	Pages int    // pages read successfully before the failure
+	Users int    // items read successfully before the failure
+	Err   error
+}
+
+func (e *IncompleteReadError) Error() string {
+	what := e.What
+	if what == "" {
+		what = "users"
+	}
+	if e.Pages == 0 {
+		return fmt.Sprintf("reading Entra %s failed; nothing was synced: %v", what, e.Err)
+	}
+	return fmt.Sprintf("reading Entra %s failed after %d page(s) (%d read); the partial list was discarded and nothing was synced: %v",
+		what, e.Pages, e.Users, e.Err)
+}
+
+func (e *IncompleteReadError) Unwrap() error { return e.Err }
+
+// ErrMissingID is the cause of an IncompleteReadError when Graph returned an
+// object without an id.
+var ErrMissingID = errors.New("Microsoft Graph returned an object without an id")

@@ -1,0 +1,424 @@
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+const (
+	tenantID = "11111111-2222-3333-4444-555555555555"
+	clientID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	secret   = "Xy9~sEcReT.value_123"
+)
+
+// guard is a RoundTripper that refuses every request not aimed at 127.0.0.1,
+// so no test ever reaches a real Microsoft endpoint.
+type guard struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	blocked []string
+	hosts   map[string]int
+}
+
+func (g *guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hosts == nil {
+		g.hosts = map[string]int{}
+	}
+	g.hosts[r.URL.Hostname()]++
+	if r.URL.Hostname() != "127.0.0.1" {
+		g.blocked = append(g.blocked, r.URL.Host)
+		return nil, fmt.Errorf("test transport guard: request to %s refused", r.URL.Host)
+	}
+	return g.next.RoundTrip(r)
+}
+
+func (g *guard) Blocked() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.blocked...)
+}
+
+type env struct {
+	fake  *fakegraph.Server
+	guard *guard
+	src   *Source
+}
+
+func setup(t *testing.T, opts fakegraph.Options, mod func(*Config)) *env {
+	t.Helper()
+	opts.TenantID, opts.ClientID, opts.ClientSecret = tenantID, clientID, secret
+	fake := fakegraph.New(opts)
+	t.Cleanup(fake.Close)
+	g := &guard{next: fake.Transport()}
+	cfg := Config{
+		TenantID: tenantID, ClientID: clientID, ClientSecret: secret,
+		AuthorityHost: fake.AuthorityHost(), GraphURL: fake.GraphURL(),
+		Transport: g,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	src, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if b := g.Blocked(); len(b) > 0 {
+			t.Errorf("requests left 127.0.0.1: %v", b)
+		}
+	})
+	return &env{fake: fake, guard: g, src: src}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestListUsers2500(t *testing.T) {
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(2500)}, nil)
+	got, err := e.src.ListUsers(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2500 {
+		t.Fatalf("got %d users", len(got))
+	}
+	reqs := e.fake.Requests()
+	if reqs["GET /v1.0/users"] != 3 || reqs["POST /token"] != 1 {
+		t.Fatalf("requests: %v", reqs)
+	}
+	wantSelect := strings.Join(UserSelect, ",")
+	for _, r := range e.fake.Log() {
+		switch r.Key {
+		case "GET /v1.0/users":
+			if q := r.Query["$top"]; len(q) != 1 || q[0] != "999" {
+				t.Errorf("$top = %v", r.Query)
+			}
+			if q := r.Query["$select"]; len(q) != 1 || q[0] != wantSelect {
+				t.Errorf("$select = %v", r.Query["$select"])
+			}
+			if !r.Auth || r.Status != 200 {
+				t.Errorf("request %+v", r)
+			}
+		case "POST /token":
+			if !strings.HasPrefix(r.Scope, "https://graph.microsoft.com/.default") {
+				t.Errorf("scope %q", r.Scope)
+			}
+		}
+	}
+	// second call reuses the cached token
+	if _, err := e.src.ListUsers(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Requests()["POST /token"]; n != 1 {
+		t.Fatalf("token requested %d times", n)
+	}
+}
+
+func TestListUsersFixtureMapping(t *testing.T) {
+	f, err := os.Open("../internal/fakegraph/testdata/tenant-60.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tn, err := fakegraph.LoadTenant(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := setup(t, fakegraph.Options{Users: tn.Users}, nil)
+	got, err := e.src.ListUsers(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 60 {
+		t.Fatalf("%d users", len(got))
+	}
+	byID := map[string]mmsync.DirectoryUser{}
+	for _, u := range got {
+		byID[u.ID] = u
+	}
+	want := mmsync.DirectoryUser{
+		ID: "2e44158b-ae97-4a94-90ed-a82f8f6d0558", AccountEnabled: true, UserType: "Member",
+		DisplayName: "Renée Kowalski", GivenName: "Renée", Surname: "Kowalski", JobTitle: "Engineer",
+		Department: "", EmployeeID: "", OfficeLocation: "",
+		Mail: "rkowalski@contoso.example", UserPrincipalName: "rkowalski@contoso.example", MailNickname: "rkowalski",
+	}
+	if g := byID[want.ID]; g != want {
+		t.Fatalf("mapped\n got %+v\nwant %+v", g, want)
+	}
+	if u := byID["0f977044-218e-4b7b-958d-cdb46b446806"]; u.AccountEnabled || u.Department != "AI혁신팀" {
+		t.Fatalf("disabled user: %+v", u)
+	}
+	if u := byID["9be4bcfc-49b6-4a08-b2e6-cc3ababced20"]; u.UserType != "Guest" || !strings.Contains(u.UserPrincipalName, "#EXT#") {
+		t.Fatalf("guest: %+v", u)
+	}
+}
+
+func TestListUsersRetriesThrottling(t *testing.T) {
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(10)}, nil)
+	e.fake.Throttle(2, 1)
+	start := time.Now()
+	got, err := e.src.ListUsers(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 10 {
+		t.Fatalf("%d users", len(got))
+	}
+	if el := time.Since(start); el < 2*time.Second {
+		t.Fatalf("Retry-After not honoured: %v", el)
+	}
+	if n := e.fake.Requests()["GET /v1.0/users"]; n != 3 {
+		t.Fatalf("%d requests", n)
+	}
+}
+
+func TestRetryBudgetIsRaised(t *testing.T) {
+	// 5 throttled answers exceed kiota's default 3 retries.
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(3)}, nil)
+	e.fake.ThrottleWithStatus(5, 503, 0)
+	if _, err := e.src.ListUsers(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Requests()["GET /v1.0/users"]; n != 6 {
+		t.Fatalf("%d requests", n)
+	}
+}
+
+func TestWrongSecret(t *testing.T) {
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(3)}, func(c *Config) { c.ClientSecret = "wrong-" + secret })
+	_, err := e.src.ListUsers(ctx(t))
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want *AuthError, got %T %v", err, err)
+	}
+	msg := err.Error()
+	t.Log(msg)
+	if ae.Code != "AADSTS7000215" || ae.Status != 401 || !strings.Contains(msg, "azure-client-secret") {
+		t.Fatalf("%+v", ae)
+	}
+	if strings.Contains(msg, secret) || strings.Contains(msg, "Trace ID") {
+		t.Fatalf("message leaks: %s", msg)
+	}
+	if e.fake.Requests()["GET /v1.0/users"] != 0 {
+		t.Fatal("Graph called without a token")
+	}
+}
+
+func TestUnknownClientAndTenant(t *testing.T) {
+	e := setup(t, fakegraph.Options{}, func(c *Config) { c.ClientID = "99999999-0000-0000-0000-000000000000" })
+	_, err := e.src.ListUsers(ctx(t))
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != "AADSTS700016" || !strings.Contains(err.Error(), "azure-client-id") {
+		t.Fatalf("unknown client: %v", err)
+	}
+	e = setup(t, fakegraph.Options{}, func(c *Config) { c.TenantID = "99999999-0000-0000-0000-000000000000" })
+	_, err = e.src.ListUsers(ctx(t))
+	if !errors.As(err, &ae) || ae.Code != "AADSTS90002" || !strings.Contains(err.Error(), "azure-tenant-id") {
+		t.Fatalf("unknown tenant: %T %v", err, err)
+	}
+	t.Log(err)
+}
+
+func TestForbidden(t *testing.T) {
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(3), Forbidden: true}, nil)
+	_, err := e.src.ListUsers(ctx(t))
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Status != 403 || ae.Code != "Authorization_RequestDenied" {
+		t.Fatalf("%T %v", err, err)
+	}
+	msg := err.Error()
+	t.Log(msg)
+	if !strings.Contains(msg, "User.Read.All") || !strings.Contains(msg, "Grant admin consent") || !strings.Contains(msg, "Application") {
+		t.Fatal(msg)
+	}
+}
+
+func TestPersistentFailureOnPage2IsIncomplete(t *testing.T) {
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(2500)}, nil)
+	e.fake.FailPage(2, 503, 0)
+	got, err := e.src.ListUsers(ctx(t))
+	if got != nil {
+		t.Fatalf("partial list returned: %d users", len(got))
+	}
+	var ie *IncompleteReadError
+	if !errors.As(err, &ie) {
+		t.Fatalf("%T %v", err, err)
+	}
+	if ie.Pages != 1 || ie.Users != 999 {
+		t.Fatalf("%+v", ie)
+	}
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Status != 503 || ge.Code != "ServiceUnavailable" {
+		t.Fatalf("cause %T %v", ie.Err, ie.Err)
+	}
+	t.Log(err)
+	// first page once, page 2 once plus the retry budget (8)
+	if n := e.fake.Requests()["GET /v1.0/users"]; n != 1+1+DefaultMaxRetries {
+		t.Fatalf("%d requests", n)
+	}
+}
+
+func TestUserWithoutIDRejected(t *testing.T) {
+	users := fakegraph.GenerateUsers(5)
+	users[3] = fakegraph.User{"id": nil, "displayName": "ghost", "userPrincipalName": "ghost@contoso.example"}
+	e := setup(t, fakegraph.Options{Users: users}, nil)
+	got, err := e.src.ListUsers(ctx(t))
+	if got != nil || !errors.Is(err, ErrMissingID) {
+		t.Fatalf("%v %v", got, err)
+	}
+	var ie *IncompleteReadError
+	if !errors.As(err, &ie) {
+		t.Fatal(err)
+	}
+}
+
+func TestGuardBlocksProductionHosts(t *testing.T) {
+	// Production defaults, but every request goes through the guard: the
+	// token request to login.microsoftonline.com must be refused locally.
+	g := &guard{next: http.DefaultTransport}
+	src, err := New(Config{TenantID: tenantID, ClientID: clientID, ClientSecret: secret, Transport: g, MaxRetries: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.ListUsers(ctx(t))
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatal("secret leaked")
+	}
+	b := g.Blocked()
+	if len(b) == 0 {
+		t.Fatal("guard saw nothing")
+	}
+	for _, h := range b {
+		if h != "login.microsoftonline.com" {
+			t.Fatalf("unexpected host %s", h)
+		}
+	}
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("%T %v", err, err)
+	}
+	t.Log(err)
+}
+
+func TestGroupMembersAndFindGroups(t *testing.T) {
+	users := fakegraph.GenerateUsers(1500)
+	var members []string
+	for _, u := range users[:1200] {
+		members = append(members, u.ID())
+	}
+	e := setup(t, fakegraph.Options{
+		Users: users,
+		Groups: []fakegraph.Group{
+			{ID: "g-top", DisplayName: "O'Brien's team", Members: append([]string{"g-nested"}, members[:700]...)},
+			{ID: "g-nested", DisplayName: "nested", Members: append([]string{"g-top"}, members[500:]...)},
+		},
+	}, nil)
+	ids, err := e.src.ListGroupMembers(ctx(t), "g-top")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1200 {
+		t.Fatalf("%d members", len(ids))
+	}
+	if n := e.fake.Requests()["GET /v1.0/groups/{id}/transitiveMembers"]; n != 2 {
+		t.Fatalf("%v", e.fake.Requests())
+	}
+	for _, r := range e.fake.Log() {
+		if r.Key == "GET /v1.0/groups/{id}/transitiveMembers" && (r.Path != "/v1.0/groups/g-top/transitiveMembers/microsoft.graph.user" || r.Query["$select"][0] != "id" || r.Query["$top"][0] != "999") {
+			t.Fatalf("%+v", r)
+		}
+	}
+	groups, err := e.src.FindGroupsByName(ctx(t), "o'brien's TEAM")
+	if err != nil || len(groups) != 1 || groups[0].ID != "g-top" || groups[0].DisplayName != "O'Brien's team" {
+		t.Fatalf("%v %v", groups, err)
+	}
+	groups, err = e.src.FindGroupsByName(ctx(t), "none")
+	if err != nil || len(groups) != 0 {
+		t.Fatalf("%v %v", groups, err)
+	}
+
+	_, err = e.src.ListGroupMembers(ctx(t), "missing")
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Status != 404 || !strings.Contains(err.Error(), "group-ids") {
+		t.Fatalf("%T %v", err, err)
+	}
+
+	e.fake.SetForbiddenGroups(true)
+	_, err = e.src.ListGroupMembers(ctx(t), "g-top")
+	var ae *AuthError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "GroupMember.Read.All") {
+		t.Fatalf("%T %v", err, err)
+	}
+}
+
+func TestClassifyODataWithoutMessage(t *testing.T) {
+	oe := odataerrors.NewODataError() // no error body at all: Error() would panic
+	oe.ResponseStatusCode = 401
+	err := classify(fmt.Errorf("wrapped: %w", oe), PermUsers)
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Status != 401 || !strings.Contains(err.Error(), "access token") {
+		t.Fatalf("%v", err)
+	}
+	main := odataerrors.NewMainError()
+	code := "Request_BadRequest"
+	main.SetCode(&code)
+	oe = odataerrors.NewODataError()
+	oe.ResponseStatusCode = 400
+	oe.SetErrorEscaped(main)
+	err = classify(oe, PermUsers)
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Code != code || ge.Message != "" {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestConfigValidationAndDefaults(t *testing.T) {
+	base := Config{TenantID: tenantID, ClientID: clientID, ClientSecret: secret}
+	s, err := New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.baseURL != DefaultGraphURL || s.cfg.MaxRetries != DefaultMaxRetries || s.cfg.Timeout <= 30*time.Second {
+		t.Fatalf("%+v", s.cfg)
+	}
+	c := base
+	c.MaxRetries = 2
+	c.GraphURL = "https://graph.microsoft.us/v1.0/"
+	if s, err = New(c); err != nil || s.cfg.MaxRetries != MinMaxRetries || s.baseURL != "https://graph.microsoft.us/v1.0" {
+		t.Fatalf("%v %+v", err, s)
+	}
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.AuthorityHost = "http://login.example/" },
+		func(c *Config) { c.GraphURL = "http://127.0.0.1/v1.0" },
+		func(c *Config) { c.TenantID = "" },
+		func(c *Config) { c.ClientSecret = "" },
+	} {
+		c := base
+		bad(&c)
+		if _, err := New(c); err == nil {
+			t.Errorf("accepted %+v", c)
+		} else if strings.Contains(err.Error(), secret) {
+			t.Error("secret leaked")
+		}
+	}
+}

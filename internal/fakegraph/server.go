@@ -1,0 +1,554 @@
+// Package fakegraph is an in-process look-alike of the Microsoft Entra ID token
+// endpoint and the parts of Microsoft Graph v1.0 the sync reads. It runs on an
+// httptest TLS server bound to 127.0.0.1 and is used by tests and by the
+// product's built-in demo.
+//
+// Endpoints:
+//
+//	GET  /{tenant}/v2.0/.well-known/openid-configuration
+//	POST /{tenant}/oauth2/v2.0/token                      (client_credentials)
+//	GET  /v1.0/users                                      ($top, $select, $filter, $skiptoken)
+//	GET  /v1.0/users/{id}
+//	GET  /v1.0/groups                                     ($filter=displayName eq '...')
+//	GET  /v1.0/groups/{id}
+//	GET  /v1.0/groups/{id}/members[/microsoft.graph.user|/graph.user]
+//	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user]
+//
+// Graph endpoints require "Authorization: Bearer <token issued by this server>".
+package fakegraph
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	mrand "math/rand"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. Empty TenantID, ClientID or ClientSecret mean
+// "accept any value".
+type Options struct {
+	TenantID     string
+	ClientID     string
+	ClientSecret string
+
+	Users  []User
+	Groups []Group
+
+	// Forbidden makes /users answer 403 Authorization_RequestDenied (the app
+	// lacks User.Read.All). ForbiddenGroups does the same for /groups endpoints.
+	Forbidden       bool
+	ForbiddenGroups bool
+
+	// ThrottleRate is the fraction (0..1) of Graph requests answered 429, drawn
+	// from a generator seeded with Seed. ThrottleRetryAfter is the Retry-After
+	// value in seconds for those answers (default 1).
+	ThrottleRate       float64
+	ThrottleRetryAfter int
+	Seed               int64
+
+	// Latency is added before every answer.
+	Latency time.Duration
+}
+
+// Request is one request the server answered. Secrets are never recorded.
+type Request struct {
+	Key    string // counter key, e.g. "GET /v1.0/users"
+	Method string
+	Path   string
+	Query  map[string][]string
+	Status int
+	Scope  string // token requests: the requested scope
+	Auth   bool   // Graph requests: carried a valid bearer token
+}
+
+type pageFault struct {
+	status     int
+	retryAfter int // <0: no header
+}
+
+// Server is a running fake. All methods are safe for concurrent use.
+type Server struct {
+	srv *httptest.Server
+
+	mu              sync.Mutex
+	opts            Options
+	users           []User
+	groups          []Group
+	tokens          map[string]bool
+	counts          map[string]int
+	log             []Request
+	throttleN       int
+	throttleAfter   int
+	throttleStatus  int
+	pageFaults      map[int]pageFault
+	rnd             *mrand.Rand
+	forbidden       bool
+	forbiddenGroups bool
+}
+
+// New starts a fake on 127.0.0.1 over TLS. Call Close when done.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:            opts,
+		users:           append([]User(nil), opts.Users...),
+		groups:          append([]Group(nil), opts.Groups...),
+		tokens:          map[string]bool{},
+		counts:          map[string]int{},
+		pageFaults:      map[int]pageFault{},
+		rnd:             mrand.New(mrand.NewSource(opts.Seed)),
+		forbidden:       opts.Forbidden,
+		forbiddenGroups: opts.ForbiddenGroups,
+	}
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL is the server's base URL, e.g. https://127.0.0.1:41234.
+func (s *Server) URL() string { return s.srv.URL }
+
+// AuthorityHost is the value for azidentity's ActiveDirectoryAuthorityHost.
+func (s *Server) AuthorityHost() string { return s.srv.URL + "/" }
+
+// GraphURL is the Graph base URL (…/v1.0).
+func (s *Server) GraphURL() string { return s.srv.URL + "/v1.0" }
+
+// Client returns an http.Client that trusts the server's certificate.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Transport returns a RoundTripper that trusts the server's certificate.
+func (s *Server) Transport() http.RoundTripper { return s.srv.Client().Transport }
+
+// CertPEM returns the server certificate in PEM form, for SSL_CERT_FILE.
+func (s *Server) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// SetUsers replaces the directory's users.
+func (s *Server) SetUsers(users []User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = append([]User(nil), users...)
+}
+
+// SetGroups replaces the directory's groups.
+func (s *Server) SetGroups(groups []Group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups = append([]Group(nil), groups...)
+}
+
+// SetForbidden switches the 403 fault of /users on or off.
+func (s *Server) SetForbidden(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forbidden = v
+}
+
+// SetForbiddenGroups switches the 403 fault of the /groups endpoints.
+func (s *Server) SetForbiddenGroups(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forbiddenGroups = v
+}
+
+// Throttle makes the next n Graph requests answer 429 TooManyRequests with
+// "Retry-After: retryAfterSeconds" (no header when retryAfterSeconds < 0).
+func (s *Server) Throttle(n, retryAfterSeconds int) {
+	s.ThrottleWithStatus(n, http.StatusTooManyRequests, retryAfterSeconds)
+}
+
+// ThrottleWithStatus is Throttle with another status (503 or 504, say).
+func (s *Server) ThrottleWithStatus(n, status, retryAfterSeconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleN, s.throttleStatus, s.throttleAfter = n, status, retryAfterSeconds
+}
+
+// FailPage makes every request for page number page (1-based) of any paged
+// Graph listing answer status, persistently, with "Retry-After:
+// retryAfterSeconds" (no header when < 0). Use ClearFaults to undo.
+func (s *Server) FailPage(page, status, retryAfterSeconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageFaults[page] = pageFault{status: status, retryAfter: retryAfterSeconds}
+}
+
+// ClearFaults removes page faults, pending throttling and 403 faults.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageFaults = map[int]pageFault{}
+	s.throttleN = 0
+	s.forbidden, s.forbiddenGroups = false, false
+	s.opts.ThrottleRate = 0
+}
+
+// Requests returns request counts keyed like "GET /v1.0/users", "POST /token",
+// "GET /openid-configuration", "GET /v1.0/groups",
+// "GET /v1.0/groups/{id}/transitiveMembers", "GET /v1.0/groups/{id}/members",
+// "GET /v1.0/users/{id}", "GET /v1.0/groups/{id}". Unknown routes count under
+// their method and path.
+func (s *Server) Requests() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Log returns every request answered since the last ResetCounters.
+func (s *Server) Log() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.log...)
+}
+
+// ResetCounters clears the counters and the request log.
+func (s *Server) ResetCounters() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[string]int{}
+	s.log = nil
+}
+
+// ---- HTTP handling ----
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
+
+	s.mu.Lock()
+	latency := s.opts.Latency
+	s.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+
+	s.route(sw, r, &rec)
+
+	rec.Status = sw.status
+	s.mu.Lock()
+	s.counts[rec.Key]++
+	s.log = append(s.log, rec)
+	s.mu.Unlock()
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
+	p := r.URL.Path
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	rec.Key = r.Method + " " + p
+
+	// Identity endpoints.
+	if strings.HasSuffix(p, "/.well-known/openid-configuration") {
+		rec.Key = "GET /openid-configuration"
+		s.openIDConfig(w, r, segs[0])
+		return
+	}
+	if len(segs) >= 3 && segs[len(segs)-1] == "token" && segs[len(segs)-2] == "v2.0" && segs[len(segs)-3] == "oauth2" {
+		rec.Key = "POST /token"
+		s.token(w, r, segs[0], rec)
+		return
+	}
+	if segs[0] != "v1.0" {
+		writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Unknown path "+p)
+		return
+	}
+
+	// Graph endpoints.
+	switch {
+	case len(segs) == 2 && segs[1] == "users":
+		rec.Key = "GET /v1.0/users"
+	case len(segs) == 3 && segs[1] == "users":
+		rec.Key = "GET /v1.0/users/{id}"
+	case len(segs) == 2 && segs[1] == "groups":
+		rec.Key = "GET /v1.0/groups"
+	case len(segs) == 3 && segs[1] == "groups":
+		rec.Key = "GET /v1.0/groups/{id}"
+	case len(segs) >= 4 && segs[1] == "groups" && (segs[3] == "members" || segs[3] == "transitiveMembers"):
+		rec.Key = "GET /v1.0/groups/{id}/" + segs[3]
+	default:
+		writeODataError(w, http.StatusBadRequest, "", "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeODataError(w, http.StatusMethodNotAllowed, "", "Request_BadRequest", "Method not allowed in this fake.")
+		return
+	}
+	if !s.authorized(r) {
+		msg := "Access token is empty."
+		if r.Header.Get("Authorization") != "" {
+			msg = "Invalid token."
+		}
+		writeODataError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", msg)
+		return
+	}
+	rec.Auth = true
+	if s.throttled(w) {
+		return
+	}
+	isGroups := segs[1] == "groups"
+	s.mu.Lock()
+	forbidden := (!isGroups && s.forbidden) || (isGroups && s.forbiddenGroups)
+	s.mu.Unlock()
+	if forbidden {
+		writeODataError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+
+	switch rec.Key {
+	case "GET /v1.0/users":
+		s.mu.Lock()
+		items := make([]map[string]any, len(s.users))
+		for i, u := range s.users {
+			items[i] = u
+		}
+		s.mu.Unlock()
+		s.list(w, r, "users", items, defaultUserProps)
+	case "GET /v1.0/users/{id}":
+		u, ok := s.findUser(segs[2])
+		if !ok {
+			writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			return
+		}
+		sel, err := selection(r, defaultUserProps)
+		if err != nil {
+			writeODataError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+			return
+		}
+		out := project(u, sel)
+		out["@odata.context"] = s.srv.URL + "/v1.0/$metadata#users/$entity"
+		writeJSON(w, http.StatusOK, out)
+	case "GET /v1.0/groups":
+		s.mu.Lock()
+		items := make([]map[string]any, len(s.groups))
+		for i, g := range s.groups {
+			items[i] = groupJSON(g)
+		}
+		s.mu.Unlock()
+		s.list(w, r, "groups", items, defaultGroupProps)
+	case "GET /v1.0/groups/{id}":
+		g, ok := s.findGroup(segs[2])
+		if !ok {
+			writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			return
+		}
+		out := groupJSON(g)
+		out["@odata.context"] = s.srv.URL + "/v1.0/$metadata#groups/$entity"
+		writeJSON(w, http.StatusOK, out)
+	default: // members / transitiveMembers
+		s.members(w, r, segs)
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[tok]
+}
+
+func (s *Server) throttled(w http.ResponseWriter) bool {
+	s.mu.Lock()
+	status, after := 0, 0
+	if s.throttleN > 0 {
+		s.throttleN--
+		status, after = s.throttleStatus, s.throttleAfter
+	} else if s.opts.ThrottleRate > 0 && s.rnd.Float64() < s.opts.ThrottleRate {
+		status, after = http.StatusTooManyRequests, s.opts.ThrottleRetryAfter
+		if after == 0 {
+			after = 1
+		}
+	}
+	s.mu.Unlock()
+	if status == 0 {
+		return false
+	}
+	if after >= 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+	}
+	code, msg := "TooManyRequests", "Too many requests"
+	switch status {
+	case http.StatusServiceUnavailable:
+		code, msg = "ServiceUnavailable", "Service unavailable"
+	case http.StatusGatewayTimeout:
+		code, msg = "GatewayTimeout", "Gateway timeout"
+	}
+	writeODataError(w, status, "", code, msg)
+	return true
+}
+
+// ---- identity ----
+
+func (s *Server) knownTenant(tenant string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.TenantID == "" || strings.EqualFold(tenant, s.opts.TenantID)
+}
+
+func (s *Server) openIDConfig(w http.ResponseWriter, r *http.Request, tenant string) {
+	if !s.knownTenant(tenant) {
+		writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002,
+			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenant))
+		return
+	}
+	base := s.srv.URL + "/" + tenant
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_endpoint":                        base + "/oauth2/v2.0/token",
+		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
+		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
+		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
+		"jwks_uri":                              s.srv.URL + "/" + tenant + "/discovery/v2.0/keys",
+		"issuer":                                base + "/v2.0",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"tenant_region_scope":                   "EU",
+		"cloud_instance_name":                   "microsoftonline.com",
+	})
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string, rec *Request) {
+	if r.Method != http.MethodPost {
+		writeAADError(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeAADError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+		return
+	}
+	rec.Scope = r.PostForm.Get("scope")
+	if !s.knownTenant(tenant) {
+		writeAADError(w, http.StatusBadRequest, "invalid_tenant", 90002,
+			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenant))
+		return
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		writeAADError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, fmt.Sprintf("The app requested an unsupported grant type '%s'.", gt))
+		return
+	}
+	clientID := r.PostForm.Get("client_id")
+	secret := r.PostForm.Get("client_secret")
+	if clientID == "" || secret == "" {
+		// MSAL may send confidential credentials as HTTP Basic auth.
+		if id, pw, ok := r.BasicAuth(); ok {
+			clientID, secret = id, pw
+		}
+	}
+	assertion := r.PostForm.Get("client_assertion")
+	s.mu.Lock()
+	wantID, wantSecret := s.opts.ClientID, s.opts.ClientSecret
+	s.mu.Unlock()
+	if clientID == "" || (wantID != "" && !strings.EqualFold(clientID, wantID)) {
+		writeAADError(w, http.StatusBadRequest, "unauthorized_client", 700016,
+			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant))
+		return
+	}
+	if assertion == "" && (secret == "" || (wantSecret != "" && secret != wantSecret)) {
+		writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000215,
+			fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
+		return
+	}
+	if !strings.Contains(rec.Scope, "/.default") {
+		writeAADError(w, http.StatusBadRequest, "invalid_scope", 1002012,
+			fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", rec.Scope))
+		return
+	}
+	tok := randomHex(32)
+	s.mu.Lock()
+	s.tokens[tok] = true
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_type":     "Bearer",
+		"expires_in":     3599,
+		"ext_expires_in": 3599,
+		"access_token":   tok,
+	})
+}
+
+func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, desc string) {
+	trace, corr := uuidLike(), uuidLike()
+	ts := time.Now().UTC().Format("2006-01-02 15:04:05Z")
+	writeJSON(w, status, map[string]any{
+		"error": code,
+		"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
+			aadsts, desc, trace, corr, ts),
+		"error_codes":    []int{aadsts},
+		"timestamp":      ts,
+		"trace_id":       trace,
+		"correlation_id": corr,
+		"error_uri":      fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", aadsts),
+	})
+}
+
+func writeODataError(w http.ResponseWriter, status int, _ string, code, message string) {
+	writeJSON(w, status, map[string]any{
+		"error": map[string]any{
+			"code":    code,
+			"message": message,
+			"innerError": map[string]any{
+				"date":              time.Now().UTC().Format("2006-01-02T15:04:05"),
+				"request-id":        uuidLike(),
+				"client-request-id": uuidLike(),
+			},
+		},
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func uuidLike() string {
+	h := randomHex(16)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

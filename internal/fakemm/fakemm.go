@@ -1,0 +1,609 @@
+// Package fakemm is an in-process fake of the Mattermost REST API v4, limited
+// to the endpoints the Entra ID sync uses. It mimics the real server's status
+// codes, AppError bodies, paging and validation closely enough for tests and
+// for the product's built-in demo. It is safe for concurrent use.
+package fakemm
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultAdminToken      = "fake-admin-token"
+	DefaultAdminUsername   = "sysadmin"
+	DefaultAdminEmail      = "sysadmin@example.com"
+	DefaultUserUsername    = "regular.user"
+	DefaultUserEmail       = "regular.user@example.com"
+	DefaultServerVersion   = "11.1.0.18522385417.6b3e5d4c2f0a9b8e7d6c5b4a39281706.false"
+	DefaultMaxUsersPerTeam = 50
+	DefaultRateLimitLimit  = 101
+)
+
+// PasswordPolicy mirrors Mattermost's PasswordSettings. MinimumLength 0
+// means the server default of 8.
+type PasswordPolicy struct {
+	MinimumLength int
+	Lowercase     bool
+	Uppercase     bool
+	Number        bool
+	Symbol        bool
+}
+
+// RateLimit makes a share of requests fail with Mattermost's plain-text 429.
+type RateLimit struct {
+	// Fraction of requests (0..1) answered 429, drawn from the seeded RNG.
+	Fraction float64
+	// RetryAfter is the Retry-After / X-RateLimit-Reset value in seconds
+	// (default 1).
+	RetryAfter int
+	// Limit is X-RateLimit-Limit (default 101 = MaxBurst+1).
+	Limit int
+}
+
+// Options configure a Server. The zero value gives an admin token
+// DefaultAdminToken, the default password policy, no user limit and no
+// faults.
+type Options struct {
+	AdminToken    string
+	AdminUsername string
+	AdminEmail    string
+	// UserToken, when set, is a valid token of a non-admin user.
+	UserToken string
+	// ServerVersion is sent in X-Version-Id.
+	ServerVersion  string
+	PasswordPolicy PasswordPolicy
+	// NoLimitsEndpoint makes GET /limits/server answer 404 (older servers).
+	NoLimitsEndpoint bool
+	// MaxUsersLimit / MaxUsersHardLimit as in GET /limits/server. A hard
+	// limit > 0 refuses creates and reactivations once the active
+	// (non-bot, non-remote) user count reaches it. Team Edition v11: 200/250.
+	MaxUsersLimit     int64
+	MaxUsersHardLimit int64
+	// MaxUsersPerTeam (TeamSettings.MaxUsersPerTeam), default 50.
+	MaxUsersPerTeam int
+	// EnableUserDeactivation lets the token owner deactivate itself.
+	EnableUserDeactivation bool
+	// Latency is added to every request; CreateLatency to each user create
+	// (password hashing on the real server).
+	Latency       time.Duration
+	CreateLatency time.Duration
+	RateLimit     RateLimit
+	// Seed seeds the RNG used for ids and rate limiting (deterministic).
+	Seed uint64
+	// Teams are created at start (ID generated when empty).
+	Teams []Team
+}
+
+// User is a Mattermost user as the API sends it.
+type User struct {
+	ID                  string            `json:"id"`
+	CreateAt            int64             `json:"create_at"`
+	UpdateAt            int64             `json:"update_at"`
+	DeleteAt            int64             `json:"delete_at"`
+	Username            string            `json:"username"`
+	Password            string            `json:"password,omitempty"`
+	AuthData            *string           `json:"auth_data,omitempty"`
+	AuthService         string            `json:"auth_service"`
+	Email               string            `json:"email"`
+	EmailVerified       bool              `json:"email_verified"`
+	Nickname            string            `json:"nickname"`
+	FirstName           string            `json:"first_name"`
+	LastName            string            `json:"last_name"`
+	Position            string            `json:"position"`
+	Roles               string            `json:"roles"`
+	Locale              string            `json:"locale"`
+	Props               map[string]string `json:"props,omitempty"`
+	IsBot               bool              `json:"is_bot,omitempty"`
+	RemoteID            *string           `json:"remote_id,omitempty"`
+	DisableWelcomeEmail bool              `json:"disable_welcome_email"`
+}
+
+func (u User) active() bool    { return u.DeleteAt == 0 }
+func (u User) remote() bool    { return u.RemoteID != nil && *u.RemoteID != "" }
+func (u User) countable() bool { return u.active() && !u.IsBot && !u.remote() }
+func (u User) clone() User {
+	c := u
+	c.Props = cloneMap(u.Props)
+	c.AuthData = clonePtr(u.AuthData)
+	c.RemoteID = clonePtr(u.RemoteID)
+	return c
+}
+func (u User) sanitized() User { c := u.clone(); c.Password = ""; return c }
+func clonePtr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Team is a Mattermost team.
+type Team struct {
+	ID          string `json:"id"`
+	CreateAt    int64  `json:"create_at"`
+	UpdateAt    int64  `json:"update_at"`
+	DeleteAt    int64  `json:"delete_at"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Type        string `json:"type"`
+}
+
+// TeamMember is one membership.
+type TeamMember struct {
+	TeamID        string `json:"team_id"`
+	UserID        string `json:"user_id"`
+	Roles         string `json:"roles"`
+	DeleteAt      int64  `json:"delete_at"`
+	SchemeGuest   bool   `json:"scheme_guest"`
+	SchemeUser    bool   `json:"scheme_user"`
+	SchemeAdmin   bool   `json:"scheme_admin"`
+	ExplicitRoles string `json:"explicit_roles"`
+}
+
+// Fault makes matching requests fail.
+type Fault struct {
+	// Method to match ("" = any).
+	Method string
+	// PathPrefix to match against the request path ("" = any).
+	PathPrefix string
+	// Status to answer with.
+	Status int
+	// Count of requests to fail (0 = 1).
+	Count int
+	// RetryAfter, in seconds, sent with 429 (default 1) and 503 (if > 0).
+	RetryAfter int
+	// Body replaces the default body (plain "limit exceeded" for 429, an
+	// HTML page for other statuses).
+	Body string
+	// AfterHandler runs the real handler first (so a create or patch takes
+	// effect) and then answers Status: a lost response.
+	AfterHandler bool
+}
+
+type record struct {
+	u      User
+	pwHash string // sha256 hex of the password, "" when none
+}
+
+// Server is the fake. Create it with New and Close it when done.
+type Server struct {
+	ts   *httptest.Server
+	opts Options
+
+	mu         sync.Mutex
+	rng        *rand.Rand
+	lastMillis int64
+	users      map[string]*record
+	byEmail    map[string]string
+	byUsername map[string]string
+	adminID    string
+	userID     string
+	teams      map[string]*Team
+	teamByName map[string]string
+	members    map[string]map[string]*TeamMember
+	faults     []*Fault
+	requests   map[string]int
+	writes     int
+}
+
+// New starts a fake server on 127.0.0.1.
+func New(opts Options) *Server {
+	if opts.AdminToken == "" {
+		opts.AdminToken = DefaultAdminToken
+	}
+	if opts.AdminUsername == "" {
+		opts.AdminUsername = DefaultAdminUsername
+	}
+	if opts.AdminEmail == "" {
+		opts.AdminEmail = DefaultAdminEmail
+	}
+	if opts.ServerVersion == "" {
+		opts.ServerVersion = DefaultServerVersion
+	}
+	if opts.PasswordPolicy.MinimumLength == 0 {
+		opts.PasswordPolicy.MinimumLength = 8
+	}
+	if opts.MaxUsersPerTeam == 0 {
+		opts.MaxUsersPerTeam = DefaultMaxUsersPerTeam
+	}
+	s := &Server{
+		opts:       opts,
+		rng:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		users:      map[string]*record{},
+		byEmail:    map[string]string{},
+		byUsername: map[string]string{},
+		teams:      map[string]*Team{},
+		teamByName: map[string]string{},
+		members:    map[string]map[string]*TeamMember{},
+		requests:   map[string]int{},
+	}
+	admin := s.AddUser(User{Username: opts.AdminUsername, Email: opts.AdminEmail, Roles: "system_admin system_user", EmailVerified: true})
+	s.adminID = admin.ID
+	if opts.UserToken != "" {
+		u := s.AddUser(User{Username: DefaultUserUsername, Email: DefaultUserEmail, Roles: "system_user", EmailVerified: true})
+		s.userID = u.ID
+	}
+	for _, t := range opts.Teams {
+		s.AddTeam(t)
+	}
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// URL is the site URL (http://127.0.0.1:port), without /api/v4.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns an http.Client for the server.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.ts.Close() }
+
+// AdminToken returns the admin bearer token.
+func (s *Server) AdminToken() string { return s.opts.AdminToken }
+
+// AdminID returns the id of the admin token's owner.
+func (s *Server) AdminID() string { return s.adminID }
+
+// UserID returns the id of the non-admin token's owner ("" if none).
+func (s *Server) UserID() string { return s.userID }
+
+// newID returns a Mattermost-style 26 character id. Caller holds mu or is
+// in New.
+func (s *Server) newID() string {
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(s.rng.UintN(256))
+	}
+	enc := base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
+	return enc.EncodeToString(b[:])[:26]
+}
+
+// now returns a strictly increasing millisecond clock. Caller holds mu.
+func (s *Server) now() int64 {
+	n := time.Now().UnixMilli()
+	if n <= s.lastMillis {
+		n = s.lastMillis + 1
+	}
+	s.lastMillis = n
+	return n
+}
+
+func isValidID(id string) bool {
+	if len(id) != 26 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func hashPassword(pw string) string {
+	if pw == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(pw))
+	return hex.EncodeToString(h[:])
+}
+
+// AddUser seeds a user without API validation (bots: IsBot; remote users:
+// RemoteID; deactivated: DeleteAt > 0; admins: Roles "system_admin
+// system_user"). Username and email are lower-cased; an empty ID is
+// generated, a non-empty ID must be 26 lower-case alphanumerics. Empty Roles
+// become "system_user". It panics on a duplicate email, username or id.
+func (s *Server) AddUser(u User) User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u = u.clone()
+	if u.ID == "" {
+		u.ID = s.newID()
+	} else if !isValidID(u.ID) {
+		panic(fmt.Sprintf("fakemm: AddUser: invalid id %q", u.ID))
+	}
+	if _, ok := s.users[u.ID]; ok {
+		panic(fmt.Sprintf("fakemm: AddUser: duplicate id %q", u.ID))
+	}
+	u.Username = strings.ToLower(u.Username)
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	if _, ok := s.byUsername[u.Username]; ok {
+		panic(fmt.Sprintf("fakemm: AddUser: duplicate username %q", u.Username))
+	}
+	if _, ok := s.byEmail[u.Email]; ok {
+		panic(fmt.Sprintf("fakemm: AddUser: duplicate email %q", u.Email))
+	}
+	if u.Roles == "" {
+		u.Roles = "system_user"
+	}
+	now := s.now()
+	if u.CreateAt == 0 {
+		u.CreateAt = now
+	}
+	if u.UpdateAt == 0 {
+		u.UpdateAt = now
+	}
+	if u.Locale == "" {
+		u.Locale = "en"
+	}
+	rec := &record{u: u, pwHash: hashPassword(u.Password)}
+	rec.u.Password = ""
+	s.users[u.ID] = rec
+	s.byEmail[u.Email] = u.ID
+	s.byUsername[u.Username] = u.ID
+	return rec.u.clone()
+}
+
+// Users returns copies of all users sorted by username (no passwords).
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sortedUsers()
+}
+
+func (s *Server) sortedUsers() []User {
+	out := make([]User, 0, len(s.users))
+	for _, r := range s.users {
+		out = append(out, r.u.sanitized())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
+	return out
+}
+
+// User returns a copy of one user by id.
+func (s *Server) User(id string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return r.u.sanitized(), true
+}
+
+// UserByEmail returns a copy of one user by email (case-insensitive).
+func (s *Server) UserByEmail(email string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	if !ok {
+		return User{}, false
+	}
+	return s.users[id].u.sanitized(), true
+}
+
+// UserByUsername returns a copy of one user by username.
+func (s *Server) UserByUsername(username string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byUsername[strings.ToLower(username)]
+	if !ok {
+		return User{}, false
+	}
+	return s.users[id].u.sanitized(), true
+}
+
+// PasswordHashes returns user id → SHA-256 (hex) of the password the user
+// was created with, for users that have one. Passwords themselves are not
+// kept: compare hashes to check uniqueness, or use CheckPassword.
+func (s *Server) PasswordHashes() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for id, r := range s.users {
+		if r.pwHash != "" {
+			out[id] = r.pwHash
+		}
+	}
+	return out
+}
+
+// CheckPassword reports whether pw is the user's password.
+func (s *Server) CheckPassword(id, pw string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	return ok && r.pwHash != "" && r.pwHash == hashPassword(pw)
+}
+
+// ActiveUserCount counts active, non-bot, non-remote users (as the server's
+// user limit does).
+func (s *Server) ActiveUserCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.activeCount()
+}
+
+func (s *Server) activeCount() int64 {
+	var n int64
+	for _, r := range s.users {
+		if r.u.countable() {
+			n++
+		}
+	}
+	return n
+}
+
+// SetUserLimits changes maxUsersLimit / maxUsersHardLimit.
+func (s *Server) SetUserLimits(limit, hard int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.MaxUsersLimit, s.opts.MaxUsersHardLimit = limit, hard
+}
+
+// SetPasswordPolicy changes the password policy.
+func (s *Server) SetPasswordPolicy(p PasswordPolicy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.MinimumLength == 0 {
+		p.MinimumLength = 8
+	}
+	s.opts.PasswordPolicy = p
+}
+
+// SetMaxUsersPerTeam changes TeamSettings.MaxUsersPerTeam.
+func (s *Server) SetMaxUsersPerTeam(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.MaxUsersPerTeam = n
+}
+
+// SetLatency changes the per-request and per-create latency.
+func (s *Server) SetLatency(perRequest, perCreate time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Latency, s.opts.CreateLatency = perRequest, perCreate
+}
+
+// SetRateLimit changes the random 429 mode (Fraction 0 turns it off).
+func (s *Server) SetRateLimit(rl RateLimit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.RateLimit = rl
+}
+
+// InjectFault queues a fault. Faults are consumed in order of injection.
+func (s *Server) InjectFault(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// FailNext makes the next n requests matching methodPath ("POST
+// /api/v4/users", "GET /api/v4/users", "GET" or "" for any; the path is a
+// prefix) fail with status.
+func (s *Server) FailNext(n, status int, methodPath string) {
+	method, path, _ := strings.Cut(strings.TrimSpace(methodPath), " ")
+	if strings.HasPrefix(method, "/") {
+		method, path = "", method
+	}
+	s.InjectFault(Fault{Method: method, PathPrefix: path, Status: status, Count: n})
+}
+
+// ClearFaults drops pending faults.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Requests returns request counts keyed by "METHOD /api/v4/route/{param}".
+func (s *Server) Requests() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.requests))
+	for k, v := range s.requests {
+		out[k] = v
+	}
+	return out
+}
+
+// TotalRequests is the sum of Requests().
+func (s *Server) TotalRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, v := range s.requests {
+		n += v
+	}
+	return n
+}
+
+// Writes counts POST/PUT/DELETE requests that passed authentication and
+// reached a handler.
+func (s *Server) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// ResetCounters zeroes Requests and Writes.
+func (s *Server) ResetCounters() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = map[string]int{}
+	s.writes = 0
+}
+
+// AddTeam seeds a team (ID generated when empty; Type defaults to "O").
+func (s *Server) AddTeam(t Team) Team {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.ID == "" {
+		t.ID = s.newID()
+	}
+	if t.Type == "" {
+		t.Type = "O"
+	}
+	if t.DisplayName == "" {
+		t.DisplayName = t.Name
+	}
+	now := s.now()
+	if t.CreateAt == 0 {
+		t.CreateAt, t.UpdateAt = now, now
+	}
+	tc := t
+	s.teams[t.ID] = &tc
+	s.teamByName[t.Name] = t.ID
+	s.members[t.ID] = map[string]*TeamMember{}
+	return t
+}
+
+// AddTeamMember seeds a membership (no limits applied).
+func (s *Server) AddTeamMember(teamID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[teamID]
+	if m == nil {
+		panic("fakemm: AddTeamMember: unknown team " + teamID)
+	}
+	m[userID] = newMember(teamID, userID)
+}
+
+// TeamMembers returns the active memberships of a team, by user id.
+func (s *Server) TeamMembers(teamID string) []TeamMember {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.activeMembers(teamID)
+}
+
+func (s *Server) activeMembers(teamID string) []TeamMember {
+	var out []TeamMember
+	for _, m := range s.members[teamID] {
+		if m.DeleteAt == 0 {
+			out = append(out, *m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out
+}
+
+func newMember(teamID, userID string) *TeamMember {
+	return &TeamMember{TeamID: teamID, UserID: userID, Roles: "team_user", SchemeUser: true}
+}

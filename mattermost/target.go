@@ -1,0 +1,159 @@
+package mattermost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+// TargetOptions tune how the Target creates users.
+type TargetOptions struct {
+	// DisableWelcomeEmail sends disable_welcome_email: true on create.
+	DisableWelcomeEmail bool
+	// EmailVerified sends email_verified: true on create.
+	EmailVerified bool
+}
+
+// Target adapts a Client to sync.Target.
+type Target struct {
+	c      *Client
+	policy PasswordPolicy
+	opts   TargetOptions
+}
+
+var _ mmsync.Target = (*Target)(nil)
+
+// NewTarget wraps c. policy is the server's password policy (see
+// Client.PasswordPolicy); passwords for new users are generated to meet it.
+func NewTarget(c *Client, policy PasswordPolicy, opts ...TargetOptions) *Target {
+	t := &Target{c: c, policy: policy}
+	if len(opts) > 0 {
+		t.opts = opts[0]
+	}
+	return t
+}
+
+// Client returns the underlying client.
+func (t *Target) Client() *Client { return t.c }
+
+// Observe reads the token owner and every account.
+func (t *Target) Observe(ctx context.Context) (mmsync.Observed, error) {
+	return t.c.Observe(ctx)
+}
+
+// Observe reads the token owner (SelfID) and every account, bots and remote
+// users included.
+func (c *Client) Observe(ctx context.Context) (mmsync.Observed, error) {
+	me, err := c.GetMe(ctx)
+	if err != nil {
+		return mmsync.Observed{}, fmt.Errorf("read token owner: %w", err)
+	}
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		return mmsync.Observed{}, err
+	}
+	obs := mmsync.Observed{SelfID: me.ID, Accounts: make([]mmsync.Account, 0, len(users))}
+	for _, u := range users {
+		obs.Accounts = append(obs.Accounts, ToAccount(u))
+	}
+	return obs, nil
+}
+
+// CreateUser creates an email/password account with a fresh random password.
+func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Account, error) {
+	pw, err := GeneratePassword(t.policy)
+	if err != nil {
+		return mmsync.Account{}, fmt.Errorf("create user %s: %w", nu.Username, err)
+	}
+	u := User{
+		Username:            nu.Username,
+		Email:               nu.Email,
+		Nickname:            nu.Nickname,
+		FirstName:           nu.FirstName,
+		LastName:            nu.LastName,
+		Position:            nu.Position,
+		Props:               maps.Clone(nu.Props),
+		Password:            pw,
+		EmailVerified:       t.opts.EmailVerified,
+		DisableWelcomeEmail: t.opts.DisableWelcomeEmail,
+	}
+	out, err := t.c.CreateUser(ctx, u)
+	if err != nil {
+		return mmsync.Account{}, redactPassword(err, pw)
+	}
+	return ToAccount(out), nil
+}
+
+// PatchUser applies p and returns the account as stored.
+func (t *Target) PatchUser(ctx context.Context, id string, p mmsync.Patch) (mmsync.Account, error) {
+	out, err := t.c.PatchUser(ctx, id, UserPatch{
+		Email:     p.Email,
+		Nickname:  p.Nickname,
+		FirstName: p.FirstName,
+		LastName:  p.LastName,
+		Position:  p.Position,
+		Props:     maps.Clone(p.Props),
+	})
+	if err != nil {
+		return mmsync.Account{}, err
+	}
+	return ToAccount(out), nil
+}
+
+// SetActive activates or deactivates an account.
+func (t *Target) SetActive(ctx context.Context, id string, active bool) error {
+	return t.c.UpdateActive(ctx, id, active)
+}
+
+// GetUserByEmail returns the account with that email, or an error matching
+// sync.ErrNotFound.
+func (t *Target) GetUserByEmail(ctx context.Context, email string) (mmsync.Account, error) {
+	u, err := t.c.GetUserByEmail(ctx, email)
+	if err != nil {
+		return mmsync.Account{}, err
+	}
+	return ToAccount(u), nil
+}
+
+// ToAccount converts an API user into the sync's Account.
+func ToAccount(u User) mmsync.Account {
+	a := mmsync.Account{
+		ID:          u.ID,
+		Username:    u.Username,
+		Email:       u.Email,
+		Nickname:    u.Nickname,
+		FirstName:   u.FirstName,
+		LastName:    u.LastName,
+		Position:    u.Position,
+		Roles:       u.Roles,
+		AuthService: u.AuthService,
+		IsBot:       u.IsBot,
+		DeleteAt:    u.DeleteAt,
+		Props:       maps.Clone(u.Props),
+	}
+	if u.RemoteID != nil {
+		a.RemoteID = *u.RemoteID
+	}
+	return a
+}
+
+// redactPassword makes sure a generated password cannot leak through an
+// error text (the server does not echo it; this is belt and braces).
+func redactPassword(err error, pw string) error {
+	if err == nil || pw == "" {
+		return err
+	}
+	var ae *AppError
+	if errors.As(err, &ae) {
+		ae.Message = strings.ReplaceAll(ae.Message, pw, "[REDACTED]")
+		ae.DetailedError = strings.ReplaceAll(ae.DetailedError, pw, "[REDACTED]")
+	}
+	if strings.Contains(err.Error(), pw) {
+		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), pw, "[REDACTED]"), err: err}
+	}
+	return err
+}

@@ -1,0 +1,226 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// User is Mattermost's user object as the API sends it (the subset the sync
+// uses). Password is only sent on create and never returned by the server.
+type User struct {
+	ID                  string            `json:"id,omitempty"`
+	CreateAt            int64             `json:"create_at,omitempty"`
+	UpdateAt            int64             `json:"update_at,omitempty"`
+	DeleteAt            int64             `json:"delete_at"`
+	Username            string            `json:"username"`
+	Password            string            `json:"password,omitempty"`
+	AuthData            *string           `json:"auth_data,omitempty"`
+	AuthService         string            `json:"auth_service"`
+	Email               string            `json:"email"`
+	EmailVerified       bool              `json:"email_verified"`
+	Nickname            string            `json:"nickname"`
+	FirstName           string            `json:"first_name"`
+	LastName            string            `json:"last_name"`
+	Position            string            `json:"position"`
+	Roles               string            `json:"roles"`
+	Props               map[string]string `json:"props,omitempty"`
+	IsBot               bool              `json:"is_bot,omitempty"`
+	RemoteID            *string           `json:"remote_id,omitempty"`
+	DisableWelcomeEmail bool              `json:"disable_welcome_email,omitempty"`
+}
+
+// String never includes the password, so a User can be printed safely.
+func (u User) String() string {
+	return fmt.Sprintf("User{id=%s username=%s email=%s delete_at=%d}", u.ID, u.Username, u.Email, u.DeleteAt)
+}
+
+// GoString keeps %#v from printing the password.
+func (u User) GoString() string { return u.String() }
+
+// Active reports whether the user is not deactivated.
+func (u User) Active() bool { return u.DeleteAt == 0 }
+
+// UserPatch is the body of PUT /users/{id}/patch. Nil fields are left alone;
+// a non-nil Props (even empty) replaces the whole props map.
+type UserPatch struct {
+	Username  *string
+	Email     *string
+	Nickname  *string
+	FirstName *string
+	LastName  *string
+	Position  *string
+	Props     map[string]string
+}
+
+// MarshalJSON sends only the set fields.
+func (p UserPatch) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	set := func(k string, v *string) {
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	set("username", p.Username)
+	set("email", p.Email)
+	set("nickname", p.Nickname)
+	set("first_name", p.FirstName)
+	set("last_name", p.LastName)
+	set("position", p.Position)
+	if p.Props != nil {
+		m["props"] = p.Props
+	}
+	return json.Marshal(m)
+}
+
+// ServerLimits is GET /limits/server.
+type ServerLimits struct {
+	MaxUsersLimit     int64 `json:"maxUsersLimit"`
+	MaxUsersHardLimit int64 `json:"maxUsersHardLimit"`
+	ActiveUserCount   int64 `json:"activeUserCount"`
+}
+
+// PasswordPolicy is the server's PasswordSettings as exposed in the client
+// config.
+type PasswordPolicy struct {
+	MinimumLength int
+	Lowercase     bool
+	Uppercase     bool
+	Number        bool
+	Symbol        bool
+}
+
+// GetMe returns the token owner.
+func (c *Client) GetMe(ctx context.Context) (User, error) {
+	var u User
+	_, err := c.do(ctx, http.MethodGet, "/users/me", nil, nil, &u)
+	return u, err
+}
+
+// Ping checks the server is up and returns its version (X-Version-Id).
+func (c *Client) Ping(ctx context.Context) (string, error) {
+	var st struct {
+		Status string `json:"status"`
+	}
+	h, err := c.do(ctx, http.MethodGet, "/system/ping", nil, nil, &st)
+	if err != nil {
+		return "", err
+	}
+	if st.Status != "" && !strings.EqualFold(st.Status, "OK") {
+		return h.Get("X-Version-Id"), fmt.Errorf("GET %s/system/ping: server status %q", APIPrefix, st.Status)
+	}
+	return h.Get("X-Version-Id"), nil
+}
+
+// GetClientConfig returns the limited client configuration (no admin needed).
+func (c *Client) GetClientConfig(ctx context.Context) (map[string]string, error) {
+	var m map[string]string
+	_, err := c.do(ctx, http.MethodGet, "/config/client", url.Values{"format": {"old"}}, nil, &m)
+	return m, err
+}
+
+// PasswordPolicy reads the password policy from the client config.
+func (c *Client) PasswordPolicy(ctx context.Context) (PasswordPolicy, error) {
+	cfg, err := c.GetClientConfig(ctx)
+	if err != nil {
+		return PasswordPolicy{}, fmt.Errorf("read password policy: %w", err)
+	}
+	return ParsePasswordPolicy(cfg), nil
+}
+
+// ParsePasswordPolicy extracts the policy from a client config map. A missing
+// or bad minimum length falls back to Mattermost's default of 8.
+func ParsePasswordPolicy(cfg map[string]string) PasswordPolicy {
+	p := PasswordPolicy{MinimumLength: 8}
+	if n, err := strconv.Atoi(strings.TrimSpace(cfg["PasswordMinimumLength"])); err == nil && n > 0 {
+		p.MinimumLength = n
+	}
+	b := func(k string) bool { return strings.EqualFold(strings.TrimSpace(cfg[k]), "true") }
+	p.Lowercase = b("PasswordRequireLowercase")
+	p.Uppercase = b("PasswordRequireUppercase")
+	p.Number = b("PasswordRequireNumber")
+	p.Symbol = b("PasswordRequireSymbol")
+	return p
+}
+
+// GetServerLimits returns the user limits, or (nil, nil) when the server is
+// too old to have the endpoint (404).
+func (c *Client) GetServerLimits(ctx context.Context) (*ServerLimits, error) {
+	var l ServerLimits
+	_, err := c.do(ctx, http.MethodGet, "/limits/server", nil, nil, &l)
+	if err != nil {
+		var ae *AppError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &l, nil
+}
+
+// ListUsers reads every user (active, deactivated, bots, remote) page by
+// page, de-duplicated by id in first-seen order.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	var all []User
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		var batch []User
+		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(PerPage)}}
+		if _, err := c.do(ctx, http.MethodGet, "/users", q, nil, &batch); err != nil {
+			return nil, fmt.Errorf("list users page %d: %w", page, err)
+		}
+		for _, u := range batch {
+			if u.ID == "" || seen[u.ID] {
+				continue
+			}
+			seen[u.ID] = true
+			all = append(all, u)
+		}
+		if len(batch) < PerPage {
+			return all, nil
+		}
+		if page > 100000 {
+			return nil, errors.New("list users: too many pages")
+		}
+	}
+}
+
+// GetUser reads one user by id.
+func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
+	var u User
+	_, err := c.do(ctx, http.MethodGet, "/users/"+url.PathEscape(id), nil, nil, &u)
+	return u, err
+}
+
+// GetUserByEmail reads one user by email (case-insensitive on the server).
+// A missing user gives an error matching sync.ErrNotFound.
+func (c *Client) GetUserByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	_, err := c.do(ctx, http.MethodGet, "/users/email/"+url.PathEscape(email), nil, nil, &u)
+	return u, err
+}
+
+// CreateUser creates a user (POST /users, 201) and returns the stored user.
+func (c *Client) CreateUser(ctx context.Context, u User) (User, error) {
+	var out User
+	_, err := c.do(ctx, http.MethodPost, "/users", nil, u, &out)
+	return out, err
+}
+
+// PatchUser applies a partial update (PUT /users/{id}/patch).
+func (c *Client) PatchUser(ctx context.Context, id string, p UserPatch) (User, error) {
+	var out User
+	_, err := c.do(ctx, http.MethodPut, "/users/"+url.PathEscape(id)+"/patch", nil, p, &out)
+	return out, err
+}
+
+// UpdateActive activates or deactivates a user (PUT /users/{id}/active).
+func (c *Client) UpdateActive(ctx context.Context, id string, active bool) error {
+	_, err := c.do(ctx, http.MethodPut, "/users/"+url.PathEscape(id)+"/active", nil, map[string]bool{"active": active}, nil)
+	return err
+}
