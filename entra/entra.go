@@ -53,9 +53,9 @@ var knownAuthorityHosts = map[string]bool{
 
 // Microsoft Graph hosts: the token scope is https://<host>/.default for them.
 var knownGraphHosts = map[string]bool{
-	"graph.microsoft.com":            true,
-	"graph.microsoft.us":             true,
-	"dod-graph.microsoft.us":         true,
+	"graph.microsoft.com":             true,
+	"graph.microsoft.us":              true,
+	"dod-graph.microsoft.us":          true,
 	"microsoftgraph.chinacloudapi.cn": true,
 }
 
@@ -236,14 +236,14 @@ type IncompleteReadError struct {
 }
 
 func (e *IncompleteReadError) Error() string {
+	if e.Pages == 0 {
+		return e.Err.Error()
+	}
 	what := e.What
 	if what == "" {
 		what = "users"
 	}
-	if e.Pages == 0 {
-		return fmt.Sprintf("reading Entra %s failed; nothing was synced: %v", what, e.Err)
-	}
-	return fmt.Sprintf("reading Entra %s failed after %d page(s) (%d read); the partial list was discarded and nothing was synced: %v",
+	return fmt.Sprintf("incomplete read of Entra %s (failed after %d page(s), %d read; the partial list was discarded): %v",
 		what, e.Pages, e.Users, e.Err)
 }
 

@@ -169,11 +169,11 @@ func tokenError(afe *azidentity.AuthenticationFailedError) *AuthError {
 	}
 	if afe.RawResponse == nil {
 		// No HTTP answer: MSAL's own message (no secrets in it).
-		msg := afe.Error()
-		if i := strings.Index(msg, "\n"); i >= 0 {
-			msg = msg[:i]
+		msg := strings.Join(strings.Fields(afe.Error()), " ")
+		if len(msg) > 600 {
+			msg = msg[:600] + "…"
 		}
-		e.Message = strings.TrimSpace(msg)
+		e.Message = msg
 		if e.Code == "" {
 			e.Code = aadstsRe.FindString(msg)
 		}

@@ -23,6 +23,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	mrand "math/rand"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +58,10 @@ type Options struct {
 
 	// Latency is added before every answer.
 	Latency time.Duration
+
+	// ErrorLog receives the HTTP server's own errors (TLS handshake
+	// failures, …); nil discards them.
+	ErrorLog *log.Logger
 }
 
 // Request is one request the server answered. Secrets are never recorded.
@@ -107,7 +113,12 @@ func New(opts Options) *Server {
 		forbidden:       opts.Forbidden,
 		forbiddenGroups: opts.ForbiddenGroups,
 	}
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ErrorLog = opts.ErrorLog
+	if s.srv.Config.ErrorLog == nil {
+		s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	s.srv.StartTLS()
 	return s
 }
 
