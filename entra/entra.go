@@ -78,8 +78,8 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Source reads the directory. It is safe for sequential use by one goroutine
-// at a time per call; concurrent calls are fine too (the adapter is shared).
+// Source reads the directory through Microsoft Graph. Its methods may be
+// called concurrently.
 type Source struct {
 	adapter *msgraphgocore.GraphRequestAdapterBase
 	baseURL string

@@ -225,7 +225,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, entitySet string, 
 	if v, ok := query(q, "top"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPageSize {
-			writeODataError(w, http.StatusBadRequest, "", "Request_BadRequest",
+			writeODataError(w, http.StatusBadRequest, "Request_BadRequest",
 				fmt.Sprintf("Invalid page size specified: '%s'. Must be between 1 and %d inclusive.", v, maxPageSize))
 			return
 		}
@@ -233,19 +233,19 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, entitySet string, 
 	}
 	sel, err := selection(r, defaults)
 	if err != nil {
-		writeODataError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+		writeODataError(w, http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
 	filterExpr, _ := query(q, "filter")
 	f, err := parseFilter(filterExpr)
 	if err != nil {
-		writeODataError(w, http.StatusBadRequest, "", "Request_UnsupportedQuery", err.Error())
+		writeODataError(w, http.StatusBadRequest, "Request_UnsupportedQuery", err.Error())
 		return
 	}
 	page, offset := 1, 0
 	if tok, ok := query(q, "skiptoken"); ok {
 		if page, offset, err = decodeSkipToken(tok); err != nil {
-			writeODataError(w, http.StatusBadRequest, "", "Request_BadRequest", err.Error())
+			writeODataError(w, http.StatusBadRequest, "Request_BadRequest", err.Error())
 			return
 		}
 	}
@@ -266,7 +266,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, entitySet string, 
 		case http.StatusGatewayTimeout:
 			code = "GatewayTimeout"
 		}
-		writeODataError(w, fault.status, "", code, fmt.Sprintf("Injected failure of page %d.", page))
+		writeODataError(w, fault.status, code, fmt.Sprintf("Injected failure of page %d.", page))
 		return
 	}
 
@@ -309,7 +309,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, entitySet string, 
 func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) {
 	g, ok := s.findGroup(segs[2])
 	if !ok {
-		writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound",
+		writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound",
 			fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
 		return
 	}
@@ -319,11 +319,11 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 		case "microsoft.graph.user", "graph.user":
 			usersOnly = true
 		default:
-			writeODataError(w, http.StatusBadRequest, "", "Request_UnsupportedQuery", "Unsupported cast '"+segs[4]+"'.")
+			writeODataError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported cast '"+segs[4]+"'.")
 			return
 		}
 	} else if len(segs) > 5 {
-		writeODataError(w, http.StatusBadRequest, "", "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
+		writeODataError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
 		return
 	}
 	transitive := segs[3] == "transitiveMembers"

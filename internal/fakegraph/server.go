@@ -237,28 +237,41 @@ func (s *Server) ResetCounters() {
 
 // ---- HTTP handling ----
 
+// statusWriter records the request (counters and log) when the status is
+// written, i.e. before the client can see the answer.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	s        *Server
+	rec      *Request
+	recorded bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if !w.recorded {
+		w.recorded = true
+		w.rec.Status = code
+		w.s.record(*w.rec)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if !w.recorded {
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
 
+func (s *Server) record(rec Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts[rec.Key]++
+	s.log = append(s.log, rec)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
-	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
+	rec := &Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Key: r.Method + " " + r.URL.Path}
+	sw := &statusWriter{ResponseWriter: w, s: s, rec: rec}
 
 	s.mu.Lock()
 	latency := s.opts.Latency
@@ -267,17 +280,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(latency):
 		case <-r.Context().Done():
+			s.record(*rec)
 			return
 		}
 	}
 
-	s.route(sw, r, &rec)
-
-	rec.Status = sw.status
-	s.mu.Lock()
-	s.counts[rec.Key]++
-	s.log = append(s.log, rec)
-	s.mu.Unlock()
+	s.route(sw, r, rec)
+	if !sw.recorded {
+		sw.WriteHeader(http.StatusOK)
+	}
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
@@ -297,7 +308,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		return
 	}
 	if segs[0] != "v1.0" {
-		writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", "Unknown path "+p)
+		writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", "Unknown path "+p)
 		return
 	}
 
@@ -314,11 +325,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	case len(segs) >= 4 && segs[1] == "groups" && (segs[3] == "members" || segs[3] == "transitiveMembers"):
 		rec.Key = "GET /v1.0/groups/{id}/" + segs[3]
 	default:
-		writeODataError(w, http.StatusBadRequest, "", "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
+		writeODataError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
 		return
 	}
 	if r.Method != http.MethodGet {
-		writeODataError(w, http.StatusMethodNotAllowed, "", "Request_BadRequest", "Method not allowed in this fake.")
+		writeODataError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "Method not allowed in this fake.")
 		return
 	}
 	if !s.authorized(r) {
@@ -326,7 +337,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		if r.Header.Get("Authorization") != "" {
 			msg = "Invalid token."
 		}
-		writeODataError(w, http.StatusUnauthorized, "", "InvalidAuthenticationToken", msg)
+		writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
 		return
 	}
 	rec.Auth = true
@@ -338,7 +349,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	forbidden := (!isGroups && s.forbidden) || (isGroups && s.forbiddenGroups)
 	s.mu.Unlock()
 	if forbidden {
-		writeODataError(w, http.StatusForbidden, "", "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		writeODataError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		return
 	}
 
@@ -354,12 +365,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	case "GET /v1.0/users/{id}":
 		u, ok := s.findUser(segs[2])
 		if !ok {
-			writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
 			return
 		}
 		sel, err := selection(r, defaultUserProps)
 		if err != nil {
-			writeODataError(w, http.StatusBadRequest, "", "BadRequest", err.Error())
+			writeODataError(w, http.StatusBadRequest, "BadRequest", err.Error())
 			return
 		}
 		out := project(u, sel)
@@ -376,7 +387,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	case "GET /v1.0/groups/{id}":
 		g, ok := s.findGroup(segs[2])
 		if !ok {
-			writeODataError(w, http.StatusNotFound, "", "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
 			return
 		}
 		out := groupJSON(g)
@@ -424,7 +435,7 @@ func (s *Server) throttled(w http.ResponseWriter) bool {
 	case http.StatusGatewayTimeout:
 		code, msg = "GatewayTimeout", "Gateway timeout"
 	}
-	writeODataError(w, status, "", code, msg)
+	writeODataError(w, status, code, msg)
 	return true
 }
 
@@ -531,7 +542,7 @@ func writeAADError(w http.ResponseWriter, status int, code string, aadsts int, d
 	})
 }
 
-func writeODataError(w http.ResponseWriter, status int, _ string, code, message string) {
+func writeODataError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]any{
 		"error": map[string]any{
 			"code":    code,
