@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, d deps) int {
 			con.errorf("%v", err)
 		}
 		con.infof("Nothing was changed.")
-		writeFailure(con, cfg, d, err)
+		writeFailure(con, &config.Config{ReportPath: vals["report-path"]}, d, err)
 		return 1
 	}
 	return syncOnce(ctx, cfg, con, d)

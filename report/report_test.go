@@ -1,0 +1,117 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+func samplePlan() *mmsync.Plan {
+	return &mmsync.Plan{
+		Actions: []mmsync.Action{
+			{Kind: mmsync.KindCreate, Email: "a@x.example", Username: "a", DisplayName: "A | <script>alert(1)</script>"},
+			{Kind: mmsync.KindUpdate, Email: "b@x.example", Username: "b", Changes: []mmsync.Change{{Field: "nickname", Old: "B", New: "B`\n|x"}}},
+			{Kind: mmsync.KindCreate, Email: "c@x.example", Username: "c"},
+		},
+		Skipped:   []mmsync.Skip{{EntraID: "id", DisplayName: "Room", Reason: "no mail"}},
+		Unchanged: 4,
+	}
+}
+
+func TestCounts(t *testing.T) {
+	p := samplePlan()
+	results := []mmsync.Result{
+		{Action: p.Actions[0], Status: mmsync.StatusDone},
+		{Action: p.Actions[1], Status: mmsync.StatusDone},
+		{Action: p.Actions[2], Status: mmsync.StatusFailed, Error: "boom", ErrorID: "app.user.save.app_error"},
+	}
+	r := New(p, results, false)
+	want := Counts{Created: 1, Updated: 1, Unchanged: 4, Skipped: 1, Failed: 1}
+	if r.Counts != want || r.Status != "failure" {
+		t.Fatalf("counts %+v status %s, want %+v failure", r.Counts, r.Status, want)
+	}
+	dry := New(p, nil, true)
+	if dry.Counts.Created != 2 || dry.Counts.Updated != 1 || dry.Status != "dry-run" {
+		t.Fatalf("dry-run counts %+v", dry.Counts)
+	}
+	out := r.Outputs()
+	for _, n := range OutputNames[:len(OutputNames)-1] {
+		if _, ok := out[n]; !ok {
+			t.Errorf("output %s missing", n)
+		}
+	}
+}
+
+func TestMarkdownIsSafe(t *testing.T) {
+	r := New(samplePlan(), nil, true)
+	md := r.Markdown()
+	if strings.Contains(md, "<script>") {
+		t.Errorf("HTML from directory data reached the summary:\n%s", md)
+	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "| create |") || strings.HasPrefix(line, "| update |") {
+			if cells := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"); cells != 5 {
+				t.Errorf("row has %d separators, want 5: %s", cells, line)
+			}
+		}
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "report.json")
+	r := New(samplePlan(), nil, true)
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"status", "counts", "changes", "skipped"} {
+		if _, ok := back[k]; !ok {
+			t.Errorf("report lacks %q", k)
+		}
+	}
+}
+
+func TestWritePlan(t *testing.T) {
+	var b bytes.Buffer
+	WritePlan(&b, samplePlan())
+	out := b.String()
+	for _, want := range []string{"Plan: 2 to create, 1 to update", "+ create", "~ update", `"B" → "B`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	WritePlan(&b, &mmsync.Plan{Unchanged: 3})
+	if !strings.HasPrefix(b.String(), "No changes.") {
+		t.Errorf("empty plan: %s", b.String())
+	}
+}
+
+// Whatever a directory holds, a table cell stays one cell on one line and
+// carries no HTML.
+func FuzzCell(f *testing.F) {
+	for _, s := range []string{"a|b", "`x`", "<script>", "line\nbreak", strings.Repeat("長", 400), "&lt;", "\\|"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := cell(s)
+		if strings.ContainsAny(c, "\n\r<>") {
+			t.Fatalf("cell(%q) = %q", s, c)
+		}
+		if n := strings.Count(c, "|"); n != strings.Count(c, `\|`) {
+			t.Fatalf("cell(%q) = %q has an unescaped pipe", s, c)
+		}
+		if len([]rune(c)) > 300*2+10 {
+			t.Fatalf("cell(%q) is %d runes", s, len([]rune(c)))
+		}
+	})
+}
