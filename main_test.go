@@ -28,6 +28,7 @@ const (
 // world is one pair of fakes and the Actions environment a run sees.
 type world struct {
 	t      *testing.T
+	users  []fakegraph.User
 	graph  *fakegraph.Server
 	mm     *fakemm.Server
 	env    map[string]string
@@ -50,7 +51,7 @@ func newWorld(t *testing.T, fixture string) *world {
 		}
 		users = tenant.Users
 	}
-	w := &world{t: t, dir: t.TempDir()}
+	w := &world{t: t, dir: t.TempDir(), users: users}
 	w.graph = fakegraph.New(fakegraph.Options{TenantID: testTenant, ClientID: testClient, ClientSecret: testSecret, Users: users})
 	t.Cleanup(w.graph.Close)
 	w.mm = fakemm.New(fakemm.Options{AdminToken: "mmtoken" + strings.Repeat("x", 19), AdminUsername: "sysadmin", AdminEmail: "sysadmin@contoso.example", ServerVersion: "11.1.0"})

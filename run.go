@@ -127,11 +127,26 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	con.infof("Read %d Entra ID users and %d Mattermost accounts.", len(users), len(observed.Accounts))
 	endRead()
+	if len(users) == 0 && !cfg.MaxDeactivations.All() {
+		// An empty directory is far likelier a broken read or scope than a
+		// company with no people (provisioning-lessons: gitea#7949).
+		return fatal(con, cfg, d, started, errors.New("Microsoft Graph returned no users at all; nothing was changed. "+
+			"If the directory really is empty and every managed account should be deactivated, set max-deactivations: 100%"))
+	}
 
-	plan := mmsync.BuildPlan(users, observed, mmsync.Options{ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers})
+	plan := mmsync.BuildPlan(users, observed, mmsync.Options{
+		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
+		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
+		Deactivate: cfg.Deactivate, MaxDeactivations: cfg.MaxDeactivations, Capacity: pre.capacity,
+	})
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
 	endPlan()
+	for _, msg := range []string{plan.ThresholdError, plan.CapacityError} {
+		if msg != "" {
+			con.errorf("%s", msg)
+		}
+	}
 
 	var results []mmsync.Result
 	if !cfg.DryRun && len(plan.Actions) > 0 {
@@ -144,6 +159,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	rep := report.New(plan, results, cfg.DryRun)
+	rep.Managed = plan.Managed
 	rep.StartedAt, rep.FinishedAt = started, d.now()
 	rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, len(users), len(observed.Accounts)
 	fails := rep.Failures()
@@ -155,16 +171,17 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
 	}
 	publish(con, cfg, rep)
-	if rep.Counts.Failed > 0 {
+	if rep.Counts.Failed > 0 || plan.Failed() {
 		return 1
 	}
 	return 0
 }
 
 type serverFacts struct {
-	me      mattermost.User
-	version string
-	policy  mattermost.PasswordPolicy
+	me       mattermost.User
+	version  string
+	policy   mattermost.PasswordPolicy
+	capacity mmsync.Capacity
 }
 
 // preflight proves the token and the server before anything else: a wrong
@@ -184,6 +201,14 @@ func preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (
 	}
 	if f.policy, err = mm.PasswordPolicy(ctx); err != nil {
 		return f, describeMattermostError(err, cfg.MattermostURL, "read the password policy")
+	}
+	// Older servers have no /limits/server (nil, nil): no cap to plan for.
+	limits, err := mm.GetServerLimits(ctx)
+	if err != nil {
+		return f, describeMattermostError(err, cfg.MattermostURL, "read the server's user limits")
+	}
+	if limits != nil {
+		f.capacity = mmsync.Capacity{HardLimit: limits.MaxUsersHardLimit, Active: limits.ActiveUserCount}
 	}
 	return f, nil
 }

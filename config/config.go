@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 // Config is a validated set of settings for one run.
@@ -26,10 +28,16 @@ type Config struct {
 	MattermostURL   string
 	MattermostToken string
 
-	DryRun       bool
-	ManageAdmins bool
-	IgnoreUsers  []string
-	WelcomeEmail bool
+	DryRun           bool
+	ManageAdmins     bool
+	IgnoreUsers      []string
+	WelcomeEmail     bool
+	AdoptExisting    bool
+	Deactivate       bool
+	MaxDeactivations mmsync.Threshold
+	// LinkKey signs the links from accounts to Entra objects: link-key, or
+	// when that is empty, a key derived from mattermost-token.
+	LinkKey []byte
 
 	ReportPath    string
 	Workers       int
@@ -56,6 +64,10 @@ var Options = []Option{
 	{Name: "mattermost-url", Env: "MM_API_BASE_URL", Required: true, Description: "Mattermost server URL, e.g. https://chat.example.com (a trailing /api/v4 is accepted)."},
 	{Name: "mattermost-token", Env: "MM_ADMIN_TOKEN", Required: true, Secret: true, Description: "Personal access token of a Mattermost system admin."},
 	{Name: "dry-run", Env: "DRY_RUN", Default: "false", Description: "Print the plan and change nothing."},
+	{Name: "deactivate", Env: "DEACTIVATE", Default: "true", Description: "Deactivate linked accounts whose Entra ID user is disabled or gone (never deletes)."},
+	{Name: "max-deactivations", Env: "MAX_DEACTIVATIONS", Default: mmsync.DefaultMaxDeactivations, Description: "Most deactivations one run may make: a count (25) or a share of managed accounts (10%); above it nobody is deactivated and the run fails."},
+	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
+	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token)."},
 	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
 	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
@@ -228,7 +240,19 @@ func Parse(vals map[string]string) (*Config, error) {
 	if c.GraphURL, err = ParseURL(vals["graph-url"], true); err != nil {
 		bad("graph-url", "%v", err)
 	}
-	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail} {
+	if c.MaxDeactivations, err = mmsync.ParseThreshold(vals["max-deactivations"]); err != nil {
+		bad("max-deactivations", "%v", err)
+	}
+	switch {
+	case vals["link-key"] != "" && len(vals["link-key"]) < 16:
+		bad("link-key", "is shorter than 16 characters; use a long random value (openssl rand -hex 32)")
+	case vals["link-key"] != "":
+		c.LinkKey = []byte(vals["link-key"])
+	default:
+		c.LinkKey = mmsync.DeriveLinkKey(c.MattermostToken)
+	}
+	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
+		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
 		}

@@ -55,6 +55,27 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 
+	for _, sec := range []struct {
+		title string
+		list  []mmsync.Action
+	}{
+		{"Deactivations withheld by max-deactivations", r.Withheld},
+		{"Not attempted: the server's user limit", r.Blocked},
+	} {
+		if len(sec.list) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "### %s (%d)\n\n| action | user | username |\n|---|---|---|\n", sec.title, len(sec.list))
+		for i, a := range sec.list {
+			if i == maxFailRows {
+				fmt.Fprintf(&b, "\n…and %d more in the JSON report.\n", len(sec.list)-maxFailRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", a.Kind, cell(who(a)), code(a.Username))
+		}
+		b.WriteString("\n")
+	}
+
 	changes := 0
 	for _, res := range r.Results {
 		if res.Status != mmsync.StatusFailed {

@@ -36,18 +36,24 @@ type Report struct {
 	DirectorySize int             `json:"directory_users"`
 	AccountsSeen  int             `json:"mattermost_accounts"`
 	Counts        Counts          `json:"counts"`
+	Managed       int             `json:"managed_accounts"`
 	Results       []mmsync.Result `json:"changes"`
 	Skipped       []mmsync.Skip   `json:"skipped"`
-	Error         string          `json:"error,omitempty"`
+	// Withheld are deactivations the threshold stopped, Blocked the creates
+	// and reactivations beyond the server's user limit; neither was tried.
+	Withheld []mmsync.Action `json:"withheld_deactivations,omitempty"`
+	Blocked  []mmsync.Action `json:"blocked_by_user_limit,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
 // applying it. In a dry-run the counts are what would happen.
 func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
-	r := &Report{DryRun: dryRun, Skipped: plan.Skipped}
+	r := &Report{DryRun: dryRun, Skipped: plan.Skipped, Withheld: plan.Withheld, Blocked: plan.Blocked}
 	if r.Skipped == nil {
 		r.Skipped = []mmsync.Skip{}
 	}
+	r.Error = strings.TrimSpace(plan.ThresholdError + " " + plan.CapacityError)
 	r.Counts.Skipped = len(plan.Skipped)
 	r.Counts.Unchanged = plan.Unchanged
 	if dryRun {
@@ -63,8 +69,6 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			continue
 		}
 		switch {
-		case res.Status == mmsync.StatusAdopted && len(res.Changes) == 0:
-			r.Counts.Unchanged++
 		case res.Status == mmsync.StatusAdopted, res.Kind == mmsync.KindUpdate:
 			r.Counts.Updated++
 		case res.Kind == mmsync.KindCreate:
@@ -75,10 +79,12 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			r.Counts.Reactivated++
 		}
 	}
+	// Users the plan could not serve count as failed: the admin must act.
+	r.Counts.Failed += len(plan.Blocked)
 	switch {
 	case dryRun:
 		r.Status = "dry-run"
-	case r.Counts.Failed > 0:
+	case r.Counts.Failed > 0 || plan.Failed():
 		r.Status = "failure"
 	default:
 		r.Status = "success"

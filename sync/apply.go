@@ -117,11 +117,21 @@ func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {
 			return failed(r, fmt.Errorf("update %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, acct.ID
-	case KindDeactivate, KindReactivate:
-		if err := t.SetActive(ctx, a.AccountID, a.Kind == KindReactivate); err != nil {
-			return failed(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
+	case KindDeactivate:
+		if err := t.SetActive(ctx, a.AccountID, false); err != nil {
+			return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, a.AccountID
+	case KindReactivate:
+		if err := t.SetActive(ctx, a.AccountID, true); err != nil {
+			return failed(r, fmt.Errorf("reactivate %s: %w", a.Username, err))
+		}
+		r.Status, r.AccountID = StatusDone, a.AccountID
+		if !a.Patch.Empty() {
+			if _, err := t.PatchUser(ctx, a.AccountID, a.Patch); err != nil {
+				return failed(r, fmt.Errorf("reactivated %s, but the profile update failed: %w", a.Username, err))
+			}
+		}
 	default:
 		return failed(r, fmt.Errorf("unknown action %q", a.Kind))
 	}
@@ -139,7 +149,7 @@ func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
 			if username != a.Username {
 				r.Note = fmt.Sprintf("username %s was taken on the server; used %s", a.Username, username)
 			}
-			return r
+			return link(ctx, plan, t, r, &acct)
 		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.usernameBase != "":
 			username = plan.usernames.Next(a.usernameBase, username)
 		case errors.Is(err, ErrEmailExists):
@@ -150,6 +160,17 @@ func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
 	}
 }
 
+// link writes the signed link onto a freshly created account. The server
+// assigns the id the signature covers, so this is a second write. If it
+// fails, the account exists unlinked and the next run adopts it by email.
+func link(ctx context.Context, plan *Plan, t Target, r Result, acct *Account) Result {
+	props := plan.opts.Linker.linkProps(acct, acct.ID, r.EntraID)
+	if _, err := t.PatchUser(ctx, acct.ID, Patch{Props: props}); err != nil {
+		return failed(r, fmt.Errorf("created %s, but writing its link failed (the next run adopts it by email): %w", acct.Username, err))
+	}
+	return r
+}
+
 // adopt takes over an account that a create found already there: typically
 // our own earlier request that succeeded before its response was lost.
 func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
@@ -158,17 +179,23 @@ func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
 	if err != nil {
 		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
 	}
-	if reason, ok := plan.manageable(&acct, ""); !ok {
+	if reason, ok := manageable(&acct, "", plan.opts.ManageAdmins); !ok {
 		return failed(r, fmt.Errorf("create %s: the address is taken by an account the sync does not manage (%s)", a.Email, reason))
+	}
+	if other, ok := plan.opts.Linker.Linked(&acct); ok && other != a.EntraID {
+		return failed(r, fmt.Errorf("create %s: the address is taken by an account linked to another Entra ID user (%s)", a.Email, other))
+	}
+	if !plan.opts.AdoptExisting {
+		return failed(r, fmt.Errorf("create %s: an account with this address appeared since the plan was made, and adopt-existing is off", a.Email))
 	}
 	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username
 	r.Note = "the account already existed (a concurrent writer, or a retried request); adopted it"
-	if patch, changes := diffProfile(accountProfile(&acct), a.Profile); len(changes) > 0 {
-		if _, err := t.PatchUser(ctx, acct.ID, patch); err != nil {
-			return failed(r, fmt.Errorf("update adopted account %s: %w", acct.Username, err))
-		}
-		r.Changes = changes
+	patch, changes := diffProfile(&acct, a.Profile)
+	patch.Props = plan.opts.Linker.linkProps(&acct, acct.ID, a.EntraID)
+	if _, err := t.PatchUser(ctx, acct.ID, patch); err != nil {
+		return failed(r, fmt.Errorf("adopt %s: %w", acct.Username, err))
 	}
+	r.Changes = changes
 	return r
 }
 

@@ -25,12 +25,14 @@ func scaledTenant(b *testing.B, n int) ([]DirectoryUser, []Account) {
 		}
 		users[i] = u
 	}
-	plan := BuildPlan(users, Observed{}, Options{})
+	plan := BuildPlan(users, Observed{}, opts())
 	accounts := make([]Account, 0, len(plan.Actions))
 	for i, a := range plan.Actions {
-		accounts = append(accounts, Account{ID: fmt.Sprintf("mm%d", i), Username: a.Username, Email: a.Email,
+		acct := Account{ID: fmt.Sprintf("mm%d", i), Username: a.Username, Email: a.Email,
 			Nickname: a.Profile.Nickname, FirstName: a.Profile.FirstName, LastName: a.Profile.LastName,
-			Position: a.Profile.Position, Roles: "system_user"})
+			Position: a.Profile.Position, Roles: "system_user"}
+		acct.Props = testLinker.linkProps(&acct, acct.ID, a.EntraID)
+		accounts = append(accounts, acct)
 	}
 	return users, accounts
 }
@@ -42,14 +44,14 @@ func BenchmarkPlan(b *testing.B) {
 	b.Run("first-sync-100k", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			BuildPlan(users, Observed{}, Options{})
+			BuildPlan(users, Observed{}, opts())
 		}
 	})
 	b.Run("noop-resync-100k", func(b *testing.B) {
 		b.ReportAllocs()
 		obs := Observed{Accounts: accounts}
 		for b.Loop() {
-			p := BuildPlan(users, obs, Options{})
+			p := BuildPlan(users, obs, opts())
 			if len(p.Actions) != 0 {
 				b.Fatalf("no-op plan has %d actions", len(p.Actions))
 			}

@@ -145,10 +145,12 @@ type Change struct {
 	New   string `json:"new"`
 }
 
-// diffProfile returns the patch that turns have into want, and the changes it
-// makes. An attribute that is empty in the directory leaves the field alone:
-// a missing jobTitle must not wipe a position an admin typed in.
-func diffProfile(have, want Profile) (Patch, []Change) {
+// diffProfile returns the patch that turns the account's profile into want,
+// and the changes it makes. An attribute that is empty in the directory leaves
+// the field alone: a missing jobTitle must not wipe a position an admin typed
+// in. OAuth accounts' names are the provider's, and Mattermost refuses to
+// change them (409), so they are not asked for.
+func diffProfile(acct *Account, want Profile) (Patch, []Change) {
 	var p Patch
 	var ch []Change
 	set := func(field, old, new string, dst **string) {
@@ -159,12 +161,16 @@ func diffProfile(have, want Profile) (Patch, []Change) {
 		*dst = &v
 		ch = append(ch, Change{Field: field, Old: old, New: new})
 	}
-	set("nickname", have.Nickname, want.Nickname, &p.Nickname)
-	set("first_name", have.FirstName, want.FirstName, &p.FirstName)
-	set("last_name", have.LastName, want.LastName, &p.LastName)
-	set("position", have.Position, want.Position, &p.Position)
+	set("nickname", acct.Nickname, want.Nickname, &p.Nickname)
+	if !oauthService[acct.AuthService] {
+		set("first_name", acct.FirstName, want.FirstName, &p.FirstName)
+		set("last_name", acct.LastName, want.LastName, &p.LastName)
+	}
+	set("position", acct.Position, want.Position, &p.Position)
 	return p, ch
 }
+
+var oauthService = map[string]bool{"gitlab": true, "google": true, "office365": true, "openid": true}
 
 func quote(s string) string {
 	if len(s) > 80 {

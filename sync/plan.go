@@ -2,6 +2,7 @@ package sync
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -32,7 +33,8 @@ type Action struct {
 
 	// Profile is the full profile of an account to create.
 	Profile Profile `json:"-"`
-	// Patch is the update to send; only the fields in Changes are set.
+	// Patch is the update to send (for a reactivation, after it); only the
+	// fields in Changes are set.
 	Patch Patch `json:"-"`
 	// usernameBase is the normalised name a created username derives from,
 	// kept so that a username clash at apply time gets the next suffix.
@@ -56,6 +58,17 @@ type Plan struct {
 	Actions   []Action `json:"actions"`
 	Skipped   []Skip   `json:"skipped"`
 	Unchanged int      `json:"unchanged"`
+	// Managed is how many accounts carry a valid link to the directory.
+	Managed int `json:"managed"`
+
+	// Withheld are deactivations the threshold stopped; ThresholdError says
+	// why. None of them is applied, and the run fails.
+	Withheld       []Action `json:"withheld_deactivations,omitempty"`
+	ThresholdError string   `json:"threshold_error,omitempty"`
+	// Blocked are creates and reactivations beyond the server's user limit;
+	// CapacityError names the limit. They are not attempted.
+	Blocked       []Action `json:"blocked_by_user_limit,omitempty"`
+	CapacityError string   `json:"capacity_error,omitempty"`
 
 	usernames *UsernameAllocator
 	opts      Options
@@ -63,11 +76,29 @@ type Plan struct {
 
 // Options are the administrator's choices that shape a plan.
 type Options struct {
-	// ManageAdmins lets the sync update system admins; by default they are
+	// ManageAdmins lets the sync change system admins; by default they are
 	// left exactly as they are.
 	ManageAdmins bool
-	// Ignore lists emails or usernames the sync never touches (lower case).
+	// Ignore lists emails or usernames the sync never touches.
 	Ignore []string
+	// Linker signs and verifies the link from an account to its Entra object.
+	Linker Linker
+	// AdoptExisting lets the sync link an existing, unlinked account whose
+	// email matches a directory user, instead of leaving it alone.
+	AdoptExisting bool
+	// Deactivate turns deprovisioning on: linked accounts of users disabled
+	// in or gone from the directory are deactivated.
+	Deactivate bool
+	// MaxDeactivations caps deactivations per run.
+	MaxDeactivations Threshold
+	// Capacity is the server's active-user limit, if it has one.
+	Capacity Capacity
+}
+
+// Capacity is what GET /limits/server reports. A zero HardLimit means none.
+type Capacity struct {
+	HardLimit int64
+	Active    int64
 }
 
 // Count returns how many actions of kind k the plan holds.
@@ -81,118 +112,391 @@ func (p *Plan) Count(k Kind) int {
 	return n
 }
 
-// desired is a directory user with the values derived from it once.
+// Failed reports whether the plan itself stopped part of the work, which
+// fails the run even if everything applied succeeds.
+func (p *Plan) Failed() bool { return p.ThresholdError != "" || p.CapacityError != "" }
+
+// desired is a directory user with its address derived once.
 type desired struct {
 	u     *DirectoryUser
 	email string
+}
+
+// planner holds the indexes one BuildPlan call works from.
+type planner struct {
+	plan   *Plan
+	opts   Options
+	selfID string
+	ignore map[string]bool
+	accts  []Account
+	// Accounts are referred to by their index in accts, so that per-account
+	// state lives in slices rather than maps keyed by pointer.
+	byEmail map[string]int
+	// linked maps an object id to the account whose link verifies; when
+	// several do, all of them are in conflicts as well.
+	linked    map[string]int
+	conflicts map[string][]int
+	linkOf    []string // verified object id, by account
+	handled   []bool   // a directory user accounted for the account
+	owners    map[string]*DirectoryUser
+	creates   []Action
+	updates   []Action
+	reacts    []Action
+	deacts    []Action
+}
+
+// account returns the account with the given index, or nil for -1.
+func (p *planner) account(i int) *Account {
+	if i < 0 {
+		return nil
+	}
+	return &p.accts[i]
+}
+
+// emailIndex returns the index of the account with that address, or -1.
+func (p *planner) emailIndex(email string) int {
+	if i, ok := p.byEmail[email]; ok {
+		return i
+	}
+	return -1
 }
 
 // BuildPlan compares the directory with Mattermost and returns the changes.
 // It is pure: the same inputs give the same plan, in the same order, so a
 // dry-run shows exactly what a real run will do.
 func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan {
-	plan := &Plan{opts: opts}
-	ignore := make(map[string]bool, len(opts.Ignore))
-	for _, s := range opts.Ignore {
-		ignore[strings.ToLower(strings.TrimSpace(s))] = true
+	n := len(observed.Accounts)
+	p := &planner{
+		plan:      &Plan{opts: opts},
+		opts:      opts,
+		selfID:    observed.SelfID,
+		ignore:    make(map[string]bool, len(opts.Ignore)),
+		accts:     observed.Accounts,
+		byEmail:   make(map[string]int, n),
+		linked:    make(map[string]int, n),
+		conflicts: map[string][]int{},
+		linkOf:    make([]string, n),
+		handled:   make([]bool, n),
+		creates:   make([]Action, 0, max(len(directory)-n, 16)),
 	}
-
+	for _, s := range opts.Ignore {
+		p.ignore[strings.ToLower(strings.TrimSpace(s))] = true
+	}
 	taken := make([]string, 0, len(observed.Accounts))
-	byEmail := make(map[string]*Account, len(observed.Accounts))
 	for i := range observed.Accounts {
 		a := &observed.Accounts[i]
 		taken = append(taken, a.Username)
 		if a.Email != "" {
-			byEmail[strings.ToLower(a.Email)] = a
+			p.byEmail[strings.ToLower(a.Email)] = i
+		}
+		if id, ok := opts.Linker.Linked(a); ok {
+			if prev, dup := p.linked[id]; dup {
+				if len(p.conflicts[id]) == 0 {
+					p.conflicts[id] = []int{prev}
+				}
+				p.conflicts[id] = append(p.conflicts[id], i)
+			}
+			p.linked[id] = i
+			p.linkOf[i] = id
+			p.plan.Managed++
 		}
 	}
-	plan.usernames = NewUsernameAllocator(taken)
+	p.plan.usernames = NewUsernameAllocator(taken)
 
-	// Derive addresses first so that two directory users claiming one
-	// address are caught before either is acted on.
 	want := make([]desired, 0, len(directory))
 	for i := range directory {
 		u := &directory[i]
 		email, reason, ok := Email(*u)
-		if !ok {
-			plan.Skipped = append(plan.Skipped, Skip{EntraID: u.ID, DisplayName: u.DisplayName, Reason: reason})
+		if _, linked := p.linked[u.ID]; !ok && !linked {
+			p.plan.Skipped = append(p.plan.Skipped, Skip{EntraID: u.ID, DisplayName: u.DisplayName, Reason: reason})
 			continue
 		}
 		want = append(want, desired{u: u, email: email})
 	}
-	owners := addressOwners(want)
+	p.owners = addressOwners(want)
 	// Username allocation depends on order; sorting by address makes it
 	// independent of the order Graph happens to return users in.
 	slices.SortFunc(want, func(a, b desired) int {
 		return cmp.Or(cmp.Compare(a.email, b.email), cmp.Compare(a.u.ID, b.u.ID))
 	})
-
-	creates := make([]Action, 0, len(want))
-	var updates []Action
 	for i := range want {
-		d := &want[i]
-		u := d.u
-		skip := func(reason string, acct *Account) {
-			s := Skip{EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email, Reason: reason}
-			if acct != nil {
-				s.AccountID, s.Username = acct.ID, acct.Username
-			}
-			plan.Skipped = append(plan.Skipped, s)
+		p.reconcile(want[i])
+	}
+	p.leavers()
+	p.applyThreshold()
+	p.applyCapacity()
+
+	plan := p.plan
+	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.reacts)+len(p.creates)+len(p.updates))
+	plan.Actions = append(plan.Actions, p.deacts...)
+	plan.Actions = append(plan.Actions, p.reacts...)
+	plan.Actions = append(plan.Actions, p.creates...)
+	plan.Actions = append(plan.Actions, p.updates...)
+	return plan
+}
+
+func (p *planner) skip(u *DirectoryUser, email string, acct *Account, reason string) {
+	s := Skip{Email: email, Reason: reason}
+	if u != nil {
+		s.EntraID, s.DisplayName = u.ID, u.DisplayName
+	}
+	if acct != nil {
+		s.AccountID, s.Username = acct.ID, acct.Username
+		if s.Email == "" {
+			s.Email = acct.Email
 		}
-		if owner, contested := owners[d.email]; contested && owner != u {
-			if owner == nil {
-				skip("the address is shared by several Entra ID users; the sync cannot tell which one owns the account", byEmail[d.email])
-			} else {
-				skip("the address is "+owner.DisplayName+"'s ("+owner.ID+"); this user has no mail of its own", byEmail[d.email])
-			}
+	}
+	p.plan.Skipped = append(p.plan.Skipped, s)
+}
+
+// reconcile decides what one directory user needs.
+func (p *planner) reconcile(d desired) {
+	u := d.u
+	if idx := p.conflicts[u.ID]; len(idx) > 1 {
+		names := make([]string, len(idx))
+		for i, j := range idx {
+			names[i] = p.accts[j].Username
+			p.handled[j] = true
+		}
+		p.skip(u, d.email, nil, "conflict: accounts "+strings.Join(names, ", ")+" are all linked to this Entra ID user; left alone until an admin removes the extra links")
+		return
+	} else if i, ok := p.linked[u.ID]; ok {
+		p.handled[i] = true
+		p.linkedUser(d, i)
+		return
+	}
+
+	if owner, contested := p.owners[d.email]; contested && owner != u {
+		if owner == nil {
+			p.skip(u, d.email, p.account(p.emailIndex(d.email)), "the address is shared by several Entra ID users; the sync cannot tell which one owns the account")
+		} else {
+			p.skip(u, d.email, p.account(p.emailIndex(d.email)), "the address is "+owner.DisplayName+"'s ("+owner.ID+"); this user has no mail of its own")
+		}
+		return
+	}
+	ai := p.emailIndex(d.email)
+	acct := p.account(ai)
+	if acct != nil {
+		p.handled[ai] = true
+	}
+	if p.ignored(d.email, acct) {
+		p.skip(u, d.email, acct, "listed in ignore-users")
+		return
+	}
+	if !u.AccountEnabled {
+		p.skip(u, d.email, acct, "account disabled in Entra ID")
+		return
+	}
+	profile := DesiredProfile(*u)
+	if acct == nil {
+		base := NormalizeUsername(LocalPart(d.email))
+		if base == "" {
+			p.skip(u, d.email, nil, "no username can be derived from "+quote(LocalPart(d.email)))
+			return
+		}
+		p.creates = append(p.creates, Action{
+			Kind: KindCreate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
+			Username: p.plan.usernames.Allocate(base), Profile: profile, usernameBase: base,
+			Reason: "in Entra ID, no Mattermost account with this address",
+		})
+		return
+	}
+	// An existing account with this address, not linked to this user.
+	if other := p.linkOf[ai]; other != "" {
+		p.skip(u, d.email, acct, "the account with this address is linked to another Entra ID user ("+other+")")
+		return
+	}
+	if reason, ok := p.manageable(acct); !ok {
+		p.skip(u, d.email, acct, reason)
+		return
+	}
+	if !p.opts.AdoptExisting {
+		p.skip(u, d.email, acct, "an unlinked account has this address, and adopt-existing is off")
+		return
+	}
+	if !acct.Active() {
+		p.skip(u, d.email, acct, "an unlinked, deactivated account has this address; reactivate it by hand to let the sync adopt it")
+		return
+	}
+	patch, changes := diffProfile(acct, profile)
+	patch.Props = p.opts.Linker.linkProps(acct, acct.ID, u.ID)
+	changes = append(changes, Change{Field: "link", Old: acct.Props[PropEntraID], New: u.ID})
+	p.updates = append(p.updates, Action{
+		Kind: KindUpdate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
+		Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes,
+		Reason: "adopt: an existing account with this address is linked to the Entra ID user",
+	})
+}
+
+// linkedUser handles a directory user whose account is already linked.
+func (p *planner) linkedUser(d desired, ai int) {
+	u, acct := d.u, &p.accts[ai]
+	if p.ignored(d.email, acct) {
+		p.skip(u, d.email, acct, "listed in ignore-users")
+		return
+	}
+	if reason, ok := p.manageable(acct); !ok {
+		p.skip(u, d.email, acct, reason)
+		return
+	}
+	if !u.AccountEnabled {
+		switch {
+		case !acct.Active():
+			p.plan.Unchanged++
+		case !p.opts.Deactivate:
+			p.skip(u, d.email, acct, "account disabled in Entra ID; deactivate is off")
+		default:
+			p.deacts = append(p.deacts, p.deactivation(ai, u, "account disabled in Entra ID"))
+		}
+		return
+	}
+	patch, changes := diffProfile(acct, DesiredProfile(*u))
+	if d.email != "" && d.email != strings.ToLower(acct.Email) && p.emailChangeable(acct) {
+		if oi := p.emailIndex(d.email); oi >= 0 && oi != ai {
+			other := &p.accts[oi]
+			p.skip(u, d.email, acct, "the new address "+d.email+" already belongs to the account "+other.Username+"; the address was not changed")
+			return
+		}
+		e := d.email
+		patch.Email = &e
+		changes = append([]Change{{Field: "email", Old: acct.Email, New: d.email}}, changes...)
+	}
+	email := d.email
+	if email == "" {
+		email = acct.Email
+	}
+	a := Action{
+		EntraID: u.ID, DisplayName: u.DisplayName, Email: email, Username: acct.Username,
+		AccountID: acct.ID, Patch: patch, Changes: changes,
+	}
+	switch {
+	case !acct.Active():
+		a.Kind, a.Reason = KindReactivate, "enabled in Entra ID again"
+		p.reacts = append(p.reacts, a)
+	case len(changes) > 0:
+		a.Kind, a.Reason = KindUpdate, "profile differs from Entra ID"
+		p.updates = append(p.updates, a)
+	default:
+		p.plan.Unchanged++
+	}
+}
+
+// leavers finds linked accounts whose directory user is gone.
+func (p *planner) leavers() {
+	var gone []int
+	for i := range p.accts {
+		id := p.linkOf[i]
+		// A linked account whose user is in the directory was handled by
+		// reconcile; what is left has no directory user.
+		if id == "" || p.handled[i] || !p.accts[i].Active() {
 			continue
 		}
-		acct := byEmail[d.email]
-		if ignore[d.email] || acct != nil && ignore[strings.ToLower(acct.Username)] {
-			skip("listed in ignore-users", acct)
-			continue
-		}
-		if !u.AccountEnabled {
-			skip("account disabled in Entra ID", acct)
-			continue
-		}
-		profile := DesiredProfile(*u)
-		if acct == nil {
-			base := NormalizeUsername(LocalPart(d.email))
-			if base == "" {
-				skip("no username can be derived from "+quote(LocalPart(d.email)), nil)
+		gone = append(gone, i)
+	}
+	slices.SortFunc(gone, func(a, b int) int { return cmp.Compare(p.accts[a].Username, p.accts[b].Username) })
+	for _, i := range gone {
+		a := &p.accts[i]
+		switch {
+		case p.ignored(strings.ToLower(a.Email), a):
+			p.skip(nil, "", a, "gone from Entra ID, but listed in ignore-users")
+		case !p.opts.Deactivate:
+			p.skip(nil, "", a, "gone from Entra ID; deactivate is off")
+		default:
+			if reason, ok := p.manageable(a); !ok {
+				p.skip(nil, "", a, "gone from Entra ID, but "+reason)
 				continue
 			}
-			creates = append(creates, Action{
-				Kind: KindCreate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
-				Username: plan.usernames.Allocate(base), Profile: profile, usernameBase: base,
-				Reason: "in Entra ID, no Mattermost account with this address",
-			})
-			continue
+			p.deacts = append(p.deacts, p.deactivation(i, nil, "gone from Entra ID (deleted, or out of the sync's scope)"))
 		}
-		if reason, ok := plan.manageable(acct, observed.SelfID); !ok {
-			skip(reason, acct)
-			continue
-		}
-		if !acct.Active() {
-			skip("the Mattermost account is deactivated; the sync does not reactivate accounts it has not linked", acct)
-			continue
-		}
-		patch, changes := diffProfile(accountProfile(acct), profile)
-		if len(changes) == 0 {
-			plan.Unchanged++
-			continue
-		}
-		updates = append(updates, Action{
-			Kind: KindUpdate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
-			Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes,
-			Reason: "profile differs from Entra ID",
-		})
 	}
-	plan.Actions = make([]Action, 0, len(creates)+len(updates))
-	plan.Actions = append(plan.Actions, creates...)
-	plan.Actions = append(plan.Actions, updates...)
-	return plan
+}
+
+func (p *planner) deactivation(i int, u *DirectoryUser, reason string) Action {
+	a := &p.accts[i]
+	act := Action{Kind: KindDeactivate, EntraID: p.linkOf[i], Email: strings.ToLower(a.Email), Username: a.Username,
+		AccountID: a.ID, Reason: reason, DisplayName: a.Nickname}
+	if u != nil {
+		act.DisplayName = u.DisplayName
+	}
+	return act
+}
+
+// applyThreshold withholds every deactivation when there are more than the
+// administrator allowed: mass deprovisioning is far more often a broken
+// source or a scoping mistake than a real exodus.
+func (p *planner) applyThreshold() {
+	limit := p.opts.MaxDeactivations.Limit(p.plan.Managed)
+	if len(p.deacts) == 0 || len(p.deacts) <= limit {
+		return
+	}
+	p.plan.ThresholdError = fmt.Sprintf("%d deactivations planned, more than max-deactivations allows (%s of %d managed accounts = %d); "+
+		"nobody was deactivated. Check the directory and the scope; if this is intended, raise max-deactivations for one run",
+		len(p.deacts), p.opts.MaxDeactivations, p.plan.Managed, limit)
+	p.plan.Withheld, p.deacts = p.deacts, nil
+}
+
+// applyCapacity keeps creates and reactivations within the server's active
+// user limit (Team Edition v11 refuses both at 250), reactivations first,
+// counting the seats this run's deactivations free.
+func (p *planner) applyCapacity() {
+	c := p.opts.Capacity
+	if c.HardLimit <= 0 {
+		return
+	}
+	room := c.HardLimit - c.Active + int64(len(p.deacts))
+	need := int64(len(p.reacts) + len(p.creates))
+	if need <= room {
+		return
+	}
+	room = max(room, 0)
+	var blocked []Action
+	if int64(len(p.reacts)) > room {
+		blocked = append(blocked, p.reacts[room:]...)
+		p.reacts = p.reacts[:room]
+		room = 0
+	} else {
+		room -= int64(len(p.reacts))
+	}
+	blocked = append(blocked, p.creates[room:]...)
+	p.creates = p.creates[:room]
+	p.plan.Blocked = blocked
+	p.plan.CapacityError = fmt.Sprintf("Mattermost allows %d active users and has %d; %d creates or reactivations do not fit and were not attempted. "+
+		"Deactivate unused accounts, or license the server for more users", c.HardLimit, c.Active, len(blocked))
+}
+
+func (p *planner) ignored(email string, acct *Account) bool {
+	if email != "" && p.ignore[email] {
+		return true
+	}
+	return acct != nil && (p.ignore[strings.ToLower(acct.Username)] || p.ignore[strings.ToLower(acct.Email)])
+}
+
+// manageable reports whether the sync may change acct, and if not, why.
+func (p *planner) manageable(acct *Account) (string, bool) {
+	return manageable(acct, p.selfID, p.opts.ManageAdmins)
+}
+
+// manageable: bots, shared-channel (remote) users and the token owner are
+// never the sync's to change; system admins only when the administrator
+// opted in.
+func manageable(acct *Account, selfID string, manageAdmins bool) (string, bool) {
+	switch {
+	case acct.IsBot:
+		return "the address belongs to a Mattermost bot", false
+	case acct.RemoteID != "":
+		return "the address belongs to a shared-channel (remote) user", false
+	case selfID != "" && acct.ID == selfID:
+		return "the account is the owner of mattermost-token", false
+	case !manageAdmins && hasRole(acct.Roles, "system_admin"):
+		return "system admin: left alone (set manage-admins to change that)", false
+	}
+	return "", true
+}
+
+// emailChangeable: Mattermost silently keeps the old email of OAuth accounts
+// and refuses changes for LDAP ones, so asking would repeat every run.
+func (p *planner) emailChangeable(acct *Account) bool {
+	return acct.AuthService == "" || acct.AuthService == "email"
 }
 
 // addressOwners resolves addresses that several directory users claim. A
@@ -204,6 +508,9 @@ func addressOwners(want []desired) map[string]*DirectoryUser {
 	first := make(map[string]*DirectoryUser, len(want))
 	claims := map[string][]*DirectoryUser{}
 	for _, d := range want {
+		if d.email == "" {
+			continue
+		}
 		if prev, seen := first[d.email]; !seen {
 			first[d.email] = d.u
 		} else if len(claims[d.email]) == 0 {
@@ -235,32 +542,13 @@ func addressOwners(want []desired) map[string]*DirectoryUser {
 	return owners
 }
 
-// manageable reports whether the sync may change acct, and if not, why.
-// Bots, shared-channel (remote) users and the token owner are never the sync's
-// to change; system admins only when the administrator opted in.
-func (p *Plan) manageable(acct *Account, selfID string) (string, bool) {
-	switch {
-	case acct.IsBot:
-		return "the address belongs to a Mattermost bot", false
-	case acct.RemoteID != "":
-		return "the address belongs to a shared-channel (remote) user", false
-	case selfID != "" && acct.ID == selfID:
-		return "the address belongs to the owner of mattermost-token", false
-	case !p.opts.ManageAdmins && hasRole(acct.Roles, "system_admin"):
-		return "system admin: left alone (set manage-admins to change that)", false
-	}
-	return "", true
-}
-
 func hasRole(roles, role string) bool {
-	for _, r := range strings.Fields(roles) {
+	for roles != "" {
+		var r string
+		r, roles, _ = strings.Cut(strings.TrimLeft(roles, " "), " ")
 		if r == role {
 			return true
 		}
 	}
 	return false
-}
-
-func accountProfile(a *Account) Profile {
-	return Profile{Nickname: a.Nickname, FirstName: a.FirstName, LastName: a.LastName, Position: a.Position}
 }

@@ -61,117 +61,90 @@ func TestCleanField(t *testing.T) {
 	}
 }
 
+var testLinker = NewLinker([]byte("test link key"))
+
+func opts() Options {
+	return Options{Linker: testLinker, AdoptExisting: true, Deactivate: true, MaxDeactivations: Threshold{Percent: 100}}
+}
+
+// linkedTo returns a copy of a with a valid link to objectID.
+func linkedTo(a Account, objectID string) Account {
+	a.Props = testLinker.linkProps(&a, a.ID, objectID)
+	return a
+}
+
 func TestBuildPlan(t *testing.T) {
 	jane := user("id-jane", "Jane.Doe@contoso.example", "Jane Doe")
 	jane.GivenName, jane.Surname, jane.JobTitle = "Jane", "Doe", "Engineer"
 	janeAcct := Account{ID: "mm-jane", Username: "jane.doe", Email: "jane.doe@contoso.example", Nickname: "Jane Doe", FirstName: "Jane", LastName: "Doe", Position: "Engineer", Roles: "system_user"}
+	janeLinked := linkedTo(janeAcct, "id-jane")
 	disabled := user("id-off", "off@contoso.example", "Off")
 	disabled.AccountEnabled = false
+	janeOff := jane
+	janeOff.AccountEnabled = false
+	deactivated := func(a Account) Account { a.DeleteAt = 1; return a }
+	admin := Account{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}
+	renamed := user("id-jane", "jane.smith@contoso.example", "Jane Smith")
 
 	tests := []struct {
 		name      string
 		dir       []DirectoryUser
 		accounts  []Account
-		opts      Options
-		want      []string // "kind username" per action
+		opts      func(*Options)
+		want      []string // "kind username field..." per action
 		skipped   []string // reasons, substring
 		unchanged int
+		withheld  int
 	}{
-		{
-			name: "create with derived username",
-			dir:  []DirectoryUser{jane},
-			want: []string{"create jane.doe"},
-		},
-		{
-			name:      "unchanged account makes no action",
-			dir:       []DirectoryUser{jane},
-			accounts:  []Account{janeAcct},
-			unchanged: 1,
-		},
-		{
-			name:     "changed nickname is one update",
-			dir:      []DirectoryUser{user("id-jane", "jane.doe@contoso.example", "Jane Q. Doe")},
-			accounts: []Account{janeAcct},
-			want:     []string{"update jane.doe nickname"},
-		},
-		{
-			name:     "username clash with an existing account gets a suffix",
-			dir:      []DirectoryUser{user("id-j2", "jane.doe@other.example", "Jane Other")},
-			accounts: []Account{janeAcct},
-			want:     []string{"create jane.doe2"},
-		},
-		{
-			name: "two new users with one local part",
-			dir:  []DirectoryUser{user("b", "sam@b.example", "Sam B"), user("a", "sam@a.example", "Sam A")},
-			want: []string{"create sam", "create sam2"},
-		},
-		{
-			name:    "disabled user is skipped",
-			dir:     []DirectoryUser{disabled},
-			skipped: []string{"disabled"},
-		},
-		{
-			name:     "bot is never touched",
-			dir:      []DirectoryUser{user("id-bot", "bot@contoso.example", "Bot")},
-			accounts: []Account{{ID: "b", Username: "bot", Email: "bot@contoso.example", IsBot: true}},
-			skipped:  []string{"bot"},
-		},
-		{
-			name:     "admin left alone by default",
-			dir:      []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")},
-			accounts: []Account{{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}},
-			skipped:  []string{"system admin"},
-		},
-		{
-			name:     "admin managed when asked",
-			dir:      []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")},
-			accounts: []Account{{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}},
-			opts:     Options{ManageAdmins: true},
-			want:     []string{"update adm nickname"},
-		},
-		{
-			name:     "token owner is never touched",
-			dir:      []DirectoryUser{user("id-me", "me@contoso.example", "Me")},
-			accounts: []Account{{ID: "self", Username: "me", Email: "me@contoso.example"}},
-			skipped:  []string{"owner of mattermost-token"},
-		},
-		{
-			name:    "ignored address",
-			dir:     []DirectoryUser{user("id-x", "x.y@contoso.example", "X")},
-			opts:    Options{Ignore: []string{"X.Y@contoso.example"}},
-			skipped: []string{"ignore-users"},
-		},
-		{
-			name:    "shared address is a conflict",
-			dir:     []DirectoryUser{user("1", "dup@contoso.example", "One"), user("2", "DUP@contoso.example", "Two")},
-			skipped: []string{"shared", "shared"},
-		},
-		{
-			name:    "no usable address",
-			dir:     []DirectoryUser{{ID: "g", AccountEnabled: true, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}},
-			skipped: []string{"#EXT#"},
-		},
-		{
-			name:    "local part without latin letters",
-			dir:     []DirectoryUser{user("k", "서윤@contoso.example", "서윤")},
-			skipped: []string{"no username"},
-		},
-		{
-			name:      "empty directory attribute does not clear a field",
-			dir:       []DirectoryUser{{ID: "id-jane", AccountEnabled: true, Mail: "jane.doe@contoso.example", DisplayName: "Jane Doe"}},
-			accounts:  []Account{janeAcct},
-			unchanged: 1,
-		},
-		{
-			name:     "deactivated account is not reactivated without a link",
-			dir:      []DirectoryUser{jane},
-			accounts: []Account{func() Account { a := janeAcct; a.DeleteAt = 1; return a }()},
-			skipped:  []string{"deactivated"},
-		},
+		{name: "create with derived username", dir: []DirectoryUser{jane}, want: []string{"create jane.doe"}},
+		{name: "linked and unchanged makes no action", dir: []DirectoryUser{jane}, accounts: []Account{janeLinked}, unchanged: 1},
+		{name: "unlinked account with the address is adopted", dir: []DirectoryUser{jane}, accounts: []Account{janeAcct}, want: []string{"update jane.doe link"}},
+		{name: "adoption off leaves it alone", dir: []DirectoryUser{jane}, accounts: []Account{janeAcct}, opts: func(o *Options) { o.AdoptExisting = false }, skipped: []string{"adopt-existing is off"}},
+		{name: "changed nickname is one update", dir: []DirectoryUser{user("id-jane", "jane.doe@contoso.example", "Jane Q. Doe")}, accounts: []Account{janeLinked}, want: []string{"update jane.doe nickname"}},
+		{name: "rename and new mail keep the account", dir: []DirectoryUser{renamed}, accounts: []Account{janeLinked}, want: []string{"update jane.doe email nickname"}},
+		{name: "new mail already taken by another account", dir: []DirectoryUser{renamed}, accounts: []Account{janeLinked, {ID: "x", Username: "js", Email: "jane.smith@contoso.example"}}, skipped: []string{"already belongs"}},
+		{name: "username clash with an existing account gets a suffix", dir: []DirectoryUser{user("id-j2", "jane.doe@other.example", "Jane Other")}, accounts: []Account{janeAcct}, want: []string{"create jane.doe2"}},
+		{name: "two new users with one local part", dir: []DirectoryUser{user("b", "sam@b.example", "Sam B"), user("a", "sam@a.example", "Sam A")}, want: []string{"create sam", "create sam2"}},
+		{name: "disabled and unknown is skipped", dir: []DirectoryUser{disabled}, skipped: []string{"disabled"}},
+		{name: "disabled and linked is deactivated", dir: []DirectoryUser{janeOff}, accounts: []Account{janeLinked}, want: []string{"deactivate jane.doe"}},
+		{name: "disabled, linked, already deactivated is unchanged", dir: []DirectoryUser{janeOff}, accounts: []Account{deactivated(janeLinked)}, unchanged: 1},
+		{name: "deactivate off", dir: []DirectoryUser{janeOff}, accounts: []Account{janeLinked}, opts: func(o *Options) { o.Deactivate = false }, skipped: []string{"deactivate is off"}},
+		{name: "gone from the directory is deactivated", accounts: []Account{janeLinked}, want: []string{"deactivate jane.doe"}},
+		{name: "returner is reactivated with its profile", dir: []DirectoryUser{user("id-jane", "jane.doe@contoso.example", "Jane D")}, accounts: []Account{deactivated(janeLinked)}, want: []string{"reactivate jane.doe nickname"}},
+		{name: "unlinked deactivated account is not adopted", dir: []DirectoryUser{jane}, accounts: []Account{deactivated(janeAcct)}, skipped: []string{"deactivated"}},
+		{name: "unlinked accounts are never deactivated", accounts: []Account{janeAcct, admin}},
+		{name: "forged link counts as no link", dir: []DirectoryUser{user("id-new", "new@contoso.example", "New")},
+			accounts: []Account{func() Account {
+				a := linkedTo(janeAcct, "id-jane")
+				a.ID = "mm-manual"
+				a.Props = map[string]string{PropEntraID: "id-new", PropLink: janeLinked.Props[PropLink]}
+				return a
+			}()},
+			want: []string{"create new"}},
+		{name: "two accounts linked to one user is a conflict", dir: []DirectoryUser{jane},
+			accounts: []Account{janeLinked, linkedTo(Account{ID: "mm-2", Username: "jane2", Email: "j2@contoso.example"}, "id-jane")}, skipped: []string{"conflict"}},
+		{name: "linked admin is left alone", dir: []DirectoryUser{janeOff}, accounts: []Account{func() Account { a := janeLinked; a.Roles = "system_admin system_user"; return a }()}, skipped: []string{"system admin"}},
+		{name: "bot is never touched", dir: []DirectoryUser{user("id-bot", "bot@contoso.example", "Bot")}, accounts: []Account{{ID: "b", Username: "bot", Email: "bot@contoso.example", IsBot: true}}, skipped: []string{"bot"}},
+		{name: "admin left alone by default", dir: []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")}, accounts: []Account{admin}, skipped: []string{"system admin"}},
+		{name: "admin managed when asked", dir: []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")}, accounts: []Account{admin}, opts: func(o *Options) { o.ManageAdmins = true }, want: []string{"update adm nickname link"}},
+		{name: "token owner is never touched", dir: []DirectoryUser{user("id-me", "me@contoso.example", "Me")}, accounts: []Account{{ID: "self", Username: "me", Email: "me@contoso.example"}}, skipped: []string{"owner of mattermost-token"}},
+		{name: "ignored address", dir: []DirectoryUser{user("id-x", "x.y@contoso.example", "X")}, opts: func(o *Options) { o.Ignore = []string{"X.Y@contoso.example"} }, skipped: []string{"ignore-users"}},
+		{name: "ignored leaver", accounts: []Account{janeLinked}, opts: func(o *Options) { o.Ignore = []string{"jane.doe"} }, skipped: []string{"ignore-users"}},
+		{name: "shared address is a conflict", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), user("2", "DUP@contoso.example", "Two")}, skipped: []string{"shared", "shared"}},
+		{name: "own mail beats another user's UPN", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), {ID: "2", AccountEnabled: true, UserPrincipalName: "dup@contoso.example", DisplayName: "Two"}}, want: []string{"create dup"}, skipped: []string{"One's"}},
+		{name: "no usable address", dir: []DirectoryUser{{ID: "g", AccountEnabled: true, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}}, skipped: []string{"#EXT#"}},
+		{name: "local part without latin letters", dir: []DirectoryUser{user("k", "서윤@contoso.example", "서윤")}, skipped: []string{"no username"}},
+		{name: "empty directory attribute does not clear a field", dir: []DirectoryUser{{ID: "id-jane", AccountEnabled: true, Mail: "jane.doe@contoso.example", DisplayName: "Jane Doe"}}, accounts: []Account{janeLinked}, unchanged: 1},
+		{name: "threshold withholds every deactivation", accounts: []Account{janeLinked, linkedTo(Account{ID: "mm-2", Username: "bob", Email: "bob@contoso.example"}, "id-bob"), linkedTo(Account{ID: "mm-3", Username: "eve", Email: "eve@contoso.example"}, "id-eve")},
+			dir: []DirectoryUser{user("id-eve", "eve@contoso.example", "")}, opts: func(o *Options) { o.MaxDeactivations = Threshold{Count: 1} }, withheld: 2, unchanged: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := BuildPlan(tt.dir, Observed{Accounts: tt.accounts, SelfID: "self"}, tt.opts)
+			o := opts()
+			if tt.opts != nil {
+				tt.opts(&o)
+			}
+			p := BuildPlan(tt.dir, Observed{Accounts: tt.accounts, SelfID: "self"}, o)
 			var got []string
 			for _, a := range p.Actions {
 				s := string(a.Kind) + " " + a.Username
@@ -194,19 +167,76 @@ func TestBuildPlan(t *testing.T) {
 			if p.Unchanged != tt.unchanged {
 				t.Errorf("unchanged = %d, want %d", p.Unchanged, tt.unchanged)
 			}
+			if len(p.Withheld) != tt.withheld || (tt.withheld > 0) != (p.ThresholdError != "") {
+				t.Errorf("withheld = %d (%q), want %d", len(p.Withheld), p.ThresholdError, tt.withheld)
+			}
 		})
+	}
+}
+
+func TestThreshold(t *testing.T) {
+	tests := []struct {
+		in      string
+		managed int
+		limit   int
+		ok      bool
+	}{
+		{"25", 1000, 25, true}, {"10%", 1000, 100, true}, {"10%", 5, 1, true}, {"12.5%", 80, 10, true},
+		{"0", 10, 0, true}, {"100%", 7, 7, true}, {"0%", 10, 0, true},
+		{"-1", 0, 0, false}, {"101%", 0, 0, false}, {"ten", 0, 0, false}, {"%", 0, 0, false}, {"NaN%", 0, 0, false},
+	}
+	for _, tt := range tests {
+		th, err := ParseThreshold(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("ParseThreshold(%q) err = %v", tt.in, err)
+			continue
+		}
+		if err == nil && th.Limit(tt.managed) != tt.limit {
+			t.Errorf("%q of %d = %d, want %d", tt.in, tt.managed, th.Limit(tt.managed), tt.limit)
+		}
+	}
+}
+
+func FuzzParseThreshold(f *testing.F) {
+	for _, s := range []string{"25", "10%", "0", "100%", "1e9", "%", " 5 % "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThreshold(s)
+		if err != nil {
+			return
+		}
+		for _, m := range []int{0, 1, 7, 1000} {
+			if l := th.Limit(m); l < 0 || th.Percent > 0 && l > m {
+				t.Fatalf("ParseThreshold(%q).Limit(%d) = %d", s, m, l)
+			}
+		}
+	})
+}
+
+func TestCapacity(t *testing.T) {
+	dir := []DirectoryUser{user("a", "a1@x.example", "A"), user("b", "b1@x.example", "B"), user("c", "c1@x.example", "C")}
+	o := opts()
+	o.Capacity = Capacity{HardLimit: 250, Active: 248}
+	p := BuildPlan(dir, Observed{}, o)
+	if p.Count(KindCreate) != 2 || len(p.Blocked) != 1 || !strings.Contains(p.CapacityError, "250") {
+		t.Fatalf("creates %d blocked %d: %s", p.Count(KindCreate), len(p.Blocked), p.CapacityError)
+	}
+	o.Capacity = Capacity{HardLimit: 250, Active: 260}
+	if p := BuildPlan(dir, Observed{}, o); p.Count(KindCreate) != 0 || len(p.Blocked) != 3 {
+		t.Fatalf("over the limit: creates %d blocked %d", p.Count(KindCreate), len(p.Blocked))
 	}
 }
 
 // The plan must not depend on the order Graph returns users in.
 func TestBuildPlanDeterministic(t *testing.T) {
 	users := loadFixture(t, "tenant-2000.json")
-	a := BuildPlan(users, Observed{}, Options{})
+	a := BuildPlan(users, Observed{}, opts())
 	rev := make([]DirectoryUser, len(users))
 	for i := range users {
 		rev[len(users)-1-i] = users[i]
 	}
-	b := BuildPlan(rev, Observed{}, Options{})
+	b := BuildPlan(rev, Observed{}, opts())
 	if len(a.Actions) != len(b.Actions) {
 		t.Fatalf("%d vs %d actions", len(a.Actions), len(b.Actions))
 	}
@@ -275,6 +305,9 @@ func (f *fakeTarget) PatchUser(_ context.Context, id string, p Patch) (Account, 
 			*s.dst = *s.src
 		}
 	}
+	if p.Props != nil {
+		a.Props = p.Props
+	}
 	return *a, nil
 }
 
@@ -322,17 +355,17 @@ func (e idError) ErrorID() string { return e.id }
 func TestApplyConvergesAndIsIdempotent(t *testing.T) {
 	users := loadFixture(t, "tenant-2000.json")
 	target := newFakeTarget()
-	plan := BuildPlan(users, target.observed(), Options{})
+	plan := BuildPlan(users, target.observed(), opts())
 	results := Apply(context.Background(), plan, target, ApplyOptions{})
 	for _, r := range results {
 		if r.Status != StatusDone {
 			t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
 		}
 	}
-	if plan.Count(KindCreate) == 0 || target.writes != len(results) {
+	if plan.Count(KindCreate) == 0 || target.writes != 2*len(results) { // create + link
 		t.Fatalf("creates=%d writes=%d results=%d", plan.Count(KindCreate), target.writes, len(results))
 	}
-	again := BuildPlan(users, target.observed(), Options{})
+	again := BuildPlan(users, target.observed(), opts())
 	if len(again.Actions) != 0 {
 		t.Fatalf("second plan has %d actions, first: %+v", len(again.Actions), again.Actions[0])
 	}
@@ -348,7 +381,7 @@ func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
 		user("d", "dave@contoso.example", "Dave"),
 	}
 	target := newFakeTarget()
-	plan := BuildPlan(dir, target.observed(), Options{})
+	plan := BuildPlan(dir, target.observed(), opts())
 	// After planning, the world changes: another writer creates carol, and
 	// the name dave is taken (the user list cannot show user-group names).
 	target.accounts["race"], target.accounts["grp"] = &existing, &taken
@@ -375,7 +408,7 @@ func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
 func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	plan := BuildPlan([]DirectoryUser{user("a", "a1@x.example", "A")}, Observed{}, Options{})
+	plan := BuildPlan([]DirectoryUser{user("a", "a1@x.example", "A")}, Observed{}, opts())
 	r := Apply(ctx, plan, newFakeTarget(), ApplyOptions{})
 	if r[0].Status != StatusFailed || !errors.Is(context.Canceled, context.Canceled) || !strings.Contains(r[0].Error, "not attempted") {
 		t.Fatalf("%+v", r[0])
