@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))
 	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes)\n", mm.TotalRequests(), mm.Writes())
-	say("Run 4: HR renames a user in Entra ID and hires someone")
+	say("Run 4: in Entra ID, HR renames one user, disables another, deletes a third and hires someone")
 	changeDemoTenant(graph, tenant)
 	code = max(code, run(ctx, args, d))
 	say("The JSON report of the last run was at %s; the demo removes it now.", env["REPORT_PATH"])
@@ -85,10 +85,15 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 		for k, v := range u {
 			c[k] = v
 		}
-		if i == 2 {
+		switch i {
+		case 2:
 			c["displayName"] = "Renée Kowalski-Lind"
 			c["surname"] = "Kowalski-Lind"
 			c["jobTitle"] = "Engineering Manager"
+		case 3:
+			c["accountEnabled"] = false // a leaver: deactivated, not deleted
+		case 7:
+			continue // deleted from the directory: deactivated too
 		}
 		users = append(users, c)
 	}

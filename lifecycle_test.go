@@ -153,6 +153,7 @@ func TestUnmanagedAccountsSurviveAnEmptyTenant(t *testing.T) {
 	if len(w.mm.Users()) < 50 {
 		t.Errorf("accounts were deleted: %d left", len(w.mm.Users()))
 	}
+	w.noop()
 }
 
 func TestEmptyTenantFailsClosedByDefault(t *testing.T) {
@@ -179,6 +180,15 @@ func TestFailedPageDeactivatesNobody(t *testing.T) {
 	if !strings.Contains(w.stdout.String(), "nothing was changed") && !strings.Contains(w.stdout.String(), "Nothing was changed") {
 		t.Errorf("the failure does not say nothing changed:\n%s", w.stdout.String())
 	}
+	// Once Graph answers again, the leavers are deactivated, and the run
+	// after that is a no-op.
+	w.graph.ClearFaults()
+	w.env["INPUT_MAX-DEACTIVATIONS"] = "100%"
+	w.mustRun(0)
+	if w.outputInt("deactivated") == 0 {
+		t.Error("no leaver deactivated once the read succeeded")
+	}
+	w.noop()
 }
 
 func TestShrinkingTenantStopsAtTheThreshold(t *testing.T) {

@@ -291,7 +291,7 @@ func TestFirstSyncThenNoOp(t *testing.T) {
 		t.Errorf("Graph requests %v exceed pages + token", graphReqs)
 	}
 	m := len(users)
-	if n, bound := w.mm.TotalRequests(), (m+199)/200+5; n > bound {
+	if n, bound := w.mm.TotalRequests(), (m+199)/200+4; n > bound {
 		t.Errorf("%d Mattermost requests, want at most %d: %v", n, bound, w.mm.Requests())
 	}
 }

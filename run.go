@@ -116,7 +116,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	})
 	g.Go(func() error {
 		var err error
-		if observed, err = mm.Observe(gctx); err != nil {
+		if observed, err = mm.ObserveAs(gctx, pre.me.ID); err != nil {
 			return describeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
 		}
 		return nil

@@ -52,11 +52,17 @@ func (c *Client) Observe(ctx context.Context) (mmsync.Observed, error) {
 	if err != nil {
 		return mmsync.Observed{}, fmt.Errorf("read token owner: %w", err)
 	}
+	return c.ObserveAs(ctx, me.ID)
+}
+
+// ObserveAs is Observe for a caller that already knows the token owner's
+// id (the preflight read it), saving a request.
+func (c *Client) ObserveAs(ctx context.Context, selfID string) (mmsync.Observed, error) {
 	users, err := c.ListUsers(ctx)
 	if err != nil {
 		return mmsync.Observed{}, err
 	}
-	obs := mmsync.Observed{SelfID: me.ID, Accounts: make([]mmsync.Account, 0, len(users))}
+	obs := mmsync.Observed{SelfID: selfID, Accounts: make([]mmsync.Account, 0, len(users))}
 	for _, u := range users {
 		obs.Accounts = append(obs.Accounts, ToAccount(u))
 	}
