@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -98,4 +99,24 @@ func randDuration(n time.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(rand.Int64N(int64(n) + 1))
+}
+
+// IsTransient reports whether err is a failure that may not recur: a
+// gateway or availability status (429 once the client's retries ran out, 502,
+// 503, 504) or a transport error with no answer at all. Context cancellation
+// is not transient: the caller is stopping.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ae *AppError
+	if errors.As(err, &ae) {
+		switch ae.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	// No HTTP answer: a refused, reset or dropped connection.
+	return true
 }

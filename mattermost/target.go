@@ -89,7 +89,7 @@ func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Acco
 	}
 	out, err := t.c.CreateUser(ctx, u)
 	if err != nil {
-		return mmsync.Account{}, redactPassword(err, pw)
+		return mmsync.Account{}, transient(redactPassword(err, pw))
 	}
 	return ToAccount(out), nil
 }
@@ -105,14 +105,14 @@ func (t *Target) PatchUser(ctx context.Context, id string, p mmsync.Patch) (mmsy
 		Props:     maps.Clone(p.Props),
 	})
 	if err != nil {
-		return mmsync.Account{}, err
+		return mmsync.Account{}, transient(err)
 	}
 	return ToAccount(out), nil
 }
 
 // SetActive activates or deactivates an account.
 func (t *Target) SetActive(ctx context.Context, id string, active bool) error {
-	return t.c.UpdateActive(ctx, id, active)
+	return transient(t.c.UpdateActive(ctx, id, active))
 }
 
 // GetUserByEmail returns the account with that email, or an error matching
@@ -160,6 +160,19 @@ func redactPassword(err error, pw string) error {
 	}
 	if strings.Contains(err.Error(), pw) {
 		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), pw, "[REDACTED]"), err: err}
+	}
+	return err
+}
+
+// transientError marks an error that Apply may retry (sync.IsTransient).
+type transientError struct{ error }
+
+func (e transientError) Unwrap() error   { return e.error }
+func (e transientError) Transient() bool { return true }
+
+func transient(err error) error {
+	if IsTransient(err) {
+		return transientError{err}
 	}
 	return err
 }

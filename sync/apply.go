@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"time"
 )
 
 // Status is the outcome of one action.
@@ -39,6 +40,38 @@ type ApplyOptions struct {
 	// OnResult, when set, is called after each action finishes, from the
 	// worker goroutine.
 	OnResult func(Result)
+}
+
+// Writes that fail transiently (a 502 from a proxy, a dropped connection)
+// are tried again here, not in the HTTP client: only the applier knows that a
+// repeated create is safe, because a create that had in fact succeeded comes
+// back as email_exists and is adopted.
+const maxWriteAttempts = 3
+
+// writeBackoff is the pause before the n-th retry of a write; a variable so
+// that tests need not wait.
+var writeBackoff = func(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond }
+
+// IsTransient reports whether a Target error may succeed if tried again.
+func IsTransient(err error) bool {
+	var t interface{ Transient() bool }
+	return errors.As(err, &t) && t.Transient()
+}
+
+// retry runs op until it succeeds, fails for good, or has been tried
+// maxWriteAttempts times.
+func retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt == maxWriteAttempts || !IsTransient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(writeBackoff(attempt)):
+		}
+	}
 }
 
 // maxUsernameAttempts bounds the retries when the server refuses a username
@@ -112,23 +145,22 @@ func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {
 	case KindCreate:
 		return create(ctx, plan, t, r)
 	case KindUpdate:
-		acct, err := t.PatchUser(ctx, a.AccountID, a.Patch)
-		if err != nil {
+		if err := patch(ctx, t, a.AccountID, a.Patch); err != nil {
 			return failed(r, fmt.Errorf("update %s: %w", a.Username, err))
 		}
-		r.Status, r.AccountID = StatusDone, acct.ID
+		r.Status, r.AccountID = StatusDone, a.AccountID
 	case KindDeactivate:
-		if err := t.SetActive(ctx, a.AccountID, false); err != nil {
+		if err := retry(ctx, func() error { return t.SetActive(ctx, a.AccountID, false) }); err != nil {
 			return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, a.AccountID
 	case KindReactivate:
-		if err := t.SetActive(ctx, a.AccountID, true); err != nil {
+		if err := retry(ctx, func() error { return t.SetActive(ctx, a.AccountID, true) }); err != nil {
 			return failed(r, fmt.Errorf("reactivate %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, a.AccountID
 		if !a.Patch.Empty() {
-			if _, err := t.PatchUser(ctx, a.AccountID, a.Patch); err != nil {
+			if err := patch(ctx, t, a.AccountID, a.Patch); err != nil {
 				return failed(r, fmt.Errorf("reactivated %s, but the profile update failed: %w", a.Username, err))
 			}
 		}
@@ -138,11 +170,24 @@ func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {
 	return r
 }
 
+// patch is PatchUser with transient failures retried: a patch is idempotent.
+func patch(ctx context.Context, t Target, id string, p Patch) error {
+	return retry(ctx, func() error {
+		_, err := t.PatchUser(ctx, id, p)
+		return err
+	})
+}
+
 func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
 	a := r.Action
 	username := a.Username
 	for attempt := 1; ; attempt++ {
-		acct, err := t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile})
+		var acct Account
+		err := retry(ctx, func() error {
+			var err error
+			acct, err = t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile})
+			return err
+		})
 		switch {
 		case err == nil:
 			r.Status, r.AccountID, r.Username = StatusDone, acct.ID, acct.Username
@@ -165,7 +210,7 @@ func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
 // fails, the account exists unlinked and the next run adopts it by email.
 func link(ctx context.Context, plan *Plan, t Target, r Result, acct *Account) Result {
 	props := plan.opts.Linker.linkProps(acct, acct.ID, r.EntraID)
-	if _, err := t.PatchUser(ctx, acct.ID, Patch{Props: props}); err != nil {
+	if err := patch(ctx, t, acct.ID, Patch{Props: props}); err != nil {
 		return failed(r, fmt.Errorf("created %s, but writing its link failed (the next run adopts it by email): %w", acct.Username, err))
 	}
 	return r
@@ -175,7 +220,12 @@ func link(ctx context.Context, plan *Plan, t Target, r Result, acct *Account) Re
 // our own earlier request that succeeded before its response was lost.
 func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
 	a := r.Action
-	acct, err := t.GetUserByEmail(ctx, a.Email)
+	var acct Account
+	err := retry(ctx, func() error {
+		var err error
+		acct, err = t.GetUserByEmail(ctx, a.Email)
+		return err
+	})
 	if err != nil {
 		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
 	}
@@ -190,9 +240,9 @@ func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
 	}
 	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username
 	r.Note = "the account already existed (a concurrent writer, or a retried request); adopted it"
-	patch, changes := diffProfile(&acct, a.Profile)
-	patch.Props = plan.opts.Linker.linkProps(&acct, acct.ID, a.EntraID)
-	if _, err := t.PatchUser(ctx, acct.ID, patch); err != nil {
+	p, changes := diffProfile(&acct, a.Profile)
+	p.Props = plan.opts.Linker.linkProps(&acct, acct.ID, a.EntraID)
+	if err := patch(ctx, t, acct.ID, p); err != nil {
 		return failed(r, fmt.Errorf("adopt %s: %w", acct.Username, err))
 	}
 	r.Changes = changes

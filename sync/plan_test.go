@@ -7,6 +7,7 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 )
 
 func user(id, mail, display string) DirectoryUser {
@@ -412,5 +413,42 @@ func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
 	r := Apply(ctx, plan, newFakeTarget(), ApplyOptions{})
 	if r[0].Status != StatusFailed || !errors.Is(context.Canceled, context.Canceled) || !strings.Contains(r[0].Error, "not attempted") {
 		t.Fatalf("%+v", r[0])
+	}
+}
+
+type transientErr struct{}
+
+func (transientErr) Error() string   { return "502 Bad Gateway" }
+func (transientErr) Transient() bool { return true }
+
+// lossyTarget performs a create and then reports a transient failure, as a
+// proxy does when the server's answer is lost.
+type lossyTarget struct {
+	*fakeTarget
+	lose int
+}
+
+func (l *lossyTarget) CreateUser(ctx context.Context, u NewUser) (Account, error) {
+	a, err := l.fakeTarget.CreateUser(ctx, u)
+	if err == nil && l.lose > 0 {
+		l.lose--
+		return Account{}, transientErr{}
+	}
+	return a, err
+}
+
+func TestApplyRetriesTransientWritesAndAdoptsLostCreates(t *testing.T) {
+	old := writeBackoff
+	writeBackoff = func(int) time.Duration { return 0 }
+	defer func() { writeBackoff = old }()
+	target := &lossyTarget{fakeTarget: newFakeTarget(), lose: 1}
+	plan := BuildPlan([]DirectoryUser{user("a", "ann@x.example", "Ann")}, Observed{}, opts())
+	r := Apply(context.Background(), plan, target, ApplyOptions{})
+	if r[0].Status != StatusAdopted || len(target.accounts) != 1 {
+		t.Fatalf("%+v, %d accounts", r[0], len(target.accounts))
+	}
+	again := BuildPlan([]DirectoryUser{user("a", "ann@x.example", "Ann")}, target.observed(), opts())
+	if len(again.Actions) != 0 {
+		t.Fatalf("not converged: %+v", again.Actions)
 	}
 }
