@@ -162,7 +162,7 @@ func TestEmptyTenantFailsClosedByDefault(t *testing.T) {
 	w.setUsers(nil)
 	w.mm.ResetCounters()
 	w.mustRun(1)
-	if w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), "no users at all") {
+	if w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), "no Entra ID users are in scope") {
 		t.Fatalf("writes %d\n%s", w.mm.Writes(), w.stdout.String())
 	}
 }
@@ -254,12 +254,12 @@ func TestUserLimitIsReportedNotHitBlindly(t *testing.T) {
 	}
 }
 
-func TestInterruptedRunConvergesWithoutDuplicates(t *testing.T) {
+func TestLostCreateAnswersAreAdopted(t *testing.T) {
 	w := newWorld(t, "tenant-60.json")
-	// The server creates the user, then the connection drops: the run
-	// does not know, and the link is never written.
+	// The server creates the user, then the gateway times out: the run does
+	// not know it succeeded. The retried create finds the address taken and
+	// adopts the account instead of failing or duplicating it.
 	w.mm.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 504, Count: 5, AfterHandler: true})
-	w.mustRun(1)
 	w.mustRun(0)
 	seen := map[string]int{}
 	for _, u := range w.mm.Users() {

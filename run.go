@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
@@ -104,40 +102,26 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.version, cfg.MattermostURL, pre.me.Username)
 
-	var users []mmsync.DirectoryUser
-	var observed mmsync.Observed
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		if users, err = src.ListUsers(gctx); err != nil {
-			return describeGraphError(err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		var err error
-		if observed, err = mm.ObserveAs(gctx, pre.me.ID); err != nil {
-			return describeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
+	snap, err := readState(ctx, cfg, src, mm, pre.me.ID)
+	if err != nil {
 		endRead()
 		return fatal(con, cfg, d, started, err)
 	}
-	con.infof("Read %d Entra ID users and %d Mattermost accounts.", len(users), len(observed.Accounts))
+	users, observed := snap.users, snap.observed
+	con.infof("Read %d Entra ID users (%d in scope) and %d Mattermost accounts.", snap.read, len(users), len(observed.Accounts))
 	endRead()
 	if len(users) == 0 && !cfg.MaxDeactivations.All() {
 		// An empty directory is far likelier a broken read or scope than a
 		// company with no people (provisioning-lessons: gitea#7949).
-		return fatal(con, cfg, d, started, errors.New("Microsoft Graph returned no users at all; nothing was changed. "+
-			"If the directory really is empty and every managed account should be deactivated, set max-deactivations: 100%"))
+		return fatal(con, cfg, d, started, fmt.Errorf("no Entra ID users are in scope (%d read); nothing was changed. "+
+			"Check the tenant, groups, user-filter and only-users; if every managed account should really be deactivated, set max-deactivations: 100%%", snap.read))
 	}
 
 	plan := mmsync.BuildPlan(users, observed, mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, MaxDeactivations: cfg.MaxDeactivations, Capacity: pre.capacity,
+		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.teams,
 	})
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
@@ -161,7 +145,8 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	rep := report.New(plan, results, cfg.DryRun)
 	rep.Managed = plan.Managed
 	rep.StartedAt, rep.FinishedAt = started, d.now()
-	rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, len(users), len(observed.Accounts)
+	rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, snap.read, len(observed.Accounts)
+	rep.OutOfScope = snap.outOfScope
 	fails := rep.Failures()
 	for i, f := range fails {
 		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {

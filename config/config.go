@@ -39,6 +39,16 @@ type Config struct {
 	// when that is empty, a key derived from mattermost-token.
 	LinkKey []byte
 
+	Groups          []string // group ids or display names limiting the scope
+	UserFilter      string
+	IncludeGuests   bool
+	OnlyUsers       []string
+	UsernameFrom    mmsync.Attribute
+	Attributes      mmsync.AttributeMap
+	Teams           []string
+	GroupTeams      []mmsync.GroupTeams
+	RemoveFromTeams bool
+
 	ReportPath    string
 	Workers       int
 	CreateWorkers int
@@ -68,6 +78,15 @@ var Options = []Option{
 	{Name: "max-deactivations", Env: "MAX_DEACTIVATIONS", Default: mmsync.DefaultMaxDeactivations, Description: "Most deactivations one run may make: a count (25) or a share of managed accounts (10%); above it nobody is deactivated and the run fails."},
 	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
 	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token)."},
+	{Name: "groups", Env: "GROUPS", Description: "Entra ID groups (object ids or display names, comma or newline separated) whose transitive members are in scope; empty means every user."},
+	{Name: "user-filter", Env: "USER_FILTER", Description: "A Microsoft Graph $filter on users, e.g. userType eq 'Member' (sent as an advanced query)."},
+	{Name: "include-guests", Env: "INCLUDE_GUESTS", Default: "false", Description: "Keep guest users (userType Guest) in scope."},
+	{Name: "only-users", Env: "ONLY_USERS", Description: "Pilot allow-list: emails, object ids or display-name fragments; when set only these users are in scope."},
+	{Name: "username-from", Env: "USERNAME_FROM", Default: "mail", Description: "What new usernames derive from: mail, upn, mailNickname or employeeId."},
+	{Name: "attribute-map", Env: "ATTRIBUTE_MAP", Description: "Lines of `mattermost_field: entra_attribute` overriding nickname, first_name, last_name, position (or none)."},
+	{Name: "teams", Env: "TEAMS", Description: "Teams (URL names) every synced user joins, comma or newline separated."},
+	{Name: "group-teams", Env: "GROUP_TEAMS", Description: "Lines of `GROUP: team[, team]`, GROUP an Entra ID group id or display name."},
+	{Name: "remove-from-teams", Env: "REMOVE_FROM_TEAMS", Default: "false", Description: "Remove managed users from mapped teams that no mapping puts them in; other teams are never touched."},
 	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
 	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
@@ -251,8 +270,24 @@ func Parse(vals map[string]string) (*Config, error) {
 	default:
 		c.LinkKey = mmsync.DeriveLinkKey(c.MattermostToken)
 	}
+	c.Groups, c.UserFilter, c.OnlyUsers = SplitList(vals["groups"]), vals["user-filter"], SplitList(vals["only-users"])
+	if c.UsernameFrom, err = mmsync.ParseUsernameFrom(vals["username-from"]); err != nil {
+		bad("username-from", "%v", err)
+	}
+	if c.Attributes, err = mmsync.ParseAttributeMap(vals["attribute-map"]); err != nil {
+		bad("attribute-map", "%v", err)
+	}
+	for _, t := range SplitList(vals["teams"]) {
+		if t = strings.ToLower(t); !mmsync.ValidTeamName(t) {
+			bad("teams", "%q is not a team name: use the team's URL name (lower-case letters, digits, -)", t)
+		}
+		c.Teams = append(c.Teams, t)
+	}
+	if c.GroupTeams, err = mmsync.ParseGroupTeams(vals["group-teams"]); err != nil {
+		bad("group-teams", "%v", err)
+	}
 	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
-		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate} {
+		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
 		}
@@ -339,12 +374,13 @@ func ParseBool(s string) (bool, error) {
 }
 
 // SplitList splits a list given one per line or comma separated, trimming
-// blanks and dropping empty entries and # comments.
+// blanks and dropping empty entries and lines that start with #. A # inside
+// an entry is kept: group names such as "Team #1" exist.
 func SplitList(s string) []string {
 	var out []string
 	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		if i := strings.Index(line, "#"); i >= 0 {
-			line = line[:i]
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
 		}
 		for _, item := range strings.Split(line, ",") {
 			if item = strings.TrimSpace(item); item != "" {

@@ -31,19 +31,37 @@ const (
 // or fails with *IncompleteReadError (wrapping the classified cause, e.g.
 // *AuthError): a partial list is never returned.
 func (s *Source) ListUsers(ctx context.Context) ([]mmsync.DirectoryUser, error) {
+	return s.ListUsersFiltered(ctx, "")
+}
+
+// ListUsersFiltered is ListUsers with a Graph $filter (user-filter). A filter
+// is sent as an advanced query (ConsistencyLevel: eventual with $count=true),
+// which every filter Graph supports on users accepts and some require; the
+// header is carried to every page, where the SDK's iterator would drop it.
+func (s *Source) ListUsersFiltered(ctx context.Context, filter string) ([]mmsync.DirectoryUser, error) {
 	top := int32(PageSize)
 	rb := users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": s.baseURL}, s.adapter)
-	resp, err := rb.Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+	cfg := &users.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{
 			Select: UserSelect,
 			Top:    &top,
 		},
-	})
+	}
+	var headers *abstractions.RequestHeaders
+	if filter != "" {
+		count := true
+		cfg.QueryParameters.Filter = &filter
+		cfg.QueryParameters.Count = &count
+		headers = abstractions.NewRequestHeaders()
+		headers.Add("ConsistencyLevel", "eventual")
+		cfg.Headers = headers
+	}
+	resp, err := rb.Get(ctx, cfg)
 	if err != nil {
 		return nil, &IncompleteReadError{What: "users", Err: s.classify(err, PermUsers)}
 	}
 	var out []mmsync.DirectoryUser
-	err = iterate(ctx, s, "users", resp, models.CreateUserCollectionResponseFromDiscriminatorValue, PermUsers,
+	err = iterateWithHeaders(ctx, s, "users", resp, models.CreateUserCollectionResponseFromDiscriminatorValue, PermUsers, headers,
 		func(u models.Userable) error {
 			if u == nil {
 				return nil
@@ -65,10 +83,20 @@ func (s *Source) ListUsers(ctx context.Context) ([]mmsync.DirectoryUser, error) 
 // calling fn for each item. Any failure ends in *IncompleteReadError.
 func iterate[T any](ctx context.Context, s *Source, what string, first any, factory absser.ParsableFactory,
 	perm string, fn func(T) error, count func() int) error {
+	return iterateWithHeaders(ctx, s, what, first, factory, perm, nil, fn, count)
+}
+
+// iterateWithHeaders is iterate with request headers sent on every further
+// page too.
+func iterateWithHeaders[T any](ctx context.Context, s *Source, what string, first any, factory absser.ParsableFactory,
+	perm string, headers *abstractions.RequestHeaders, fn func(T) error, count func() int) error {
 	pages := 1 // the first page is already in hand
 	it, err := msgraphgocore.NewPageIterator[T](first, countingAdapter{RequestAdapter: s.adapter, pages: &pages}, factory)
 	if err != nil {
 		return &IncompleteReadError{What: what, Err: fmt.Errorf("entra: %w", err)}
+	}
+	if headers != nil {
+		it.SetHeaders(headers)
 	}
 	var itemErr error
 	err = it.Iterate(ctx, func(item T) bool {

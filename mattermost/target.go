@@ -176,3 +176,38 @@ func transient(err error) error {
 	}
 	return err
 }
+
+// AddTeamMembers implements mmsync.TeamTarget with graceful batch adds: one
+// account's refusal (a full team, a domain restriction) fails that account
+// only.
+func (t *Target) AddTeamMembers(ctx context.Context, teamID string, accountIDs []string) (map[string]error, error) {
+	res, err := t.c.AddTeamMembersGracefully(ctx, teamID, accountIDs)
+	if err != nil {
+		return nil, transient(err)
+	}
+	out := make(map[string]error, len(res))
+	for _, r := range res {
+		if r.Error == nil {
+			out[r.UserID] = nil
+			continue
+		}
+		switch r.Error.ID {
+		case IDTeamMaxAccounts, IDTeamMaxAccountsNew:
+			out[r.UserID] = fmt.Errorf("the team is full: TeamSettings.MaxUsersPerTeam (50 unless changed) is reached; "+
+				"raise Max Users Per Team in System Console > Site Configuration > Users and Teams: %w", r.Error)
+		default:
+			out[r.UserID] = r.Error
+		}
+	}
+	for _, id := range accountIDs {
+		if _, ok := out[id]; !ok {
+			out[id] = fmt.Errorf("the server did not report on this account")
+		}
+	}
+	return out, nil
+}
+
+// RemoveTeamMember implements mmsync.TeamTarget.
+func (t *Target) RemoveTeamMember(ctx context.Context, teamID, accountID string) error {
+	return transient(t.c.RemoveTeamMember(ctx, teamID, accountID))
+}

@@ -34,7 +34,10 @@ func (r *Report) Markdown() string {
 	c := r.Counts
 	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
-	fmt.Fprintf(&b, "%d Entra ID users read, %d Mattermost accounts seen", r.DirectorySize, r.AccountsSeen)
+	if c.TeamAdded+c.TeamRemoved > 0 {
+		fmt.Fprintf(&b, "Team memberships: %d added, %d removed.\n\n", c.TeamAdded, c.TeamRemoved)
+	}
+	fmt.Fprintf(&b, "%d Entra ID users read (%d out of scope), %d Mattermost accounts seen", r.DirectorySize, r.OutOfScope, r.AccountsSeen)
 	if r.ServerVersion != "" {
 		fmt.Fprintf(&b, " (Mattermost %s)", cell(r.ServerVersion))
 	}

@@ -23,6 +23,9 @@ type Counts struct {
 	Unchanged   int `json:"unchanged"`
 	Skipped     int `json:"skipped"`
 	Failed      int `json:"failed"`
+	// Team membership changes are reported, not step outputs.
+	TeamAdded   int `json:"team_added"`
+	TeamRemoved int `json:"team_removed"`
 }
 
 // Report is one run: what was planned, what happened, and the context an
@@ -37,6 +40,7 @@ type Report struct {
 	AccountsSeen  int             `json:"mattermost_accounts"`
 	Counts        Counts          `json:"counts"`
 	Managed       int             `json:"managed_accounts"`
+	OutOfScope    int             `json:"out_of_scope"`
 	Results       []mmsync.Result `json:"changes"`
 	Skipped       []mmsync.Skip   `json:"skipped"`
 	// Withheld are deactivations the threshold stopped, Blocked the creates
@@ -77,6 +81,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			r.Counts.Deactivated++
 		case res.Kind == mmsync.KindReactivate:
 			r.Counts.Reactivated++
+		case res.Kind == mmsync.KindTeamAdd:
+			r.Counts.TeamAdded++
+		case res.Kind == mmsync.KindTeamRemove:
+			r.Counts.TeamRemoved++
 		}
 	}
 	// Users the plan could not serve count as failed: the admin must act.
@@ -166,6 +174,10 @@ func describe(res mmsync.Result) string {
 			parts[i] = fmt.Sprintf("%s: %q → %q", c.Field, c.Old, c.New)
 		}
 		return strings.Join(parts, "; ")
+	case mmsync.KindTeamAdd:
+		return "join team " + res.Team
+	case mmsync.KindTeamRemove:
+		return "leave team " + res.Team
 	default:
 		return res.Reason
 	}

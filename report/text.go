@@ -16,17 +16,26 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 		fmt.Fprintf(w, "No changes. Mattermost matches Entra ID (%d unchanged, %d skipped).\n", plan.Unchanged, len(plan.Skipped))
 		return
 	}
-	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to deactivate, %d to reactivate (%d unchanged, %d skipped).\n\n",
+	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to deactivate, %d to reactivate (%d unchanged, %d skipped)",
 		plan.Count(mmsync.KindCreate), plan.Count(mmsync.KindUpdate), plan.Count(mmsync.KindDeactivate),
 		plan.Count(mmsync.KindReactivate), plan.Unchanged, len(plan.Skipped))
+	if add, rm := plan.Count(mmsync.KindTeamAdd), plan.Count(mmsync.KindTeamRemove); add+rm > 0 {
+		fmt.Fprintf(w, "; %d team memberships to add, %d to remove", add, rm)
+	}
+	fmt.Fprint(w, ".\n\n")
 	for _, a := range plan.Actions {
 		writeAction(w, a)
 	}
 }
 
 func writeAction(w io.Writer, a mmsync.Action) {
-	sign := map[mmsync.Kind]string{mmsync.KindCreate: "+", mmsync.KindUpdate: "~", mmsync.KindDeactivate: "-", mmsync.KindReactivate: "^"}[a.Kind]
-	fmt.Fprintf(w, "  %s %-10s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
+	sign := map[mmsync.Kind]string{mmsync.KindCreate: "+", mmsync.KindUpdate: "~", mmsync.KindDeactivate: "-",
+		mmsync.KindReactivate: "^", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-"}[a.Kind]
+	if a.Kind == mmsync.KindTeamAdd || a.Kind == mmsync.KindTeamRemove {
+		fmt.Fprintf(w, "  %s %-11s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
+		return
+	}
+	fmt.Fprintf(w, "  %s %-11s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
 	switch a.Kind {
 	case mmsync.KindCreate:
 		p := a.Profile
@@ -50,8 +59,15 @@ func writeAction(w io.Writer, a mmsync.Action) {
 func (r *Report) WriteText(w io.Writer) {
 	c := r.Counts
 	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
-	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed.\n",
+	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed",
 		label, c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
+	if c.TeamAdded+c.TeamRemoved > 0 {
+		fmt.Fprintf(w, "; %d team memberships added, %d removed", c.TeamAdded, c.TeamRemoved)
+	}
+	fmt.Fprintln(w, ".")
+	if r.OutOfScope > 0 {
+		fmt.Fprintf(w, "%d directory users are out of scope (groups, user-filter, include-guests, only-users).\n", r.OutOfScope)
+	}
 	if reasons := SkipReasons(r.Skipped); len(reasons) > 0 {
 		fmt.Fprintln(w, "Skipped:")
 		for _, rc := range reasons {

@@ -124,7 +124,98 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	go func() { defer wg.Done(); run([]Kind{KindCreate}, opts.CreateWorkers) }()
 	go func() { defer wg.Done(); run([]Kind{KindUpdate}, opts.Workers) }()
 	wg.Wait()
+	applyTeams(ctx, plan, t, results, opts)
 	return results
+}
+
+// teamBatch is Mattermost's limit for one batch add (MaxAddMembersBatch).
+const teamBatch = 256
+
+// applyTeams runs the membership changes once every account has an id:
+// adds in batches per team, removals one by one.
+func applyTeams(ctx context.Context, plan *Plan, t Target, results []Result, opts ApplyOptions) {
+	created := map[string]string{} // object id → account id of a create
+	for _, r := range results {
+		if r.Kind == KindCreate && r.Status != StatusFailed && r.AccountID != "" {
+			created[r.EntraID] = r.AccountID
+		}
+	}
+	byTeam := map[string][]int{}
+	var order []string
+	for i, a := range plan.Actions {
+		if a.Kind == KindTeamAdd {
+			if _, seen := byTeam[a.TeamID]; !seen {
+				order = append(order, a.TeamID)
+			}
+			byTeam[a.TeamID] = append(byTeam[a.TeamID], i)
+		}
+	}
+	finish := func(i int, r Result) {
+		results[i] = r
+		if opts.OnResult != nil {
+			opts.OnResult(r)
+		}
+	}
+	tt, ok := t.(TeamTarget)
+	for i, a := range plan.Actions {
+		if (a.Kind == KindTeamAdd || a.Kind == KindTeamRemove) && !ok {
+			finish(i, failed(Result{Action: a}, errors.New("this target cannot manage teams")))
+		}
+	}
+	if !ok {
+		return
+	}
+	for _, teamID := range order {
+		var ids []string
+		var idx []int
+		for _, i := range byTeam[teamID] {
+			a := plan.Actions[i]
+			if a.AccountID == "" {
+				a.AccountID = created[a.EntraID]
+			}
+			if a.AccountID == "" {
+				finish(i, failed(Result{Action: a}, fmt.Errorf("add %s to team %s: the account was not created", a.Email, a.Team)))
+				continue
+			}
+			ids, idx = append(ids, a.AccountID), append(idx, i)
+		}
+		for start := 0; start < len(ids); start += teamBatch {
+			end := min(start+teamBatch, len(ids))
+			var perUser map[string]error
+			err := ctx.Err()
+			if err == nil {
+				err = retry(ctx, func() error {
+					var err error
+					perUser, err = tt.AddTeamMembers(ctx, teamID, ids[start:end])
+					return err
+				})
+			}
+			for k, i := range idx[start:end] {
+				a := plan.Actions[i]
+				r := Result{Action: a, Status: StatusDone, AccountID: ids[start+k]}
+				if err != nil {
+					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, err))
+				} else if e := perUser[ids[start+k]]; e != nil {
+					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, e))
+				}
+				finish(i, r)
+			}
+		}
+	}
+	for i, a := range plan.Actions {
+		if a.Kind != KindTeamRemove {
+			continue
+		}
+		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
+		err := ctx.Err()
+		if err == nil {
+			err = retry(ctx, func() error { return tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID) })
+		}
+		if err != nil {
+			r = failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
+		}
+		finish(i, r)
+	}
 }
 
 func containsKind(ks []Kind, k Kind) bool {

@@ -98,11 +98,16 @@ func LocalPart(email string) string {
 // with an observed account is stable: a value the server would alter on save
 // would otherwise be patched again on every run.
 func DesiredProfile(u DirectoryUser) Profile {
+	return DefaultAttributeMap.Profile(&u)
+}
+
+// Profile maps u's attributes onto profile fields as m says.
+func (m AttributeMap) Profile(u *DirectoryUser) Profile {
 	return Profile{
-		Nickname:  CleanField(u.DisplayName, maxNicknameRunes),
-		FirstName: CleanField(u.GivenName, maxFirstNameRunes),
-		LastName:  CleanField(u.Surname, maxLastNameRunes),
-		Position:  CleanField(u.JobTitle, maxPositionRunes),
+		Nickname:  CleanField(m.Nickname.Value(u), maxNicknameRunes),
+		FirstName: CleanField(m.FirstName.Value(u), maxFirstNameRunes),
+		LastName:  CleanField(m.LastName.Value(u), maxLastNameRunes),
+		Position:  CleanField(m.Position.Value(u), maxPositionRunes),
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	KindReactivate Kind = "reactivate"
 	KindCreate     Kind = "create"
 	KindUpdate     Kind = "update"
+	// Team membership changes run last, once created accounts have ids.
+	KindTeamAdd    Kind = "team-add"
+	KindTeamRemove Kind = "team-remove"
 )
 
 // Action is one change the plan makes. Plans are values: dry-run prints them,
@@ -30,6 +33,8 @@ type Action struct {
 	AccountID   string   `json:"mattermost_id,omitempty"`
 	Changes     []Change `json:"changes,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
+	Team        string   `json:"team,omitempty"`
+	TeamID      string   `json:"team_id,omitempty"`
 
 	// Profile is the full profile of an account to create.
 	Profile Profile `json:"-"`
@@ -93,6 +98,38 @@ type Options struct {
 	MaxDeactivations Threshold
 	// Capacity is the server's active-user limit, if it has one.
 	Capacity Capacity
+	// Attributes maps directory attributes to profile fields; the zero
+	// value means DefaultAttributeMap.
+	Attributes AttributeMap
+	// UsernameFrom is the attribute new usernames derive from ("" = mail).
+	UsernameFrom Attribute
+	// Teams is the team membership policy; nil manages no team.
+	Teams *TeamPolicy
+}
+
+// TeamPolicy says which teams managed users belong in.
+type TeamPolicy struct {
+	// Everyone lists teams every managed user joins.
+	Everyone []string
+	// ByGroup maps group memberships (lower-case object ids) to teams.
+	ByGroup []GroupMembership
+	// Remove takes managed users out of mapped teams no mapping puts them in.
+	Remove bool
+}
+
+// GroupMembership is one group-teams mapping with the group's members
+// resolved.
+type GroupMembership struct {
+	Group   string
+	Members map[string]bool
+	Teams   []string
+}
+
+// TeamState is one mapped team as observed.
+type TeamState struct {
+	ID      string
+	Name    string
+	Members map[string]bool // account ids
 }
 
 // Capacity is what GET /limits/server reports. A zero HardLimit means none.
@@ -138,11 +175,22 @@ type planner struct {
 	conflicts map[string][]int
 	linkOf    []string // verified object id, by account
 	handled   []bool   // a directory user accounted for the account
+	members   []member // managed accounts that are or will be active
+	teams     []Action
 	owners    map[string]*DirectoryUser
 	creates   []Action
 	updates   []Action
 	reacts    []Action
 	deacts    []Action
+}
+
+// member is a managed account that will be active after the run, for team
+// planning. accountID is empty for an account still to be created.
+type member struct {
+	u         *DirectoryUser
+	email     string
+	accountID string
+	username  string
 }
 
 // account returns the account with the given index, or nil for -1.
@@ -165,6 +213,12 @@ func (p *planner) emailIndex(email string) int {
 // It is pure: the same inputs give the same plan, in the same order, so a
 // dry-run shows exactly what a real run will do.
 func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan {
+	if opts.Attributes == (AttributeMap{}) {
+		opts.Attributes = DefaultAttributeMap
+	}
+	if opts.UsernameFrom == "" {
+		opts.UsernameFrom = "mail"
+	}
 	n := len(observed.Accounts)
 	p := &planner{
 		plan:      &Plan{opts: opts},
@@ -225,6 +279,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 	p.leavers()
 	p.applyThreshold()
 	p.applyCapacity()
+	p.planTeams(observed.Teams)
 
 	plan := p.plan
 	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.reacts)+len(p.creates)+len(p.updates))
@@ -232,6 +287,7 @@ func BuildPlan(directory []DirectoryUser, observed Observed, opts Options) *Plan
 	plan.Actions = append(plan.Actions, p.reacts...)
 	plan.Actions = append(plan.Actions, p.creates...)
 	plan.Actions = append(plan.Actions, p.updates...)
+	plan.Actions = append(plan.Actions, p.teams...)
 	return plan
 }
 
@@ -287,18 +343,20 @@ func (p *planner) reconcile(d desired) {
 		p.skip(u, d.email, acct, "account disabled in Entra ID")
 		return
 	}
-	profile := DesiredProfile(*u)
+	profile := p.opts.Attributes.Profile(u)
 	if acct == nil {
-		base := NormalizeUsername(LocalPart(d.email))
+		base, reason := p.usernameBase(u, d.email)
 		if base == "" {
-			p.skip(u, d.email, nil, "no username can be derived from "+quote(LocalPart(d.email)))
+			p.skip(u, d.email, nil, reason)
 			return
 		}
+		name := p.plan.usernames.Allocate(base)
 		p.creates = append(p.creates, Action{
 			Kind: KindCreate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
-			Username: p.plan.usernames.Allocate(base), Profile: profile, usernameBase: base,
+			Username: name, Profile: profile, usernameBase: base,
 			Reason: "in Entra ID, no Mattermost account with this address",
 		})
+		p.addMember(member{u: u, email: d.email, username: name})
 		return
 	}
 	// An existing account with this address, not linked to this user.
@@ -326,6 +384,7 @@ func (p *planner) reconcile(d desired) {
 		Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes,
 		Reason: "adopt: an existing account with this address is linked to the Entra ID user",
 	})
+	p.addMember(member{u: u, email: d.email, accountID: acct.ID, username: acct.Username})
 }
 
 // linkedUser handles a directory user whose account is already linked.
@@ -350,7 +409,7 @@ func (p *planner) linkedUser(d desired, ai int) {
 		}
 		return
 	}
-	patch, changes := diffProfile(acct, DesiredProfile(*u))
+	patch, changes := diffProfile(acct, p.opts.Attributes.Profile(u))
 	if d.email != "" && d.email != strings.ToLower(acct.Email) && p.emailChangeable(acct) {
 		if oi := p.emailIndex(d.email); oi >= 0 && oi != ai {
 			other := &p.accts[oi]
@@ -369,6 +428,7 @@ func (p *planner) linkedUser(d desired, ai int) {
 		EntraID: u.ID, DisplayName: u.DisplayName, Email: email, Username: acct.Username,
 		AccountID: acct.ID, Patch: patch, Changes: changes,
 	}
+	p.addMember(member{u: u, email: email, accountID: acct.ID, username: acct.Username})
 	switch {
 	case !acct.Active():
 		a.Kind, a.Reason = KindReactivate, "enabled in Entra ID again"
@@ -379,6 +439,101 @@ func (p *planner) linkedUser(d desired, ai int) {
 	default:
 		p.plan.Unchanged++
 	}
+}
+
+// addMember records an account for team planning, when teams are managed.
+func (p *planner) addMember(m member) {
+	if p.opts.Teams != nil {
+		p.members = append(p.members, m)
+	}
+}
+
+// usernameBase derives the normalised name a new account's username starts
+// from, per username-from, or explains why there is none.
+func (p *planner) usernameBase(u *DirectoryUser, email string) (string, string) {
+	var src string
+	switch p.opts.UsernameFrom {
+	case "mail":
+		src = LocalPart(email)
+	case "userPrincipalName":
+		src = LocalPart(u.UserPrincipalName)
+	default:
+		src = p.opts.UsernameFrom.Value(u)
+	}
+	if strings.TrimSpace(src) == "" {
+		return "", "no " + string(p.opts.UsernameFrom) + " to derive a username from (username-from)"
+	}
+	if base := NormalizeUsername(src); base != "" {
+		return base, ""
+	}
+	return "", "no username can be derived from " + quote(src)
+}
+
+// planTeams adds managed users to the teams their mappings name and, with
+// Remove, takes them out of mapped teams no mapping puts them in. Accounts
+// the sync does not manage, and leavers, keep their memberships.
+func (p *planner) planTeams(observed map[string]TeamState) {
+	pol := p.opts.Teams
+	if pol == nil {
+		return
+	}
+	blocked := make(map[string]bool, len(p.plan.Blocked))
+	for _, a := range p.plan.Blocked {
+		blocked[a.EntraID] = true
+	}
+	slices.SortFunc(p.members, func(a, b member) int { return cmp.Compare(a.email, b.email) })
+	var adds, removes []Action
+	for _, m := range p.members {
+		if blocked[m.u.ID] {
+			continue
+		}
+		want := map[string]bool{}
+		for _, t := range pol.Everyone {
+			want[t] = true
+		}
+		id := strings.ToLower(m.u.ID)
+		for _, g := range pol.ByGroup {
+			if g.Members[id] {
+				for _, t := range g.Teams {
+					want[t] = true
+				}
+			}
+		}
+		base := Action{EntraID: m.u.ID, DisplayName: m.u.DisplayName, Email: m.email, Username: m.username, AccountID: m.accountID}
+		for _, name := range sortedKeys(want) {
+			team, ok := observed[name]
+			if !ok || m.accountID != "" && team.Members[m.accountID] {
+				continue // unknown teams are refused before planning
+			}
+			a := base
+			a.Kind, a.Team, a.TeamID = KindTeamAdd, name, team.ID
+			a.Reason = "mapped to team " + name
+			adds = append(adds, a)
+		}
+		if !pol.Remove || m.accountID == "" {
+			continue
+		}
+		for _, name := range sortedKeys(observed) {
+			team := observed[name]
+			if want[name] || !team.Members[m.accountID] {
+				continue
+			}
+			a := base
+			a.Kind, a.Team, a.TeamID = KindTeamRemove, name, team.ID
+			a.Reason = "no mapping puts this user in team " + name + " any more"
+			removes = append(removes, a)
+		}
+	}
+	p.teams = append(adds, removes...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // leavers finds linked accounts whose directory user is gone.

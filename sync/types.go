@@ -59,6 +59,8 @@ type Observed struct {
 	Accounts []Account
 	// SelfID is the id of the token owner: never touched.
 	SelfID string
+	// Teams are the teams a team policy names, by name, with their members.
+	Teams map[string]TeamState
 }
 
 // NewUser is what Apply asks the Target to create. The target chooses the
@@ -98,6 +100,14 @@ type Target interface {
 	SetActive(ctx context.Context, id string, active bool) error
 	// GetUserByEmail returns ErrNotFound when no account has that email.
 	GetUserByEmail(ctx context.Context, email string) (Account, error)
+}
+
+// TeamTarget is the part of the target that team membership needs.
+type TeamTarget interface {
+	// AddTeamMembers adds accounts to a team, reporting per account: a nil
+	// entry in the result means that account was added (or already was).
+	AddTeamMembers(ctx context.Context, teamID string, accountIDs []string) (map[string]error, error)
+	RemoveTeamMember(ctx context.Context, teamID, accountID string) error
 }
 
 // Errors a Target reports and Apply branches on.
