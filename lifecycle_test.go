@@ -57,6 +57,7 @@ func (w *world) mustRun(want int, args ...string) {
 func (w *world) noop() {
 	w.t.Helper()
 	w.mm.ResetCounters()
+	w.graph.ResetCounters()
 	w.mustRun(0)
 	if n := w.mm.Writes(); n != 0 {
 		w.t.Fatalf("the run after a change is not a no-op: %d writes\n%s", n, w.stdout.String())

@@ -29,6 +29,7 @@ const (
 type world struct {
 	t      *testing.T
 	users  []fakegraph.User
+	groups []fakegraph.Group
 	graph  *fakegraph.Server
 	mm     *fakemm.Server
 	env    map[string]string
@@ -40,6 +41,7 @@ type world struct {
 func newWorld(t *testing.T, fixture string) *world {
 	t.Helper()
 	var users []fakegraph.User
+	var groups []fakegraph.Group
 	if fixture != "" {
 		b, err := os.ReadFile(filepath.Join("testdata", fixture))
 		if err != nil {
@@ -49,10 +51,10 @@ func newWorld(t *testing.T, fixture string) *world {
 		if err != nil {
 			t.Fatal(err)
 		}
-		users = tenant.Users
+		users, groups = tenant.Users, tenant.Groups
 	}
-	w := &world{t: t, dir: t.TempDir(), users: users}
-	w.graph = fakegraph.New(fakegraph.Options{TenantID: testTenant, ClientID: testClient, ClientSecret: testSecret, Users: users})
+	w := &world{t: t, dir: t.TempDir(), users: users, groups: groups}
+	w.graph = fakegraph.New(fakegraph.Options{TenantID: testTenant, ClientID: testClient, ClientSecret: testSecret, Users: users, Groups: groups})
 	t.Cleanup(w.graph.Close)
 	w.mm = fakemm.New(fakemm.Options{AdminToken: "mmtoken" + strings.Repeat("x", 19), AdminUsername: "sysadmin", AdminEmail: "sysadmin@contoso.example", ServerVersion: "11.1.0"})
 	t.Cleanup(w.mm.Close)
