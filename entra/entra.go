@@ -64,6 +64,11 @@ type Config struct {
 	TenantID     string
 	ClientID     string
 	ClientSecret string
+	// ClientAssertion, used when ClientSecret is empty, returns a signed JWT
+	// that Entra ID accepts through a federated identity credential (for
+	// example a GitHub Actions OIDC token, see package ghoidc). It is called
+	// whenever a new access token is needed and must be safe for concurrent use.
+	ClientAssertion func(ctx context.Context) (string, error)
 	// AuthorityHost is the Entra authority, default https://login.microsoftonline.com/. Must be https.
 	AuthorityHost string
 	// GraphURL is the Graph base URL, default https://graph.microsoft.com/v1.0. Must be https.
@@ -85,6 +90,10 @@ type Source struct {
 	baseURL string
 	secret  string
 	cfg     Config
+
+	// federated is true when the credential is a client assertion.
+	federated bool
+	assertion *assertionState
 }
 
 var registerOnce sync.Once
@@ -110,8 +119,8 @@ func New(cfg Config) (*Source, error) {
 	if strings.TrimSpace(cfg.ClientID) == "" {
 		return nil, &AuthError{Message: "no client id", Hint: "set azure-client-id to the Application (client) ID of the app registration"}
 	}
-	if cfg.ClientSecret == "" {
-		return nil, &AuthError{Message: "no client secret", Hint: "set azure-client-secret to the client secret's Value"}
+	if cfg.ClientSecret == "" && cfg.ClientAssertion == nil {
+		return nil, &AuthError{Message: "no client secret and no client assertion", Hint: hintNoCredential}
 	}
 	if cfg.AuthorityHost == "" {
 		cfg.AuthorityHost = DefaultAuthorityHost
@@ -142,16 +151,25 @@ func New(cfg Config) (*Source, error) {
 	}
 	graphHost := strings.ToLower(graphURL.Hostname())
 
-	credOpts := &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: azcore.ClientOptions{
-			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
-		},
-		DisableInstanceDiscovery: !knownAuthorityHosts[strings.ToLower(authority.Hostname())],
+	clientOpts := azcore.ClientOptions{
+		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
 	}
 	if cfg.Transport != nil {
-		credOpts.Transport = &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
+		clientOpts.Transport = &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
 	}
-	cred, err := azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, credOpts)
+	disableDiscovery := !knownAuthorityHosts[strings.ToLower(authority.Hostname())]
+	var (
+		cred      azcore.TokenCredential
+		assertion *assertionState
+	)
+	if cfg.ClientSecret != "" {
+		cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: clientOpts, DisableInstanceDiscovery: disableDiscovery})
+	} else {
+		assertion = &assertionState{get: cfg.ClientAssertion}
+		cred, err = azidentity.NewClientAssertionCredential(cfg.TenantID, cfg.ClientID, assertion.call,
+			&azidentity.ClientAssertionCredentialOptions{ClientOptions: clientOpts, DisableInstanceDiscovery: disableDiscovery})
+	}
 	if err != nil {
 		return nil, redact(&AuthError{Message: err.Error(),
 			Hint: "check azure-tenant-id: it must be the Directory (tenant) ID (a GUID) or a verified domain name"}, cfg.ClientSecret)
@@ -208,7 +226,8 @@ func New(cfg Config) (*Source, error) {
 	}
 	adapter.SetBaseUrl(baseURL)
 	registerPageErrors()
-	return &Source{adapter: adapter, baseURL: baseURL, secret: cfg.ClientSecret, cfg: cfg}, nil
+	return &Source{adapter: adapter, baseURL: baseURL, secret: cfg.ClientSecret, cfg: cfg,
+		federated: assertion != nil, assertion: assertion}, nil
 }
 
 // countingAdapter counts the pages the iterator fetched successfully.

@@ -90,7 +90,20 @@ var aadstsRe = regexp.MustCompile(`AADSTS\d+`)
 // classify turns an SDK/azidentity error into *AuthError or *GraphError when
 // it can; perm names the Graph permission the call needs.
 func (s *Source) classify(err error, perm string) error {
-	return redact(classify(err, perm), s.secret)
+	if s.assertion != nil {
+		if ae := s.assertion.failure(err); ae != nil {
+			return redact(ae, s.assertion.lastAssertion())
+		}
+	}
+	c := classify(err, perm)
+	if s.federated {
+		c = federatedHint(c)
+	}
+	c = redact(c, s.secret)
+	if s.assertion != nil {
+		c = redact(c, s.assertion.lastAssertion())
+	}
+	return c
 }
 
 func classify(err error, perm string) error {
@@ -185,6 +198,14 @@ func tokenError(afe *azidentity.AuthenticationFailedError) *AuthError {
 		e.Hint = hintClientID
 	case "AADSTS90002", "AADSTS900023", "AADSTS90023", "AADSTS90072":
 		e.Hint = hintTenant
+	case "AADSTS70021", "AADSTS700213":
+		e.Hint = hintFederatedSubject
+	case "AADSTS700211":
+		e.Hint = hintFederatedIssuer
+	case "AADSTS700212":
+		e.Hint = hintFederatedAud
+	case "AADSTS700024":
+		e.Hint = hintAssertionTime
 	default:
 		if body.Error == "invalid_client" {
 			e.Hint = hintSecret

@@ -41,6 +41,16 @@ type Options struct {
 	ClientID     string
 	ClientSecret string
 
+	// RequireAssertion, when set, makes the token endpoint accept only a
+	// client assertion (client_assertion_type
+	// urn:ietf:params:oauth:client-assertion-type:jwt-bearer) equal to this
+	// string, as an app registration with only a federated credential does.
+	// Anything else gets the AADSTS error Entra ID gives: a secret
+	// AADSTS7000215, no assertion AADSTS7000218, a wrong assertion type
+	// AADSTS90014, a JWT whose exp has passed AADSTS700024, a non-JWT
+	// AADSTS50027, any other assertion AADSTS700213 (naming its sub).
+	RequireAssertion string
+
 	Users  []User
 	Groups []Group
 
@@ -59,6 +69,10 @@ type Options struct {
 	// Latency is added before every answer.
 	Latency time.Duration
 
+	// Chaos makes a random share of requests fail (see Chaos); SetChaos
+	// changes it later.
+	Chaos Chaos
+
 	// ErrorLog receives the HTTP server's own errors (TLS handshake
 	// failures, …); nil discards them.
 	ErrorLog *log.Logger
@@ -73,6 +87,9 @@ type Request struct {
 	Status int
 	Scope  string // token requests: the requested scope
 	Auth   bool   // Graph requests: carried a valid bearer token
+	// Token requests: the client_assertion_type sent, if any (the assertion
+	// itself is never recorded).
+	AssertionType string
 }
 
 type pageFault struct {
@@ -98,6 +115,8 @@ type Server struct {
 	rnd             *mrand.Rand
 	forbidden       bool
 	forbiddenGroups bool
+	chaos           Chaos
+	chaosCounts     map[string]int
 }
 
 // New starts a fake on 127.0.0.1 over TLS. Call Close when done.
@@ -112,6 +131,8 @@ func New(opts Options) *Server {
 		rnd:             mrand.New(mrand.NewSource(opts.Seed)),
 		forbidden:       opts.Forbidden,
 		forbiddenGroups: opts.ForbiddenGroups,
+		chaos:           opts.Chaos,
+		chaosCounts:     map[string]int{},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ErrorLog = opts.ErrorLog
@@ -233,6 +254,7 @@ func (s *Server) ResetCounters() {
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
 	s.log = nil
+	s.chaosCounts = map[string]int{}
 }
 
 // ---- HTTP handling ----
@@ -285,6 +307,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if s.chaotic(sw, r, rec) {
+		return
+	}
 	s.route(sw, r, rec)
 	if !sw.recorded {
 		sw.WriteHeader(http.StatusOK)
@@ -497,15 +522,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string, re
 		}
 	}
 	assertion := r.PostForm.Get("client_assertion")
+	rec.AssertionType = r.PostForm.Get("client_assertion_type")
 	s.mu.Lock()
-	wantID, wantSecret := s.opts.ClientID, s.opts.ClientSecret
+	wantID, wantSecret, wantAssertion := s.opts.ClientID, s.opts.ClientSecret, s.opts.RequireAssertion
 	s.mu.Unlock()
 	if clientID == "" || (wantID != "" && !strings.EqualFold(clientID, wantID)) {
 		writeAADError(w, http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant))
 		return
 	}
-	if assertion == "" && (secret == "" || (wantSecret != "" && secret != wantSecret)) {
+	if wantAssertion != "" {
+		if !checkAssertion(w, clientID, secret, rec.AssertionType, assertion, wantAssertion) {
+			return
+		}
+	} else if assertion == "" && (secret == "" || (wantSecret != "" && secret != wantSecret)) {
 		writeAADError(w, http.StatusUnauthorized, "invalid_client", 7000215,
 			fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
 		return

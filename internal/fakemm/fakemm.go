@@ -49,6 +49,15 @@ type RateLimit struct {
 	RetryAfter int
 	// Limit is X-RateLimit-Limit (default 101 = MaxBurst+1).
 	Limit int
+	// PerSecond, when > 0, replaces the random mode with Mattermost's own
+	// limiter (RateLimitSettings.PerSec and MaxBurst): a token bucket of
+	// MaxBurst+1 requests refilled at PerSecond. Every answer carries
+	// X-RateLimit-Limit/Remaining/Reset (seconds until the bucket is full);
+	// a request finding the bucket empty gets 429 with Retry-After (seconds
+	// until a token is back, rounded up).
+	PerSecond float64
+	// MaxBurst is the bucket size minus one (default 100).
+	MaxBurst int
 }
 
 // Options configure a Server. The zero value gives an admin token
@@ -79,6 +88,8 @@ type Options struct {
 	Latency       time.Duration
 	CreateLatency time.Duration
 	RateLimit     RateLimit
+	// Chaos makes a random share of requests fail (see Chaos).
+	Chaos Chaos
 	// Seed seeds the RNG used for ids and rate limiting (deterministic).
 	Seed uint64
 	// Teams are created at start (ID generated when empty).
@@ -180,6 +191,9 @@ type Fault struct {
 	// AfterHandler runs the real handler first (so a create or patch takes
 	// effect) and then answers Status: a lost response.
 	AfterHandler bool
+	// Drop closes the connection without any answer instead of answering
+	// Status (with AfterHandler: after the change took effect).
+	Drop bool
 }
 
 type record struct {
@@ -206,6 +220,13 @@ type Server struct {
 	faults     []*Fault
 	requests   map[string]int
 	writes     int
+	// sorted caches sortedUsers for GET /users; nil after any change.
+	sorted      []User
+	chaos       Chaos
+	chaosCounts map[chaosOutcome]int
+	outage      Outage
+	bucket      tokenBucket
+	bucketStats struct{ requests, limited int }
 }
 
 // New starts a fake server on 127.0.0.1.
@@ -229,15 +250,16 @@ func New(opts Options) *Server {
 		opts.MaxUsersPerTeam = DefaultMaxUsersPerTeam
 	}
 	s := &Server{
-		opts:       opts,
-		rng:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		users:      map[string]*record{},
-		byEmail:    map[string]string{},
-		byUsername: map[string]string{},
-		teams:      map[string]*Team{},
-		teamByName: map[string]string{},
-		members:    map[string]map[string]*TeamMember{},
-		requests:   map[string]int{},
+		opts:        opts,
+		rng:         rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		users:       map[string]*record{},
+		byEmail:     map[string]string{},
+		byUsername:  map[string]string{},
+		teams:       map[string]*Team{},
+		teamByName:  map[string]string{},
+		members:     map[string]map[string]*TeamMember{},
+		requests:    map[string]int{},
+		chaosCounts: map[chaosOutcome]int{},
 	}
 	admin := s.AddUser(User{Username: opts.AdminUsername, Email: opts.AdminEmail, Roles: "system_admin system_user", EmailVerified: true})
 	s.adminID = admin.ID
@@ -248,6 +270,7 @@ func New(opts Options) *Server {
 	for _, t := range opts.Teams {
 		s.AddTeam(t)
 	}
+	s.chaos = opts.Chaos
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
 }
@@ -354,6 +377,7 @@ func (s *Server) AddUser(u User) User {
 	s.users[u.ID] = rec
 	s.byEmail[u.Email] = u.ID
 	s.byUsername[u.Username] = u.ID
+	s.sorted = nil
 	return rec.u.clone()
 }
 
@@ -483,6 +507,7 @@ func (s *Server) SetRateLimit(rl RateLimit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.RateLimit = rl
+	s.bucket = tokenBucket{}
 }
 
 // InjectFault queues a fault. Faults are consumed in order of injection.
@@ -549,6 +574,8 @@ func (s *Server) ResetCounters() {
 	defer s.mu.Unlock()
 	s.requests = map[string]int{}
 	s.writes = 0
+	s.chaosCounts = map[chaosOutcome]int{}
+	s.bucketStats.requests, s.bucketStats.limited = 0, 0
 }
 
 // AddTeam seeds a team (ID generated when empty; Type defaults to "O").

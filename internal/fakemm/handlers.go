@@ -213,11 +213,47 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	outage := s.outage
+	var chaos chaosOutcome
+	if fault == nil && outage.Mode == 0 {
+		chaos = s.drawChaos(r.Method)
+	}
 	rl := s.opts.RateLimit
-	limited := fault == nil && rl.Fraction > 0 && s.rng.Float64() < rl.Fraction
+	limited := fault == nil && outage.Mode == 0 && chaos == chaosNone && rl.Fraction > 0 && s.rng.Float64() < rl.Fraction
+	var bucket bucketAnswer
+	if fault == nil && outage.Mode == 0 && chaos == chaosNone && !limited && rl.PerSecond > 0 {
+		bucket = s.takeToken(rl)
+	}
 	s.mu.Unlock()
 
-	if rl.Fraction > 0 && !limited {
+	if outage.Mode != 0 {
+		s.writeOutage(w, outage)
+		return
+	}
+	switch chaos {
+	case chaosTooMany:
+		writeRateLimitedValue(w, strconv.Itoa(s.chaosRetryAfter()), 0)
+		return
+	case chaosBadGateway:
+		writeFault(w, &Fault{Status: http.StatusBadGateway})
+		return
+	case chaosDrop:
+		dropConnection(w)
+		return
+	case chaosDropAfter:
+		s.dispatch(httptest.NewRecorder(), r, rt, params)
+		dropConnection(w)
+		return
+	}
+	if rl.PerSecond > 0 && fault == nil {
+		bucket.setHeaders(w)
+		if !bucket.ok {
+			w.Header().Set("Retry-After", strconv.Itoa(bucket.retryAfter))
+			http.Error(w, "limit exceeded", http.StatusTooManyRequests)
+			return
+		}
+	}
+	if rl.Fraction > 0 && !limited && rl.PerSecond <= 0 {
 		limit := rl.Limit
 		if limit <= 0 {
 			limit = DefaultRateLimitLimit
@@ -231,6 +267,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if fault != nil && !fault.AfterHandler {
+		if fault.Drop {
+			dropConnection(w)
+			return
+		}
 		writeFault(w, fault)
 		return
 	}
@@ -240,6 +280,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Header()[k] = v
 		}
 		s.dispatch(rec, r, rt, params)
+		if fault.Drop {
+			dropConnection(w)
+			return
+		}
 		writeFault(w, fault)
 		return
 	}
@@ -278,13 +322,19 @@ func writeRateLimited(w http.ResponseWriter, retryAfter, limit int) {
 	if retryAfter <= 0 {
 		retryAfter = 1
 	}
+	writeRateLimitedValue(w, strconv.Itoa(retryAfter), limit)
+}
+
+// writeRateLimitedValue is Mattermost's plain-text 429 with retryAfter sent
+// verbatim as Retry-After and X-RateLimit-Reset.
+func writeRateLimitedValue(w http.ResponseWriter, retryAfter string, limit int) {
 	if limit <= 0 {
 		limit = DefaultRateLimitLimit
 	}
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	w.Header().Set("X-RateLimit-Remaining", "0")
-	w.Header().Set("X-RateLimit-Reset", strconv.Itoa(retryAfter))
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	w.Header().Set("X-RateLimit-Reset", retryAfter)
+	w.Header().Set("Retry-After", retryAfter)
 	http.Error(w, "limit exceeded", http.StatusTooManyRequests)
 }
 
@@ -431,14 +481,17 @@ func (s *Server) listUsers(c *reqCtx) {
 	page, perPage := pageParams(q)
 	activeOnly, inactiveOnly := q.Get("active") == "true", q.Get("inactive") == "true"
 	s.mu.Lock()
-	all := s.sortedUsers()
+	all := s.sortedCache()
 	s.mu.Unlock()
-	filtered := all[:0]
-	for _, u := range all {
-		if activeOnly && !u.active() || inactiveOnly && u.active() {
-			continue
+	filtered := all
+	if activeOnly || inactiveOnly {
+		filtered = make([]User, 0, len(all))
+		for _, u := range all {
+			if activeOnly && !u.active() || inactiveOnly && u.active() {
+				continue
+			}
+			filtered = append(filtered, u)
 		}
-		filtered = append(filtered, u)
 	}
 	start := page * perPage
 	out := []User{}
@@ -587,6 +640,7 @@ func (s *Server) createUser(c *reqCtx) {
 	s.users[u.ID] = rec
 	s.byEmail[u.Email] = u.ID
 	s.byUsername[u.Username] = u.ID
+	s.sorted = nil
 	out := rec.u.sanitized()
 	out.DisableWelcomeEmail = u.DisableWelcomeEmail
 	writeJSON(c.w, http.StatusCreated, out)
@@ -685,6 +739,7 @@ func (s *Server) patchUser(c *reqCtx) {
 	}
 	u.UpdateAt = s.now()
 	rec.u = u
+	s.sorted = nil
 	writeJSON(c.w, http.StatusOK, u.sanitized())
 }
 
@@ -725,6 +780,7 @@ func (s *Server) updateActive(c *reqCtx) {
 	}
 	now := s.now()
 	rec.u.UpdateAt = now
+	s.sorted = nil
 	if active {
 		rec.u.DeleteAt = 0
 	} else {
