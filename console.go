@@ -20,7 +20,22 @@ type console struct {
 
 func newConsole(d deps) *console {
 	gha := githubactions.New(githubactions.WithGetenv(d.getenv), githubactions.WithWriter(d.stdout))
-	return &console{gha: gha, actions: d.getenv("GITHUB_ACTIONS") == "true", out: d.stdout, err: d.stderr}
+	return &console{gha: gha, actions: inActions(d.getenv), out: d.stdout, err: d.stderr}
+}
+
+// inActions reports whether the process runs as an Actions step. The runner
+// sets GITHUB_ACTIONS; a harness that only provides the inputs and the
+// file-command paths is treated the same way.
+func inActions(getenv func(string) string) bool {
+	if getenv("GITHUB_ACTIONS") == "true" {
+		return true
+	}
+	for _, k := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "INPUT_MATTERMOST-URL", "INPUT_AZURE-TENANT-ID"} {
+		if getenv(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *console) mask(secret string) {
