@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
 
 const (
@@ -90,6 +92,7 @@ func (w *world) run(args ...string) int {
 		stdout: &w.stdout, stderr: &w.stderr,
 		getenv:         func(k string) string { return env[k] },
 		graphTransport: w.graph.Transport(),
+		webhook:        webhook.Options{Attempts: 3, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, MaxTotal: 5 * time.Second},
 	})
 }
 

@@ -9,13 +9,16 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -29,6 +32,7 @@ type deps struct {
 	graphTransport http.RoundTripper
 	mmTransport    http.RoundTripper
 	now            func() time.Time
+	webhook        webhook.Options // tests shorten the retries
 }
 
 // maxErrorAnnotations stays within the 10 error annotations GitHub shows
@@ -70,7 +74,19 @@ func run(ctx context.Context, args []string, d deps) int {
 			con.errorf("%v", err)
 		}
 		con.infof("Nothing was changed.")
-		writeFailure(con, &config.Config{ReportPath: vals["report-path"]}, d, err)
+		// The report and webhook still say what went wrong, if their own
+		// inputs are usable.
+		partial := &config.Config{ReportPath: vals["report-path"], WebhookSecret: vals["report-webhook-secret"]}
+		if u := vals["report-webhook-url"]; webhook.ValidateURL(u) == nil {
+			partial.WebhookURL = u
+		}
+		writeFailure(ctx, con, partial, d, err)
+		return 1
+	}
+	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
+		con.errorf("%s", err)
+		con.infof("Nothing was changed.")
+		writeFailure(ctx, con, cfg, d, err)
 		return 1
 	}
 	return syncOnce(ctx, cfg, con, d)
@@ -84,28 +100,41 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version,
 	})
 	if err != nil {
-		return fatal(con, cfg, d, started, fmt.Errorf("input mattermost-url: %w", err))
+		return fatal(ctx, con, cfg, d, started, fmt.Errorf("input mattermost-url: %w", err))
 	}
-	src, err := entra.New(entra.Config{
+	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
-	})
+	}
+	if cfg.ClientSecret == "" {
+		// Workload identity federation: the job's GitHub OIDC token is the
+		// client assertion. Its subject is what the federated credential
+		// must name, so it is logged (the token never is).
+		var once gosync.Once
+		ecfg.ClientAssertion = ghoidc.Assertion(con.gha, cfg.Audience, func(c ghoidc.Claims) {
+			once.Do(func() {
+				con.infof("Signing in to Entra ID with the GitHub OIDC token: issuer %s, subject %q, audience %s. "+
+					"The app registration needs a federated credential with exactly this subject.", c.Issuer, c.Subject, c.Audience)
+			})
+		})
+	}
+	src, err := entra.New(ecfg)
 	if err != nil {
-		return fatal(con, cfg, d, started, fmt.Errorf("microsoft graph: %w", err))
+		return fatal(ctx, con, cfg, d, started, fmt.Errorf("microsoft graph: %w", err))
 	}
 
 	endRead := con.group("Reading Entra ID and Mattermost")
 	pre, err := preflight(ctx, mm, cfg)
 	if err != nil {
 		endRead()
-		return fatal(con, cfg, d, started, err)
+		return fatal(ctx, con, cfg, d, started, err)
 	}
 	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.version, cfg.MattermostURL, pre.me.Username)
 
 	snap, err := readState(ctx, cfg, src, mm, pre.me.ID)
 	if err != nil {
 		endRead()
-		return fatal(con, cfg, d, started, err)
+		return fatal(ctx, con, cfg, d, started, err)
 	}
 	users, observed := snap.users, snap.observed
 	con.infof("Read %d Entra ID users (%d in scope) and %d Mattermost accounts.", snap.read, len(users), len(observed.Accounts))
@@ -113,7 +142,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	if len(users) == 0 && !cfg.MaxDeactivations.All() {
 		// An empty directory is far likelier a broken read or scope than a
 		// company with no people (provisioning-lessons: gitea#7949).
-		return fatal(con, cfg, d, started, fmt.Errorf("no Entra ID users are in scope (%d read); nothing was changed. "+
+		return fatal(ctx, con, cfg, d, started, fmt.Errorf("no Entra ID users are in scope (%d read); nothing was changed. "+
 			"Check the tenant, groups, user-filter and only-users; if every managed account should really be deactivated, set max-deactivations: 100%%", snap.read))
 	}
 
@@ -155,7 +184,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		}
 		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
 	}
-	publish(con, cfg, rep)
+	publish(ctx, con, cfg, d, rep)
 	if rep.Counts.Failed > 0 || plan.Failed() {
 		return 1
 	}
@@ -233,28 +262,28 @@ func describeGraphError(err error) error {
 }
 
 // fatal reports a run that stopped before applying anything.
-func fatal(con *console, cfg *config.Config, d deps, started time.Time, err error) int {
+func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) int {
 	con.errorf("%s", err)
 	con.infof("Nothing was changed.")
 	rep := report.New(&mmsync.Plan{}, nil, false)
 	rep.Status, rep.Error = "failure", err.Error()
 	rep.StartedAt, rep.FinishedAt = started, d.now()
-	publish(con, cfg, rep)
+	publish(ctx, con, cfg, d, rep)
 	return 1
 }
 
 // writeFailure reports invalid configuration, where even the report path
 // may be unknown.
-func writeFailure(con *console, cfg *config.Config, d deps, err error) {
+func writeFailure(ctx context.Context, con *console, cfg *config.Config, d deps, err error) {
 	rep := report.New(&mmsync.Plan{}, nil, false)
 	rep.Status, rep.Error = "failure", err.Error()
 	rep.StartedAt, rep.FinishedAt = d.now(), d.now()
-	publish(con, cfg, rep)
+	publish(ctx, con, cfg, d, rep)
 }
 
 // publish hands a report to every reader: step outputs, job summary, JSON
-// file and the terminal.
-func publish(con *console, cfg *config.Config, rep *report.Report) {
+// file, the terminal and, when configured, the webhook.
+func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
 	path := "entra-mattermost-sync-report.json"
 	if cfg != nil && cfg.ReportPath != "" {
 		path = cfg.ReportPath
@@ -274,4 +303,36 @@ func publish(con *console, cfg *config.Config, rep *report.Report) {
 	if path != "" {
 		con.infof("JSON report: %s", path)
 	}
+	if cfg != nil && cfg.WebhookURL != "" {
+		sendWebhook(ctx, con, cfg, d, rep)
+	}
+}
+
+// sendWebhook POSTs the run's outcome, signed. A webhook that stays down is a
+// warning: the sync itself has happened, and its result is in the summary.
+func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
+	c := rep.Counts
+	p := webhook.Payload{
+		Status: rep.Status, DryRun: rep.DryRun, Error: rep.Error,
+		Counts: webhook.Counts{Created: c.Created, Updated: c.Updated, Deactivated: c.Deactivated,
+			Reactivated: c.Reactivated, Unchanged: c.Unchanged, Skipped: c.Skipped, Failed: c.Failed},
+		Repository: d.getenv("GITHUB_REPOSITORY"), Event: d.getenv("GITHUB_EVENT_NAME"),
+		StartedAt: webhook.Timestamp(rep.StartedAt), FinishedAt: webhook.Timestamp(rep.FinishedAt),
+	}
+	if server, repo, id := d.getenv("GITHUB_SERVER_URL"), d.getenv("GITHUB_REPOSITORY"), d.getenv("GITHUB_RUN_ID"); server != "" && repo != "" && id != "" {
+		p.RunURL = server + "/" + repo + "/actions/runs/" + id
+	}
+	for _, f := range rep.Failures() {
+		p.AddFailure(webhook.Failure{Action: string(f.Kind), Email: f.Email, Username: f.Username, Error: f.Error, ErrorID: f.ErrorID})
+	}
+	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret, string(cfg.LinkKey))
+	body, err := p.Marshal()
+	if err == nil {
+		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, d.webhook)
+	}
+	if err != nil {
+		con.warningf("report webhook: %v (the sync's own result stands)", err)
+		return
+	}
+	con.infof("Report sent to %s.", webhook.SafeURL(cfg.WebhookURL))
 }

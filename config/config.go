@@ -14,7 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
 
 // Config is a validated set of settings for one run.
@@ -52,6 +54,11 @@ type Config struct {
 	ReportPath    string
 	Workers       int
 	CreateWorkers int
+
+	// Audience is the GitHub OIDC audience used when ClientSecret is empty.
+	Audience      string
+	WebhookURL    string
+	WebhookSecret string
 }
 
 // Option describes one setting: its input and flag name (identical), the
@@ -70,7 +77,7 @@ type Option struct {
 var Options = []Option{
 	{Name: "azure-tenant-id", Env: "AZURE_TENANT_ID", Required: true, Description: "Entra ID tenant (directory) id, or its primary domain."},
 	{Name: "azure-client-id", Env: "AZURE_CLIENT_ID", Required: true, Description: "Application (client) id of the app registration that has User.Read.All."},
-	{Name: "azure-client-secret", Env: "AZURE_CLIENT_SECRET", Required: true, Secret: true, Description: "Client secret value of that app registration."},
+	{Name: "azure-client-secret", Env: "AZURE_CLIENT_SECRET", Secret: true, Description: "Client secret value of that app registration; empty in GitHub Actions signs in with the job's OIDC token (workload identity federation)."},
 	{Name: "mattermost-url", Env: "MM_API_BASE_URL", Required: true, Description: "Mattermost server URL, e.g. https://chat.example.com (a trailing /api/v4 is accepted)."},
 	{Name: "mattermost-token", Env: "MM_ADMIN_TOKEN", Required: true, Secret: true, Description: "Personal access token of a Mattermost system admin."},
 	{Name: "dry-run", Env: "DRY_RUN", Default: "false", Description: "Print the plan and change nothing."},
@@ -93,6 +100,10 @@ var Options = []Option{
 	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (default: a file in RUNNER_TEMP, or the working directory)."},
 	{Name: "concurrency", Env: "SYNC_CONCURRENCY", Default: "8", Description: "Updates and (de)activations run at once."},
 	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "3", Description: "Creates run at once (each makes the server hash a password)."},
+	{Name: "azure-audience", Env: "AZURE_AUDIENCE", Default: "api://AzureADTokenExchange", Description: "Audience of the GitHub OIDC token used without azure-client-secret."},
+	{Name: "azure-cloud", Env: "AZURE_CLOUD", Default: "public", Description: "public, usgovernment or china: picks the authority and Graph endpoints (explicit endpoint inputs win)."},
+	{Name: "report-webhook-url", Env: "REPORT_WEBHOOK_URL", Description: "After the run, POST a JSON summary here (e.g. an n8n Webhook node)."},
+	{Name: "report-webhook-secret", Env: "REPORT_WEBHOOK_SECRET", Secret: true, Description: "Signs the webhook body: header X-Signature-256: sha256=<HMAC-SHA256 hex>."},
 	{Name: "azure-authority-host", Env: "AZURE_AUTHORITY_HOST", Default: "https://login.microsoftonline.com/", Description: "Entra ID authority host (national clouds, tests)."},
 	{Name: "graph-url", Env: "GRAPH_URL", Default: "https://graph.microsoft.com/v1.0", Description: "Microsoft Graph base URL (national clouds, tests)."},
 }
@@ -251,13 +262,36 @@ func Parse(vals map[string]string) (*Config, error) {
 			bad("mattermost-url", "%v", err)
 		}
 	}
-	if c.AuthorityHost, err = ParseURL(vals["azure-authority-host"], true); err != nil {
+	// azure-cloud picks both endpoints; an endpoint input set to anything but
+	// the public default is explicit and wins.
+	authority, graph := vals["azure-authority-host"], vals["graph-url"]
+	if cloudAuthority, cloudGraph, err := entra.CloudEndpoints(vals["azure-cloud"]); err != nil {
+		bad("azure-cloud", "%q is not one of public, usgovernment, china", vals["azure-cloud"])
+	} else {
+		if authority == "" || strings.TrimRight(authority, "/") == strings.TrimRight(entra.DefaultAuthorityHost, "/") {
+			authority = cloudAuthority
+		}
+		if graph == "" || strings.TrimRight(graph, "/") == entra.DefaultGraphURL {
+			graph = cloudGraph
+		}
+	}
+	if c.AuthorityHost, err = ParseURL(authority, true); err != nil {
 		bad("azure-authority-host", "%v", err)
 	} else if !strings.HasSuffix(c.AuthorityHost, "/") {
 		c.AuthorityHost += "/"
 	}
-	if c.GraphURL, err = ParseURL(vals["graph-url"], true); err != nil {
+	if c.GraphURL, err = ParseURL(graph, true); err != nil {
 		bad("graph-url", "%v", err)
+	}
+	c.Audience, c.WebhookSecret = vals["azure-audience"], vals["report-webhook-secret"]
+	if v := vals["report-webhook-url"]; v != "" {
+		// A query may carry the receiver's token: it is allowed, and never
+		// echoed in messages.
+		if webhook.ValidateURL(v) != nil {
+			bad("report-webhook-url", "%q must be an absolute http:// or https:// URL", webhook.SafeURL(v))
+		} else {
+			c.WebhookURL = v
+		}
 	}
 	if c.MaxDeactivations, err = mmsync.ParseThreshold(vals["max-deactivations"]); err != nil {
 		bad("max-deactivations", "%v", err)
@@ -326,6 +360,18 @@ func sortErrors(es Errors) {
 			es[j], es[j-1] = es[j-1], es[j]
 		}
 	}
+}
+
+// CheckCredentials fails when there is no way to sign in to Entra ID: no
+// client secret, and no GitHub OIDC token to exchange (the job lacks
+// `permissions: id-token: write`, or this is not GitHub Actions).
+func CheckCredentials(c *Config, getenv func(string) string) error {
+	if c.ClientSecret != "" || getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != "" {
+		return nil
+	}
+	return &Error{Input: "azure-client-secret", Env: "AZURE_CLIENT_SECRET", Msg: "is empty, and no GitHub OIDC token is available to sign in without it. " +
+		"Pass the client secret, or give the job `permissions: id-token: write` (and `contents: read`) and add a federated credential " +
+		"for this repository to the app registration (see the README, Secretless sign-in)"}
 }
 
 // ParseURL checks that s is an absolute http(s) URL with a host and nothing

@@ -79,7 +79,15 @@ func TestInvalidInputsNameTheInput(t *testing.T) {
 		want []string
 	}{
 		{map[string]string{"INPUT_AZURE-TENANT-ID": "<unset>"}, []string{"azure-tenant-id"}},
-		{map[string]string{"INPUT_MATTERMOST-TOKEN": "<unset>", "INPUT_AZURE-CLIENT-SECRET": "<unset>"}, []string{"azure-client-secret", "mattermost-token"}},
+		{map[string]string{"INPUT_MATTERMOST-TOKEN": "<unset>", "INPUT_MATTERMOST-URL": "<unset>"}, []string{"mattermost-url", "mattermost-token"}},
+		{map[string]string{"INPUT_AZURE-CLOUD": "mars"}, []string{"azure-cloud"}},
+		{map[string]string{"INPUT_REPORT-WEBHOOK-URL": "n8n.example.com/hook"}, []string{"report-webhook-url"}},
+		{map[string]string{"INPUT_MAX-DEACTIVATIONS": "lots"}, []string{"max-deactivations"}},
+		{map[string]string{"INPUT_LINK-KEY": "short"}, []string{"link-key"}},
+		{map[string]string{"INPUT_GROUP-TEAMS": "Eng eng"}, []string{"group-teams"}},
+		{map[string]string{"INPUT_ATTRIBUTE-MAP": "position: title"}, []string{"attribute-map"}},
+		{map[string]string{"INPUT_USERNAME-FROM": "displayName"}, []string{"username-from"}},
+		{map[string]string{"INPUT_TEAMS": "Not A Team"}, []string{"teams"}},
 		{map[string]string{"INPUT_AZURE-TENANT-ID": "not a tenant"}, []string{"azure-tenant-id"}},
 		{map[string]string{"INPUT_AZURE-CLIENT-ID": "app"}, []string{"azure-client-id"}},
 		{map[string]string{"INPUT_MATTERMOST-URL": "chat.example.com"}, []string{"mattermost-url"}},
@@ -182,4 +190,28 @@ func FuzzParseBool(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCloudsAndExplicitEndpoints(t *testing.T) {
+	c, err := load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "usgovernment"}))
+	if err != nil || c.AuthorityHost != "https://login.microsoftonline.us/" || c.GraphURL != "https://graph.microsoft.us/v1.0" {
+		t.Fatalf("usgovernment: %v %+v", err, c)
+	}
+	c, err = load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "china", "INPUT_GRAPH-URL": "https://graph.test.example/v1.0"}))
+	if err != nil || c.AuthorityHost != "https://login.chinacloudapi.cn/" || c.GraphURL != "https://graph.test.example/v1.0" {
+		t.Fatalf("explicit graph-url must win: %v %+v", err, c)
+	}
+}
+
+func TestCheckCredentials(t *testing.T) {
+	c, err := load(t, nil, with(map[string]string{"INPUT_AZURE-CLIENT-SECRET": "<unset>"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckCredentials(c, env(nil)); err == nil || !strings.Contains(err.Error(), "id-token: write") || !strings.Contains(err.Error(), "azure-client-secret") {
+		t.Fatalf("no secret, no OIDC: %v", err)
+	}
+	if err := CheckCredentials(c, env(map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example"})); err != nil {
+		t.Fatalf("OIDC available: %v", err)
+	}
 }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
+)
+
+// fakeGitHubOIDC is the Actions runtime's token endpoint: it wants the
+// request token and an audience, and answers with a JWT.
+func fakeGitHubOIDC(t *testing.T, requestToken, jwt string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+requestToken || r.URL.Query().Get("audience") != "api://AzureADTokenExchange" {
+			http.Error(w, `{"message":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"value": jwt})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestOIDCSignInWithoutSecret(t *testing.T) {
+	sub := "repo:contoso/identity-sync:ref:refs/heads/main"
+	jwt := fakegraph.UnsignedJWT(map[string]any{"iss": "https://token.actions.githubusercontent.com", "sub": sub,
+		"aud": "api://AzureADTokenExchange", "exp": time.Now().Add(5 * time.Minute).Unix()})
+	w := newWorld(t, "tenant-60.json")
+	// A graph fake that accepts only this assertion, never a secret.
+	w.graph.Close()
+	w.graph = fakegraph.New(fakegraph.Options{TenantID: testTenant, ClientID: testClient, RequireAssertion: jwt, Users: w.users})
+	t.Cleanup(w.graph.Close)
+	w.env["INPUT_AZURE-AUTHORITY-HOST"], w.env["INPUT_GRAPH-URL"] = w.graph.AuthorityHost(), w.graph.GraphURL()
+	delete(w.env, "INPUT_AZURE-CLIENT-SECRET")
+	gh := fakeGitHubOIDC(t, "runtime-request-token", jwt)
+	w.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = gh.URL + "/token?api-version=2.0"
+	w.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "runtime-request-token"
+	w.mustRun(0)
+	if w.outputInt("created") == 0 {
+		t.Fatal("nothing created")
+	}
+	out := w.stdout.String()
+	if !strings.Contains(out, sub) {
+		t.Errorf("the token's subject is not logged:\n%.2000s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, jwt) && !strings.HasPrefix(line, "::add-mask::") {
+			t.Errorf("the OIDC token is printed: %.80s", line)
+		}
+	}
+	if !strings.Contains(out, "::add-mask::"+jwt) {
+		t.Error("the OIDC token is not masked")
+	}
+}
+
+func TestOIDCWithoutIDTokenPermission(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	delete(w.env, "INPUT_AZURE-CLIENT-SECRET")
+	w.mustRun(1)
+	if !strings.Contains(w.stdout.String(), "id-token: write") || w.mm.Writes() != 0 {
+		t.Fatalf("writes %d:\n%s", w.mm.Writes(), w.stdout.String())
+	}
+}
+
+// receiver is an n8n Webhook node stand-in that checks the signature.
+type receiver struct {
+	mu       sync.Mutex
+	payloads []webhook.Payload
+	badSig   int
+	fail     int // answer 503 this many times first
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.fail > 0 {
+		rc.fail--
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	if !webhook.Verify([]byte("hook-secret-0123456789"), body, r.Header.Get("X-Signature-256")) {
+		rc.badSig++
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.payloads = append(rc.payloads, p)
+}
+
+func TestWebhookReport(t *testing.T) {
+	rc := &receiver{fail: 1}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_REPORT-WEBHOOK-URL"] = srv.URL + "/webhook/entra-mattermost-sync?token=n8n"
+	w.env["INPUT_REPORT-WEBHOOK-SECRET"] = "hook-secret-0123456789"
+	w.env["GITHUB_SERVER_URL"], w.env["GITHUB_REPOSITORY"], w.env["GITHUB_RUN_ID"] = "https://github.com", "contoso/identity-sync", "42"
+	w.env["GITHUB_EVENT_NAME"] = "repository_dispatch"
+	w.mustRun(0)
+	if len(rc.payloads) != 1 || rc.badSig != 0 {
+		t.Fatalf("payloads %d bad signatures %d", len(rc.payloads), rc.badSig)
+	}
+	p := rc.payloads[0]
+	if p.Status != "success" || p.Counts.Created != w.outputInt("created") || p.RunURL != "https://github.com/contoso/identity-sync/actions/runs/42" || p.Event != "repository_dispatch" || p.StartedAt == "" {
+		t.Errorf("payload %+v", p)
+	}
+	w.assertNoSecrets(nil)
+
+	// A run that fails before syncing still reports, with the error.
+	w.env["INPUT_MATTERMOST-TOKEN"] = "wrongtoken000000000000000a"
+	w.mustRun(1)
+	if len(rc.payloads) != 2 || rc.payloads[1].Status != "failure" || !strings.Contains(rc.payloads[1].Error, "mattermost-token") {
+		t.Fatalf("failure payload: %+v", rc.payloads[len(rc.payloads)-1])
+	}
+	if strings.Contains(rc.payloads[1].Error, "wrongtoken") {
+		t.Error("the webhook carries the token")
+	}
+}
+
+func TestWebhookDownIsAWarning(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_REPORT-WEBHOOK-URL"] = url + "/hook"
+	w.mustRun(0)
+	if !strings.Contains(w.stdout.String(), "::warning::report webhook") {
+		t.Fatalf("no warning:\n%s", w.stdout.String())
+	}
+}

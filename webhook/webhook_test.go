@@ -1,0 +1,236 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const secret = "n8n-shared-secret-0123456789"
+
+var fast = Options{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, AttemptTimeout: 2 * time.Second, MaxTotal: 10 * time.Second}
+
+func samplePayload() Payload {
+	start := time.Date(2026, 3, 1, 2, 17, 0, 0, time.FixedZone("CET", 3600))
+	p := Payload{
+		Status: StatusFailure, DryRun: false,
+		Counts:     Counts{Created: 3, Updated: 5, Deactivated: 1, Reactivated: 1, Unchanged: 50, Skipped: 4, Failed: 2},
+		RunURL:     "https://github.com/acme/people-sync/actions/runs/42",
+		Repository: "acme/people-sync", Event: "repository_dispatch",
+		StartedAt: Timestamp(start), FinishedAt: Timestamp(start.Add(90 * time.Second)),
+	}
+	p.AddFailure(Failure{Action: "create", Email: "a@example.com", Username: "a", Error: "token " + secret + " rejected <&>", ErrorID: "app.user.save.email_exists.app_error"})
+	p.AddFailure(Failure{Action: "update", Email: "b@example.com", Username: "b", Error: "boom"})
+	p.Redact(secret)
+	return p
+}
+
+func TestPayloadJSON(t *testing.T) {
+	body, err := samplePayload().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["started_at"] != "2026-03-01T01:17:00Z" || m["finished_at"] != "2026-03-01T01:18:30Z" || m["status"] != "failure" {
+		t.Fatalf("%s", body)
+	}
+	c := m["counts"].(map[string]any)
+	for k, v := range map[string]float64{"created": 3, "updated": 5, "deactivated": 1, "reactivated": 1, "unchanged": 50, "skipped": 4, "failed": 2} {
+		if c[k] != v {
+			t.Errorf("%s = %v", k, c[k])
+		}
+	}
+	if strings.Contains(string(body), secret) || !strings.Contains(string(body), "<&>") {
+		t.Fatalf("%s", body)
+	}
+	if _, ok := m["error"]; ok {
+		t.Error("empty error present")
+	}
+
+	empty, _ := Payload{Status: StatusDryRun, DryRun: true}.Marshal()
+	if !strings.Contains(string(empty), `"failures":[]`) {
+		t.Fatalf("%s", empty)
+	}
+	if _, err := (Payload{Status: "ok"}).Marshal(); err == nil {
+		t.Fatal("bad status accepted")
+	}
+
+	var p Payload
+	for i := 0; i < MaxFailures+7; i++ {
+		p.AddFailure(Failure{Action: "update", Error: fmt.Sprint(i)})
+	}
+	p.Status = StatusFailure
+	p.Failures = append(p.Failures, Failure{Action: "x"}) // over the cap by hand
+	body, _ = p.Marshal()
+	var back Payload
+	_ = json.Unmarshal(body, &back)
+	if len(back.Failures) != MaxFailures || back.FailuresTruncated != 8 {
+		t.Fatalf("%d %d", len(back.Failures), back.FailuresTruncated)
+	}
+}
+
+func TestSignVerify(t *testing.T) {
+	// Known vector: HMAC-SHA256("It's a Secret to Everybody", "Hello, World!") from GitHub's webhook docs.
+	got := Sign([]byte("It's a Secret to Everybody"), []byte("Hello, World!"))
+	if got != "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17" {
+		t.Fatal(got)
+	}
+	if !Verify([]byte("It's a Secret to Everybody"), []byte("Hello, World!"), got) || Verify([]byte("x"), []byte("Hello, World!"), got) {
+		t.Fatal("verify")
+	}
+}
+
+func TestSendSignedBody(t *testing.T) {
+	body, _ := samplePayload().Marshal()
+	var got Payload
+	var gotUA, gotCT, gotSig string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		gotUA, gotCT, gotSig = r.UserAgent(), r.Header.Get("Content-Type"), r.Header.Get(SignatureHeader)
+		if r.Method != http.MethodPost || !Verify([]byte(secret), raw, gotSig) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	if err := Send(context.Background(), srv.URL+"/webhook/entra-mattermost-sync", secret, body, fast); err != nil {
+		t.Fatal(err)
+	}
+	if gotUA != "entra-mattermost-sync" || gotCT != "application/json" || got.Counts.Unchanged != 50 || len(got.Failures) != 2 {
+		t.Fatalf("%q %q %+v", gotUA, gotCT, got)
+	}
+	// Without a secret there is no signature header.
+	if err := Send(context.Background(), srv.URL, "", body, fast); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Fatalf("%v", err)
+	}
+	if gotSig != "" {
+		t.Fatalf("signature sent without a secret: %q", gotSig)
+	}
+}
+
+func TestSendRetries(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) {
+		case 1:
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		case 2:
+			w.Header().Set("Retry-After", "3600") // capped to WaitMax
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	start := time.Now()
+	if err := Send(context.Background(), srv.URL, secret, []byte(`{}`), fast); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 3 || time.Since(start) > 5*time.Second {
+		t.Fatalf("attempts %d in %s", n.Load(), time.Since(start))
+	}
+}
+
+func TestSendNoRetryOn4xx(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, `{"code":404,"message":"The requested webhook \"POST entra-mattermost-sync\" is not registered."}`, http.StatusNotFound)
+	}))
+	defer srv.Close()
+	err := Send(context.Background(), srv.URL+"/webhook-test/x?token=QUERYSECRET", secret, []byte(`{}`), fast)
+	if err == nil || n.Load() != 1 || !strings.Contains(err.Error(), "HTTP 404") || !strings.Contains(err.Error(), "/webhook-test/x") {
+		t.Fatalf("%d %v", n.Load(), err)
+	}
+	t.Log(err)
+	if strings.Contains(err.Error(), "QUERYSECRET") || strings.Contains(err.Error(), secret) {
+		t.Fatalf("leak: %v", err)
+	}
+}
+
+func TestSendServerDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var hits atomic.Int32
+	tr := &countingTransport{next: http.DefaultTransport, n: &hits}
+	opts := fast
+	opts.HTTPClient = &http.Client{Transport: tr}
+	err = Send(context.Background(), "http://user:pw@"+addr+"/hook?token=QUERYSECRET#frag", secret, []byte(`{}`), opts)
+	if err == nil || !strings.Contains(err.Error(), "after 4 attempt(s)") || hits.Load() != 4 {
+		t.Fatalf("%d %v", hits.Load(), err)
+	}
+	for _, leak := range []string{"QUERYSECRET", secret, "pw", "frag"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Fatalf("%q leaked: %v", leak, err)
+		}
+	}
+	t.Log(err)
+	if !strings.Contains(err.Error(), "http://"+addr+"/hook") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestSendBoundedTotal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	opts := Options{Attempts: 10, WaitMin: time.Second, WaitMax: time.Second, MaxTotal: 300 * time.Millisecond}
+	start := time.Now()
+	err := Send(context.Background(), srv.URL, "", []byte(`{}`), opts)
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("%v after %s", err, time.Since(start))
+	}
+}
+
+func TestURLValidation(t *testing.T) {
+	for _, bad := range []string{"", "ftp://host/x?token=QUERYSECRET", "file:///etc/passwd", "https:///nohost", "n8n.example.com/webhook", "::"} {
+		err := ValidateURL(bad)
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+		} else if strings.Contains(err.Error(), "QUERYSECRET") {
+			t.Errorf("leak: %v", err)
+		}
+		if Send(context.Background(), bad, "", nil, fast) == nil {
+			t.Errorf("Send accepted %q", bad)
+		}
+	}
+	for _, good := range []string{"https://n8n.example.com/webhook/entra-mattermost-sync", "http://n8n.internal:5678/webhook/x?token=abc"} {
+		if err := ValidateURL(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	if got := SafeURL("https://u:p@n8n.example.com/webhook/x?token=abc#f"); got != "https://n8n.example.com/webhook/x" {
+		t.Fatal(got)
+	}
+}
+
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
