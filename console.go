@@ -61,14 +61,6 @@ func (c *console) warningf(format string, args ...any) {
 	fmt.Fprintf(c.err, "warning: "+format+"\n", args...)
 }
 
-func (c *console) noticef(format string, args ...any) {
-	if c.actions {
-		c.gha.Noticef(format, args...)
-		return
-	}
-	fmt.Fprintf(c.out, format+"\n", args...)
-}
-
 func (c *console) infof(format string, args ...any) {
 	fmt.Fprintf(c.out, format+"\n", args...)
 }

@@ -270,4 +270,4 @@ func (e *IncompleteReadError) Unwrap() error { return e.Err }
 
 // ErrMissingID is the cause of an IncompleteReadError when Graph returned an
 // object without an id.
-var ErrMissingID = errors.New("Microsoft Graph returned an object without an id")
+var ErrMissingID = errors.New("an object from Microsoft Graph has no id")
