@@ -209,7 +209,7 @@ func New(cfg Config) (*Source, error) {
 		parent = khttp.GetDefaultTransport()
 	}
 	hc := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(parent, middlewares...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&readRetry{next: parent, attempts: cfg.MaxRetries}, middlewares...),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
