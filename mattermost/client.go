@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -289,16 +290,42 @@ func parseSeconds(v string) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
-// rateGate delays requests after a response reported X-RateLimit-Remaining: 0.
+// rateGate slows every request of a client down when the server says its
+// rate limit is reached or nearly so (Mattermost's limiter is per token or
+// per address, so one worker's 429 concerns them all):
+//
+//   - a 429 with Retry-After (or X-RateLimit-Reset) holds every request, not
+//     only the one that is retried, until then;
+//   - X-RateLimit-Remaining: 0 holds every request until X-RateLimit-Reset;
+//   - X-RateLimit-Remaining at or below a tenth of X-RateLimit-Limit, or
+//     below the number of requests already in flight, spaces requests out at
+//     the rate the budget refills, estimated as Reset / (Limit - Remaining),
+//     so that the burst is not spent to the last request and then answered
+//     with 429s; it stops once half the budget is back.
 type rateGate struct {
-	mu    sync.Mutex
-	until time.Time
+	mu       sync.Mutex
+	until    time.Time     // no request before this
+	interval time.Duration // when > 0, at most one request per interval
+	next     time.Time     // the next free slot while pacing
+	inflight atomic.Int64  // requests sent and not yet answered
 }
 
+// wait blocks until the request may go: it takes the next slot.
 func (g *rateGate) wait(ctx context.Context) error {
 	g.mu.Lock()
-	d := time.Until(g.until)
+	now := time.Now()
+	at := now
+	if g.until.After(at) {
+		at = g.until
+	}
+	if g.interval > 0 {
+		if g.next.After(at) {
+			at = g.next
+		}
+		g.next = at.Add(g.interval)
+	}
 	g.mu.Unlock()
+	d := at.Sub(now)
 	if d <= 0 {
 		return nil
 	}
@@ -312,23 +339,66 @@ func (g *rateGate) wait(ctx context.Context) error {
 	}
 }
 
+// Requests are paced once X-RateLimit-Remaining is at most
+// X-RateLimit-Limit / nearZero.
+const nearZero = 10
+
 func (g *rateGate) observe(resp *http.Response) {
-	if resp == nil || resp.StatusCode == http.StatusTooManyRequests {
-		return // retry backoff handles 429 itself
-	}
-	rem := strings.TrimSpace(resp.Header.Get("X-RateLimit-Remaining"))
-	if rem != "0" {
+	if resp == nil {
 		return
 	}
-	d, ok := parseSeconds(resp.Header.Get("X-RateLimit-Reset"))
-	if !ok || d <= 0 {
+	h := resp.Header
+	now := time.Now()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		d, ok := parseRetryAfter(h.Get("Retry-After"), now)
+		if !ok {
+			d, ok = parseSeconds(h.Get("X-RateLimit-Reset"))
+		}
+		if ok && d > 0 {
+			g.hold(now.Add(min(d, MaxRetryAfter)))
+		}
+		return
+	}
+	rem, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
+	if err != nil || rem < 0 {
+		return
+	}
+	reset, ok := parseSeconds(h.Get("X-RateLimit-Reset"))
+	if rem == 0 {
+		if ok && reset > 0 {
+			g.hold(now.Add(reset))
+		}
+		return
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit")))
+	if err != nil || limit <= rem {
 		return
 	}
 	g.mu.Lock()
-	if u := time.Now().Add(d); u.After(g.until) {
-		g.until = u
+	defer g.mu.Unlock()
+	inflight := g.inflight.Load()
+	switch {
+	case !ok || reset <= 0:
+		g.interval = 0
+	case rem*nearZero <= limit || int64(rem) <= inflight:
+		// Nearly spent: pace at the refill rate.
+		g.interval = reset / time.Duration(limit-rem)
+	case g.interval > 0 && (rem*2 <= limit || int64(rem) <= 2*inflight):
+		// Recovering while paced: keep pacing, at the current estimate,
+		// until half the budget is back; stopping at once would spend it
+		// again in one burst.
+		g.interval = reset / time.Duration(limit-rem)
+	default:
+		g.interval = 0
 	}
-	g.mu.Unlock()
+}
+
+func (g *rateGate) hold(until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until = until
+	}
 }
 
 type gateTransport struct {
@@ -343,7 +413,9 @@ func (t *gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	t.gate.inflight.Add(1)
 	resp, err := t.next.RoundTrip(r)
+	t.gate.inflight.Add(-1)
 	t.gate.observe(resp)
 	return resp, err
 }

@@ -58,13 +58,12 @@ func (c *Client) Observe(ctx context.Context) (mmsync.Observed, error) {
 // ObserveAs is Observe for a caller that already knows the token owner's
 // id (the preflight read it), saving a request.
 func (c *Client) ObserveAs(ctx context.Context, selfID string) (mmsync.Observed, error) {
-	users, err := c.ListUsers(ctx)
+	obs := mmsync.Observed{SelfID: selfID}
+	// Each page is converted as it arrives and dropped: the API users are
+	// never all held at once next to their accounts.
+	err := c.eachUser(ctx, func(u *User) { obs.Accounts = append(obs.Accounts, toAccount(u, false)) })
 	if err != nil {
 		return mmsync.Observed{}, err
-	}
-	obs := mmsync.Observed{SelfID: selfID, Accounts: make([]mmsync.Account, 0, len(users))}
-	for _, u := range users {
-		obs.Accounts = append(obs.Accounts, ToAccount(u))
 	}
 	return obs, nil
 }
@@ -126,7 +125,14 @@ func (t *Target) GetUserByEmail(ctx context.Context, email string) (mmsync.Accou
 }
 
 // ToAccount converts an API user into the sync's Account.
-func ToAccount(u User) mmsync.Account {
+func ToAccount(u User) mmsync.Account { return toAccount(&u, true) }
+
+// toAccount converts u; the Props map is shared with u unless clone is set.
+func toAccount(u *User, clone bool) mmsync.Account {
+	props := u.Props
+	if clone {
+		props = maps.Clone(props)
+	}
 	a := mmsync.Account{
 		ID:          u.ID,
 		Username:    u.Username,
@@ -139,7 +145,7 @@ func ToAccount(u User) mmsync.Account {
 		AuthService: u.AuthService,
 		IsBot:       u.IsBot,
 		DeleteAt:    u.DeleteAt,
-		Props:       maps.Clone(u.Props),
+		Props:       props,
 	}
 	if u.RemoteID != nil {
 		a.RemoteID = *u.RemoteID

@@ -46,7 +46,7 @@ type ApplyOptions struct {
 // are tried again here, not in the HTTP client: only the applier knows that a
 // repeated create is safe, because a create that had in fact succeeded comes
 // back as email_exists and is adopted.
-const maxWriteAttempts = 3
+const maxWriteAttempts = 5
 
 // writeBackoff is the pause before the n-th retry of a write; a variable so
 // that tests need not wait.

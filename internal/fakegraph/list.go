@@ -78,6 +78,7 @@ func selection(r *http.Request, defaults []string) ([]string, error) {
 	for _, p := range strings.Split(v, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
+			//lint:ignore ST1005 the text is Graph's own error message, sent to the client
 			return nil, errors.New("Syntax error: character ',' is not valid at this position in '$select'.")
 		}
 		if !strings.EqualFold(p, "id") {
@@ -127,6 +128,7 @@ func parseFilter(expr string) (filter, error) {
 		clause = strings.TrimSpace(clause)
 		prop, lit, ok := strings.Cut(clause, " eq ")
 		if !ok {
+			//lint:ignore ST1005 the text is Graph's own error message, sent to the client
 			return nil, fmt.Errorf("Unsupported or invalid query filter clause specified: '%s'.", clause)
 		}
 		prop, lit = strings.TrimSpace(prop), strings.TrimSpace(lit)
@@ -135,6 +137,7 @@ func parseFilter(expr string) (filter, error) {
 		case len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'':
 			inner := lit[1 : len(lit)-1]
 			if strings.Count(strings.ReplaceAll(inner, "''", ""), "'") > 0 {
+				//lint:ignore ST1005 the text is Graph's own error message, sent to the client
 				return nil, fmt.Errorf("Syntax error: unterminated string literal in '%s'.", clause)
 			}
 			val = strings.ReplaceAll(inner, "''", "'")
@@ -143,6 +146,7 @@ func parseFilter(expr string) (filter, error) {
 		case lit == "null":
 			val = nil
 		default:
+			//lint:ignore ST1005 the text is Graph's own error message, sent to the client
 			return nil, fmt.Errorf("Unsupported literal in filter clause '%s'.", clause)
 		}
 		f = append(f, struct {
@@ -213,6 +217,7 @@ func decodeSkipToken(tok string) (page, offset int, err error) {
 		_, err = fmt.Sscanf(string(b), "p=%d;o=%d", &page, &offset)
 	}
 	if err != nil || page < 1 || offset < 0 {
+		//lint:ignore ST1005 the text is Graph's own error message, sent to the client
 		return 0, 0, errors.New("Invalid skip token.")
 	}
 	return page, offset, nil

@@ -158,7 +158,7 @@ func TestUsersPagingSelectAndAuth(t *testing.T) {
 		t.Fatalf("forged token: %d", code)
 	}
 	tok := token(t, s)
-	code, _, m = do(t, s, "GET", s.GraphURL()+"/users?$top=1000", nil, tok)
+	code, _, _ = do(t, s, "GET", s.GraphURL()+"/users?$top=1000", nil, tok)
 	if code != 400 {
 		t.Fatalf("$top=1000: %d", code)
 	}

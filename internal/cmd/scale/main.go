@@ -1,0 +1,345 @@
+// Command scale measures the sync at scale against the in-process fakes with
+// realistic latency, and compares it with the reference strategy the product
+// replaces. The sync runs as its own process (the real binary, built here),
+// so that its peak RSS is its own: the fakes, which hold the whole tenant and
+// the whole Mattermost user table, live in this process.
+//
+//	go run ./internal/cmd/scale -users 1000,10000
+//	go run ./internal/cmd/scale -users 100000 -reference noop -first-latency 0,0,0
+//
+// For each size it runs, in order: the product's first sync, its no-op
+// resync, the reference strategy over the synced server (its "no-op"), and,
+// on a fresh server, the reference's first sync. It prints one Markdown table
+// and the requests per endpoint of every run.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+)
+
+// childEnv is added to the product's environment (-child-env).
+var childEnv string
+
+// rateLimit is applied to every fake Mattermost (-rate-limit).
+var rateLimit fakemm.RateLimit
+
+type result struct {
+	name     string
+	users    int
+	wall     time.Duration
+	read     time.Duration // start → directory and accounts read (incl. process start, preflight)
+	plan     time.Duration // → plan computed and printed
+	apply    time.Duration // → process exit (apply, report)
+	rssKiB   int64
+	reqs     scale.Requests
+	exit     int
+	note     string
+	lookups  time.Duration
+	writes   time.Duration
+	failures int
+	limited  int // requests the fake's rate limiter answered 429
+}
+
+func main() {
+	users := flag.String("users", "1000,10000", "comma-separated tenant sizes")
+	lat := flag.String("latency", "", "Graph,Mattermost request,create latency (default 20ms,3ms,30ms)")
+	firstLat := flag.String("first-latency", "", "latency for the product's first sync only, same format (default: -latency)")
+	reference := flag.String("reference", "noop,first", "reference runs: noop, first, both comma-separated, or none")
+	bin := flag.String("bin", "", "the product binary (default: go build it)")
+	conc := flag.Int("concurrency", 0, "the product's concurrency input (0: its default)")
+	createConc := flag.Int("create-concurrency", 0, "the product's create-concurrency input (0: its default)")
+	keep := flag.Bool("keep-logs", false, "keep the product's output in the temporary directory")
+	flag.StringVar(&childEnv, "child-env", "", "extra environment for the product only, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=200MiB)")
+	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
+	flag.Parse()
+
+	l, err := parseLatency(*lat, scale.Realistic)
+	check(err)
+	fl, err := parseLatency(*firstLat, l)
+	check(err)
+	refs := strings.Split(*reference, ",")
+	if *rate != "" {
+		ps, burst, ok := strings.Cut(*rate, ",")
+		perSec, err1 := strconv.ParseFloat(ps, 64)
+		b, err2 := strconv.Atoi(burst)
+		if !ok || err1 != nil || err2 != nil || perSec <= 0 {
+			check(fmt.Errorf("-rate-limit %q: want PerSec,MaxBurst", *rate))
+		}
+		rateLimit = fakemm.RateLimit{PerSecond: perSec, MaxBurst: b}
+	}
+
+	dir, err := os.MkdirTemp("", "ems-scale-")
+	check(err)
+	if !*keep {
+		defer os.RemoveAll(dir)
+	}
+	if *bin == "" {
+		*bin = filepath.Join(dir, "entra-mattermost-sync")
+		fmt.Fprintf(os.Stderr, "building the product into %s\n", *bin)
+		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+		check(err)
+		cmd := exec.Command("go", "build", "-o", *bin, ".")
+		cmd.Dir = strings.TrimSpace(string(root))
+		cmd.Stderr = os.Stderr
+		check(cmd.Run())
+	}
+
+	host, _ := os.Hostname()
+	fmt.Printf("# scale run %s on %s (%s/%s, %d CPUs, %s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Printf("latency: Graph %v/request, Mattermost %v/request + %v/create; first sync: Graph %v, Mattermost %v + %v\n",
+		l.Graph, l.Request, l.Create, fl.Graph, fl.Request, fl.Create)
+	if rateLimit.PerSecond > 0 {
+		fmt.Printf("Mattermost rate limit: %g requests/s, burst %d\n", rateLimit.PerSecond, rateLimit.MaxBurst)
+	}
+	fmt.Println()
+
+	var all []result
+	for _, s := range strings.Split(*users, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		check(err)
+		all = append(all, measure(n, l, fl, refs, *bin, dir, *conc, *createConc)...)
+	}
+
+	fmt.Println("| run | users | wall | read | plan | apply | peak RSS | Mattermost requests (writes) | Graph requests | exit |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range all {
+		rss := "—"
+		if r.rssKiB > 0 {
+			rss = fmt.Sprintf("%.0f MiB", float64(r.rssKiB)/1024)
+		}
+		fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %d (%d) | %d | %d |\n", r.name, r.users, round(r.wall),
+			round(r.read), round(r.plan), round(r.apply), rss, r.reqs.MMTotal(), r.reqs.MMWrites(), r.reqs.GraphTotal(), r.exit)
+	}
+	fmt.Println()
+	for _, r := range all {
+		fmt.Printf("* %s, %d users: Mattermost %s; Graph %s", r.name, r.users, scale.Format(r.reqs.MM), scale.Format(r.reqs.Graph))
+		if r.note != "" {
+			fmt.Printf(". %s", r.note)
+		}
+		if rateLimit.PerSecond > 0 {
+			fmt.Printf(". %d answered 429 by the rate limiter", r.limited)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\nthis process (fakes and reference strategy) peak RSS: %s\n", vmHWM())
+}
+
+func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, createConc int) []result {
+	fmt.Fprintf(os.Stderr, "== %d users\n", n)
+	e := scale.Start(n, fl)
+	e.MM.SetRateLimit(rateLimit)
+	defer func() { e.Close() }()
+	cert := filepath.Join(dir, "graph-ca.pem")
+	check(os.WriteFile(cert, e.Graph.CertPEM(), 0o600))
+
+	var out []result
+	first := product(e, "sync: first", n, bin, dir, cert, conc, createConc)
+	if fl != l {
+		first.note = fmt.Sprintf("first sync at latency Graph %v, Mattermost %v + %v/create", fl.Graph, fl.Request, fl.Create)
+	}
+	out = append(out, first)
+	e.SetLatency(l)
+	out = append(out, product(e, "sync: no-op resync", n, bin, dir, cert, conc, createConc))
+	if slices.Contains(refs, "noop") {
+		out = append(out, reference(e, "reference: resync", n))
+	}
+	if slices.Contains(refs, "first") {
+		e.Close()
+		e = scale.Start(n, l)
+		e.MM.SetRateLimit(rateLimit)
+		out = append(out, reference(e, "reference: first", n))
+	}
+	return out
+}
+
+func product(e *scale.Env, name string, n int, bin, dir, cert string, conc, createConc int) result {
+	fmt.Fprintf(os.Stderr, "   %s ...", name)
+	e.ResetCounters()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GITHUB_") && !strings.HasPrefix(kv, "INPUT_") {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range e.Env(filepath.Join(dir, "report.json")) {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "SSL_CERT_FILE="+cert)
+	if childEnv != "" {
+		env = append(env, strings.Split(childEnv, ",")...)
+	}
+	if conc > 0 {
+		env = append(env, "SYNC_CONCURRENCY="+strconv.Itoa(conc))
+	}
+	if createConc > 0 {
+		env = append(env, "SYNC_CREATE_CONCURRENCY="+strconv.Itoa(createConc))
+	}
+	log, err := os.Create(filepath.Join(dir, strings.NewReplacer(" ", "-", ":", "").Replace(name)+"-"+strconv.Itoa(n)+".log"))
+	check(err)
+	defer log.Close()
+
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	check(err)
+	cmd.Stderr = log
+	start := time.Now()
+	check(cmd.Start())
+	sampled := make(chan map[string]int64, 1) // VmHWM, RssAnon, RssFile in KiB
+	go func() { sampled <- sampleStatus(cmd.Process.Pid) }()
+	var readAt, applyAt time.Time
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case readAt.IsZero() && strings.HasPrefix(line, "Read ") && strings.Contains(line, "Entra ID users"):
+			readAt = time.Now()
+		case applyAt.IsZero() && strings.HasPrefix(line, "== Applying"):
+			applyAt = time.Now()
+		}
+		fmt.Fprintln(log, line)
+	}
+	_, _ = io.Copy(log, stdout)
+	err = cmd.Wait()
+	end := time.Now()
+	r := result{name: name, users: n, wall: end.Sub(start), reqs: e.Counts(), limited: e.MM.RateLimited()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.exit = ee.ExitCode()
+	} else {
+		check(err)
+	}
+	// getrusage's ru_maxrss is no use here: Linux carries the parent's
+	// high-water mark into a child across fork and exec, so it reports this
+	// process (the fakes) as much as the product. VmHWM of the child's own
+	// address space, read until it exits, is the product's peak.
+	if m := <-sampled; len(m) > 0 {
+		r.rssKiB = m["VmHWM"]
+		r.note = strings.TrimPrefix(fmt.Sprintf("%s; peak RssAnon %d MiB (heap), RssFile %d MiB (binary)", r.note, m["RssAnon"]>>10, m["RssFile"]>>10), "; ")
+	}
+	if !readAt.IsZero() {
+		r.read = readAt.Sub(start)
+		if applyAt.IsZero() {
+			r.plan = end.Sub(readAt)
+		} else {
+			r.plan = applyAt.Sub(readAt)
+			r.apply = end.Sub(applyAt)
+		}
+	}
+	fmt.Fprintf(os.Stderr, " %v, exit %d\n", round(r.wall), r.exit)
+	return r
+}
+
+func reference(e *scale.Env, name string, n int) result {
+	fmt.Fprintf(os.Stderr, "   %s ...", name)
+	e.ResetCounters()
+	start := time.Now()
+	res, err := scale.Reference(context.Background(), e, nil)
+	check(err)
+	r := result{name: name, users: n, wall: time.Since(start), reqs: e.Counts(), limited: e.MM.RateLimited(), read: res.Read,
+		lookups: res.Lookups, writes: res.Writes, failures: res.Failed}
+	r.apply = res.Lookups + res.Writes
+	r.note = fmt.Sprintf("%d looked up (%v), %d patched + %d created (%v), %d failed", res.Looked, round(res.Lookups),
+		res.Patched, res.Created, round(res.Writes), res.Failed)
+	if res.Failed > 0 {
+		r.exit = 1
+		r.note += fmt.Sprintf(" (first: %v)", res.FirstError)
+	}
+	fmt.Fprintf(os.Stderr, " %v\n", round(r.wall))
+	return r
+}
+
+func parseLatency(s string, def scale.Latency) (scale.Latency, error) {
+	if s == "" {
+		return def, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return def, fmt.Errorf("latency %q: want graph,request,create (e.g. 20ms,3ms,30ms)", s)
+	}
+	var ds [3]time.Duration
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "0" {
+			continue
+		}
+		d, err := time.ParseDuration(p)
+		if err != nil {
+			return def, err
+		}
+		ds[i] = d
+	}
+	return scale.Latency{Graph: ds[0], Request: ds[1], Create: ds[2]}, nil
+}
+
+// sampleStatus polls /proc/pid/status every 10 ms until the process exits and
+// returns the largest VmHWM (the peak RSS, which the kernel tracks itself, so
+// nothing between samples is missed but the last 10 ms), RssAnon (heap and
+// other anonymous memory) and RssFile (the mapped binary), in KiB.
+func sampleStatus(pid int) map[string]int64 {
+	peak := map[string]int64{}
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil || strings.Contains(string(b), "State:\tZ") {
+			return peak
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(l, ":")
+			if !ok || (k != "RssAnon" && k != "RssFile" && k != "VmHWM") {
+				continue
+			}
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			peak[k] = max(peak[k], n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// vmHWM is this process's peak resident set size.
+func vmHWM() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "—"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	default:
+		return d.Round(10 * time.Millisecond).String()
+	}
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
