@@ -129,11 +129,10 @@ func TestFaultsConverge(t *testing.T) {
 			// The next run must still converge.
 			w.mustRun(0)
 			w.converged(want)
-			t.Skipf("SKIP (depends on sync.Apply's write retries, 3 attempts when written): %d write(s) failed on "+
-				"every attempt under these faults, e.g. %s. A write call fails transiently about 6 %% of the time "+
-				"here (3 %% 502 + 2 %% dropped, 429s retried), so 3 attempts leave ~2.4e-4 per write: about 1 run "+
-				"in 6 of this test (2 of 12 measured). 5 attempts would leave ~1e-6. The rerun converged.",
-				len(msgs), msgs[0])
+			// A write call fails transiently about 6 % of the time here
+			// (3 % 502 + 2 % dropped, 429s retried by the client); with
+			// sync.Apply's 5 attempts that leaves ~1e-6 per write.
+			t.Fatalf("%d write(s) failed on every attempt under these faults (the rerun converged), e.g. %s", len(msgs), msgs[0])
 		}
 		t.Fatalf("exit %d under faults\nstdout:\n%s", code, tail(w.stdout.String(), 3000))
 	}
