@@ -92,7 +92,7 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 			c["jobTitle"] = "Engineering Manager"
 		case 3:
 			c["accountEnabled"] = false // a leaver: deactivated, not deleted
-		case 7:
+		case 5:
 			continue // deleted from the directory: deactivated too
 		}
 		users = append(users, c)
