@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	gosync "sync"
 	"time"
 )
@@ -91,7 +92,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	run := func(kinds []Kind, workers int) {
 		var idx []int
 		for i := range plan.Actions {
-			if containsKind(kinds, plan.Actions[i].Kind) {
+			if slices.Contains(kinds, plan.Actions[i].Kind) {
 				idx = append(idx, i)
 			}
 		}
@@ -216,15 +217,6 @@ func applyTeams(ctx context.Context, plan *Plan, t Target, results []Result, opt
 		}
 		finish(i, r)
 	}
-}
-
-func containsKind(ks []Kind, k Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {

@@ -93,15 +93,10 @@ func LocalPart(email string) string {
 	return local
 }
 
-// DesiredProfile maps directory attributes onto Mattermost profile fields,
-// cleaned the way the server would store them, so that comparing the result
-// with an observed account is stable: a value the server would alter on save
-// would otherwise be patched again on every run.
-func DesiredProfile(u DirectoryUser) Profile {
-	return DefaultAttributeMap.Profile(&u)
-}
-
-// Profile maps u's attributes onto profile fields as m says.
+// Profile maps u's attributes onto profile fields as m says, cleaned the way
+// the server would store them, so that comparing the result with an observed
+// account is stable: a value the server would alter on save would otherwise
+// be patched again on every run.
 func (m AttributeMap) Profile(u *DirectoryUser) Profile {
 	return Profile{
 		Nickname:  CleanField(m.Nickname.Value(u), maxNicknameRunes),
