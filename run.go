@@ -80,14 +80,11 @@ func run(ctx context.Context, args []string, d deps) int {
 		if u := vals["report-webhook-url"]; webhook.ValidateURL(u) == nil {
 			partial.WebhookURL = u
 		}
-		writeFailure(ctx, con, partial, d, err)
+		publishFailure(ctx, con, partial, d, d.now(), err)
 		return 1
 	}
 	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
-		con.errorf("%s", err)
-		con.infof("Nothing was changed.")
-		writeFailure(ctx, con, cfg, d, err)
-		return 1
+		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
 	return syncOnce(ctx, cfg, con, d)
 }
@@ -265,19 +262,16 @@ func describeGraphError(err error) error {
 func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) int {
 	con.errorf("%s", err)
 	con.infof("Nothing was changed.")
-	rep := report.New(&mmsync.Plan{}, nil, false)
-	rep.Status, rep.Error = "failure", err.Error()
-	rep.StartedAt, rep.FinishedAt = started, d.now()
-	publish(ctx, con, cfg, d, rep)
+	publishFailure(ctx, con, cfg, d, started, err)
 	return 1
 }
 
-// writeFailure reports invalid configuration, where even the report path
-// may be unknown.
-func writeFailure(ctx context.Context, con *console, cfg *config.Config, d deps, err error) {
+// publishFailure hands a run that changed nothing to the readers, with its
+// error and zero counts.
+func publishFailure(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) {
 	rep := report.New(&mmsync.Plan{}, nil, false)
 	rep.Status, rep.Error = "failure", err.Error()
-	rep.StartedAt, rep.FinishedAt = d.now(), d.now()
+	rep.StartedAt, rep.FinishedAt = started, d.now()
 	publish(ctx, con, cfg, d, rep)
 }
 
