@@ -155,7 +155,7 @@ func TestListUsersFixtureMapping(t *testing.T) {
 		byID[u.ID] = u
 	}
 	want := mmsync.DirectoryUser{
-		ID: "2e44158b-ae97-4a94-90ed-a82f8f6d0558", AccountEnabled: true, UserType: "Member",
+		ID: "2e44158b-ae97-4a94-90ed-a82f8f6d0558", AccountEnabled: mmsync.BoolTrue, UserType: "Member",
 		DisplayName: "Renée Kowalski", GivenName: "Renée", Surname: "Kowalski", JobTitle: "Engineer",
 		Department: "", EmployeeID: "", OfficeLocation: "",
 		Mail: "rkowalski@contoso.example", UserPrincipalName: "rkowalski@contoso.example", MailNickname: "rkowalski",
@@ -163,7 +163,7 @@ func TestListUsersFixtureMapping(t *testing.T) {
 	if g := byID[want.ID]; g != want {
 		t.Fatalf("mapped\n got %+v\nwant %+v", g, want)
 	}
-	if u := byID["0f977044-218e-4b7b-958d-cdb46b446806"]; u.AccountEnabled || u.Department != "AI혁신팀" {
+	if u := byID["0f977044-218e-4b7b-958d-cdb46b446806"]; u.AccountEnabled != mmsync.BoolFalse || u.Department != "AI혁신팀" {
 		t.Fatalf("disabled user: %+v", u)
 	}
 	if u := byID["9be4bcfc-49b6-4a08-b2e6-cc3ababced20"]; u.UserType != "Guest" || !strings.Contains(u.UserPrincipalName, "#EXT#") {

@@ -118,7 +118,7 @@ func iterateWithHeaders[T any](ctx context.Context, s *Source, what string, firs
 func toDirectoryUser(u models.Userable) mmsync.DirectoryUser {
 	return mmsync.DirectoryUser{
 		ID:                str(u.GetId()),
-		AccountEnabled:    u.GetAccountEnabled() != nil && *u.GetAccountEnabled(),
+		AccountEnabled:    mmsync.BoolOf(u.GetAccountEnabled()),
 		UserType:          str(u.GetUserType()),
 		DisplayName:       str(u.GetDisplayName()),
 		GivenName:         str(u.GetGivenName()),

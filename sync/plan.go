@@ -339,7 +339,7 @@ func (p *planner) reconcile(d desired) {
 		p.skip(u, d.email, acct, "listed in ignore-users")
 		return
 	}
-	if !u.AccountEnabled {
+	if u.AccountEnabled != BoolTrue {
 		p.skip(u, d.email, acct, "account disabled in Entra ID")
 		return
 	}
@@ -398,7 +398,7 @@ func (p *planner) linkedUser(d desired, ai int) {
 		p.skip(u, d.email, acct, reason)
 		return
 	}
-	if !u.AccountEnabled {
+	if u.AccountEnabled != BoolTrue {
 		switch {
 		case !acct.Active():
 			p.plan.Unchanged++
@@ -680,7 +680,7 @@ func addressOwners(want []desired) map[string]*DirectoryUser {
 		for _, u := range users {
 			if strings.EqualFold(strings.TrimSpace(u.Mail), email) {
 				byMail = append(byMail, u)
-				if u.AccountEnabled {
+				if u.AccountEnabled == BoolTrue {
 					enabled = append(enabled, u)
 				}
 			}

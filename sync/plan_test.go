@@ -11,7 +11,7 @@ import (
 )
 
 func user(id, mail, display string) DirectoryUser {
-	return DirectoryUser{ID: id, AccountEnabled: true, UserType: "Member", Mail: mail, UserPrincipalName: mail, DisplayName: display}
+	return DirectoryUser{ID: id, AccountEnabled: BoolTrue, UserType: "Member", Mail: mail, UserPrincipalName: mail, DisplayName: display}
 }
 
 func TestEmail(t *testing.T) {
@@ -80,9 +80,9 @@ func TestBuildPlan(t *testing.T) {
 	janeAcct := Account{ID: "mm-jane", Username: "jane.doe", Email: "jane.doe@contoso.example", Nickname: "Jane Doe", FirstName: "Jane", LastName: "Doe", Position: "Engineer", Roles: "system_user"}
 	janeLinked := linkedTo(janeAcct, "id-jane")
 	disabled := user("id-off", "off@contoso.example", "Off")
-	disabled.AccountEnabled = false
+	disabled.AccountEnabled = BoolFalse
 	janeOff := jane
-	janeOff.AccountEnabled = false
+	janeOff.AccountEnabled = BoolFalse
 	deactivated := func(a Account) Account { a.DeleteAt = 1; return a }
 	admin := Account{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}
 	renamed := user("id-jane", "jane.smith@contoso.example", "Jane Smith")
@@ -132,10 +132,10 @@ func TestBuildPlan(t *testing.T) {
 		{name: "ignored address", dir: []DirectoryUser{user("id-x", "x.y@contoso.example", "X")}, opts: func(o *Options) { o.Ignore = []string{"X.Y@contoso.example"} }, skipped: []string{"ignore-users"}},
 		{name: "ignored leaver", accounts: []Account{janeLinked}, opts: func(o *Options) { o.Ignore = []string{"jane.doe"} }, skipped: []string{"ignore-users"}},
 		{name: "shared address is a conflict", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), user("2", "DUP@contoso.example", "Two")}, skipped: []string{"shared", "shared"}},
-		{name: "own mail beats another user's UPN", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), {ID: "2", AccountEnabled: true, UserPrincipalName: "dup@contoso.example", DisplayName: "Two"}}, want: []string{"create dup"}, skipped: []string{"One's"}},
-		{name: "no usable address", dir: []DirectoryUser{{ID: "g", AccountEnabled: true, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}}, skipped: []string{"#EXT#"}},
+		{name: "own mail beats another user's UPN", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), {ID: "2", AccountEnabled: BoolTrue, UserPrincipalName: "dup@contoso.example", DisplayName: "Two"}}, want: []string{"create dup"}, skipped: []string{"One's"}},
+		{name: "no usable address", dir: []DirectoryUser{{ID: "g", AccountEnabled: BoolTrue, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}}, skipped: []string{"#EXT#"}},
 		{name: "local part without latin letters", dir: []DirectoryUser{user("k", "서윤@contoso.example", "서윤")}, skipped: []string{"no username"}},
-		{name: "empty directory attribute does not clear a field", dir: []DirectoryUser{{ID: "id-jane", AccountEnabled: true, Mail: "jane.doe@contoso.example", DisplayName: "Jane Doe"}}, accounts: []Account{janeLinked}, unchanged: 1},
+		{name: "empty directory attribute does not clear a field", dir: []DirectoryUser{{ID: "id-jane", AccountEnabled: BoolTrue, Mail: "jane.doe@contoso.example", DisplayName: "Jane Doe"}}, accounts: []Account{janeLinked}, unchanged: 1},
 		{name: "threshold withholds every deactivation", accounts: []Account{janeLinked, linkedTo(Account{ID: "mm-2", Username: "bob", Email: "bob@contoso.example"}, "id-bob"), linkedTo(Account{ID: "mm-3", Username: "eve", Email: "eve@contoso.example"}, "id-eve")},
 			dir: []DirectoryUser{user("id-eve", "eve@contoso.example", "")}, opts: func(o *Options) { o.MaxDeactivations = Threshold{Count: 1} }, withheld: 2, unchanged: 1},
 	}

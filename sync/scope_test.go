@@ -80,7 +80,7 @@ func TestParseGroupTeams(t *testing.T) {
 }
 
 func TestUsernameFrom(t *testing.T) {
-	u := DirectoryUser{ID: "1", AccountEnabled: true, Mail: "jane.doe@x.example", UserPrincipalName: "jdoe@x.onmicrosoft.com", MailNickname: "Jane_D", EmployeeID: "82021968"}
+	u := DirectoryUser{ID: "1", AccountEnabled: BoolTrue, Mail: "jane.doe@x.example", UserPrincipalName: "jdoe@x.onmicrosoft.com", MailNickname: "Jane_D", EmployeeID: "82021968"}
 	for src, want := range map[string]string{"mail": "jane.doe", "upn": "jdoe", "mailNickname": "jane_d", "employeeId": "u82021968"} {
 		a, err := ParseUsernameFrom(src)
 		if err != nil {
@@ -98,7 +98,7 @@ func TestUsernameFrom(t *testing.T) {
 	}
 	o := opts()
 	o.UsernameFrom = "employeeId"
-	p := BuildPlan([]DirectoryUser{{ID: "2", AccountEnabled: true, Mail: "x@x.example"}}, Observed{}, o)
+	p := BuildPlan([]DirectoryUser{{ID: "2", AccountEnabled: BoolTrue, Mail: "x@x.example"}}, Observed{}, o)
 	if len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0].Reason, "employeeId") {
 		t.Errorf("no employeeId: %+v", p.Skipped)
 	}

@@ -12,7 +12,7 @@ import (
 // Empty strings stand for attributes that are null in Graph.
 type DirectoryUser struct {
 	ID                string // immutable object id: the anchor
-	AccountEnabled    bool
+	AccountEnabled    Bool   // null in Graph is BoolUnknown, never false
 	UserType          string // "Member" or "Guest"
 	DisplayName       string
 	GivenName         string
@@ -24,6 +24,48 @@ type DirectoryUser struct {
 	Mail              string
 	UserPrincipalName string
 	MailNickname      string
+}
+
+// Bool is a directory boolean as Graph serves it: true, false or null. The
+// zero value is BoolUnknown, so a value nobody read can never pass for false
+// and drive a deactivation.
+type Bool uint8
+
+// The three values of a Graph boolean.
+const (
+	BoolUnknown Bool = iota
+	BoolFalse
+	BoolTrue
+)
+
+// BoolOf converts a Graph SDK *bool (nil for null or absent).
+func BoolOf(p *bool) Bool {
+	switch {
+	case p == nil:
+		return BoolUnknown
+	case *p:
+		return BoolTrue
+	}
+	return BoolFalse
+}
+
+func (b Bool) String() string {
+	switch b {
+	case BoolTrue:
+		return "true"
+	case BoolFalse:
+		return "false"
+	}
+	return "null"
+}
+
+// DeletedUser is a user in Entra ID's deleted items (kept 30 days after a
+// deletion, GET /directory/deletedItems/microsoft.graph.user). Its addresses
+// are what it held when deleted.
+type DeletedUser struct {
+	ID                string
+	Mail              string
+	UserPrincipalName string
 }
 
 // Account is one Mattermost user as the target observed it.
@@ -110,8 +152,19 @@ type TeamTarget interface {
 	RemoveTeamMember(ctx context.Context, teamID, accountID string) error
 }
 
+// ChannelTarget is the part of the target that channel membership needs.
+type ChannelTarget interface {
+	// AddChannelMembers adds accounts to a channel, reporting per account: a
+	// nil entry means that account was added (or already was a member).
+	AddChannelMembers(ctx context.Context, channelID string, accountIDs []string) (map[string]error, error)
+	RemoveChannelMember(ctx context.Context, channelID, accountID string) error
+}
+
 // Errors a Target reports and Apply branches on.
 var (
+	// ErrUnavailable: the target stopped answering (its circuit breaker is
+	// open); the write was not sent.
+	ErrUnavailable    = errors.New("not attempted: Mattermost unavailable")
 	ErrEmailExists    = errors.New("an account with that email already exists")
 	ErrUsernameExists = errors.New("an account with that username already exists")
 	ErrNotFound       = errors.New("account not found")

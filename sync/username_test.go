@@ -139,7 +139,7 @@ func FuzzNormalizeUsername(f *testing.F) {
 type fixtureFile struct {
 	Users []struct {
 		ID                string  `json:"id"`
-		AccountEnabled    bool    `json:"accountEnabled"`
+		AccountEnabled    *bool   `json:"accountEnabled"`
 		UserType          *string `json:"userType"`
 		DisplayName       *string `json:"displayName"`
 		GivenName         *string `json:"givenName"`
@@ -172,7 +172,7 @@ func loadFixture(t testing.TB, name string) []DirectoryUser {
 	out := make([]DirectoryUser, len(f.Users))
 	for i, u := range f.Users {
 		out[i] = DirectoryUser{
-			ID: u.ID, AccountEnabled: u.AccountEnabled, UserType: s(u.UserType), DisplayName: s(u.DisplayName),
+			ID: u.ID, AccountEnabled: BoolOf(u.AccountEnabled), UserType: s(u.UserType), DisplayName: s(u.DisplayName),
 			GivenName: s(u.GivenName), Surname: s(u.Surname), JobTitle: s(u.JobTitle), Department: s(u.Department),
 			EmployeeID: s(u.EmployeeID), Mail: s(u.Mail), UserPrincipalName: s(u.UserPrincipalName), MailNickname: s(u.MailNickname),
 		}

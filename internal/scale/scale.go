@@ -200,7 +200,7 @@ func Reference(ctx context.Context, e *Env, graphTransport http.RoundTripper) (R
 	res.Directory = len(users)
 	for _, u := range users {
 		email := referenceEmail(u)
-		if !u.AccountEnabled || email == "" {
+		if u.AccountEnabled != mmsync.BoolTrue || email == "" {
 			res.Skipped++
 			continue
 		}
