@@ -22,6 +22,10 @@ type snapshot struct {
 	outOfScope int
 	observed   mmsync.Observed
 	teams      *mmsync.TeamPolicy
+	// deleted are the tenant's recently deleted users (nil if unreadable);
+	// scopeGroups the member count of each group in the groups input.
+	deleted     []mmsync.DeletedUser
+	scopeGroups map[string]int
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -112,7 +116,9 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	scope := mmsync.Scope{IncludeGuests: cfg.IncludeGuests, Only: cfg.OnlyUsers}
 	if len(cfg.Groups) > 0 {
 		scope.Members = map[string]bool{}
+		s.scopeGroups = make(map[string]int, len(cfg.Groups))
 		for _, ref := range cfg.Groups {
+			s.scopeGroups[ref] = len(members[ref])
 			for id := range members[ref] {
 				scope.Members[id] = true
 			}

@@ -35,6 +35,10 @@ type deps struct {
 	webhook        webhook.Options // tests shorten the retries
 }
 
+// webhookDeadline bounds the report webhook, retries included, so that a
+// cancelled run still ends promptly.
+const webhookDeadline = 30 * time.Second
+
 // maxErrorAnnotations stays within the 10 error annotations GitHub shows
 // per step; the rest is aggregated into one line.
 const maxErrorAnnotations = 10
@@ -136,27 +140,47 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	users, observed := snap.users, snap.observed
 	con.infof("Read %d Entra ID users (%d in scope) and %d Mattermost accounts.", snap.read, len(users), len(observed.Accounts))
 	endRead()
-	if len(users) == 0 && !cfg.MaxDeactivations.All() {
-		// An empty directory is far likelier a broken read or scope than a
-		// company with no people (provisioning-lessons: gitea#7949).
-		return fatal(ctx, con, cfg, d, started, fmt.Errorf("no Entra ID users are in scope (%d read); nothing was changed. "+
-			"Check the tenant, groups, user-filter and only-users; if every managed account should really be deactivated, set max-deactivations: 100%%", snap.read))
-	}
 
-	plan := mmsync.BuildPlan(users, observed, mmsync.Options{
+	dir := mmsync.Directory{Users: users, Deleted: snap.deleted, ScopeGroups: snap.scopeGroups}
+	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
-		Deactivate: cfg.Deactivate, MaxDeactivations: cfg.MaxDeactivations, Capacity: pre.capacity,
+		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
+		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.teams,
 	})
+	newReport := func(results []mmsync.Result) *report.Report {
+		rep := report.New(plan, results, cfg.DryRun)
+		rep.StartedAt, rep.FinishedAt = started, d.now()
+		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, snap.read, len(observed.Accounts)
+		rep.OutOfScope = snap.outOfScope
+		return rep
+	}
+	if plan.StopError != "" {
+		con.errorf("%s", plan.StopError)
+		con.infof("Nothing was changed.")
+		publish(ctx, con, cfg, d, newReport(nil))
+		return 1
+	}
+	// The invariants are checked on every plan, dry runs included: a plan
+	// that breaks one is a bug, and nothing of it is applied.
+	if err := plan.Check(dir, observed); err != nil {
+		con.errorf("%v", err)
+		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
+		rep := newReport(nil)
+		rep.Status, rep.Error = "failure", err.Error()
+		publish(ctx, con, cfg, d, rep)
+		return 1
+	}
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
 	endPlan()
-	for _, msg := range []string{plan.ThresholdError, plan.CapacityError} {
+	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
 		if msg != "" {
 			con.errorf("%s", msg)
 		}
 	}
+	warnAttention(con, plan)
 
 	var results []mmsync.Result
 	if !cfg.DryRun && len(plan.Actions) > 0 {
@@ -168,24 +192,41 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		endApply()
 	}
 
-	rep := report.New(plan, results, cfg.DryRun)
-	rep.Managed = plan.Managed
-	rep.StartedAt, rep.FinishedAt = started, d.now()
-	rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, snap.read, len(observed.Accounts)
-	rep.OutOfScope = snap.outOfScope
+	rep := newReport(results)
 	fails := rep.Failures()
 	for i, f := range fails {
 		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {
-			con.errorf("%d more users failed; the job summary and the JSON report list them all", len(fails)-i)
+			con.errorf("%d more changes failed or were not attempted; the job summary and the JSON report list them all", len(fails)-i)
 			break
 		}
 		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
 	}
 	publish(ctx, con, cfg, d, rep)
-	if rep.Counts.Failed > 0 || plan.Failed() {
+	if rep.Status == "failure" {
 		return 1
 	}
 	return 0
+}
+
+// warnAttention turns conflicts and skips that need an administrator into
+// warning annotations, aggregated past GitHub's ten per step.
+func warnAttention(con *console, plan *mmsync.Plan) {
+	var msgs []string
+	for _, c := range plan.Conflicts {
+		msgs = append(msgs, fmt.Sprintf("conflict: %s (%s) cannot have %s %s: %s", c.DisplayName, c.EntraID, c.Field, c.Value, c.Reason))
+	}
+	for _, s := range plan.Skipped {
+		if s.Attention {
+			msgs = append(msgs, s.Reason)
+		}
+	}
+	for i, m := range msgs {
+		if i == maxErrorAnnotations-1 && len(msgs) > maxErrorAnnotations {
+			con.warningf("%d more conflicts or skips need attention; the job summary and the JSON report list them all", len(msgs)-i)
+			break
+		}
+		con.warningf("%s", m)
+	}
 }
 
 type serverFacts struct {
@@ -298,7 +339,12 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 		con.infof("JSON report: %s", path)
 	}
 	if cfg != nil && cfg.WebhookURL != "" {
-		sendWebhook(ctx, con, cfg, d, rep)
+		// A cancelled run (SIGTERM, a cancelled job) is exactly the run
+		// whose outcome the receiver must hear about: the send gets its own
+		// short deadline instead of the cancelled context.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), webhookDeadline)
+		defer cancel()
+		sendWebhook(wctx, con, cfg, d, rep)
 	}
 }
 

@@ -37,6 +37,9 @@ type Config struct {
 	AdoptExisting    bool
 	Deactivate       bool
 	MaxDeactivations mmsync.Threshold
+	MaxRemovals      mmsync.Threshold
+	Reactivate       mmsync.ReactivatePolicy
+	ReleaseAddresses bool
 	// LinkKey signs the links from accounts to Entra objects: link-key, or
 	// when that is empty, a key derived from mattermost-token.
 	LinkKey []byte
@@ -82,7 +85,10 @@ var Options = []Option{
 	{Name: "mattermost-token", Env: "MM_ADMIN_TOKEN", Required: true, Secret: true, Description: "Personal access token of a Mattermost system admin."},
 	{Name: "dry-run", Env: "DRY_RUN", Default: "false", Description: "Print the plan and change nothing."},
 	{Name: "deactivate", Env: "DEACTIVATE", Default: "true", Description: "Deactivate linked accounts whose Entra ID user is disabled or gone (never deletes)."},
-	{Name: "max-deactivations", Env: "MAX_DEACTIVATIONS", Default: mmsync.DefaultMaxDeactivations, Description: "Most deactivations one run may make: a count (25) or a share of managed accounts (10%); above it nobody is deactivated and the run fails."},
+	{Name: "max-deactivations", Env: "MAX_DEACTIVATIONS", Default: mmsync.DefaultMaxDeactivations, Description: "Most deactivations and address releases one run may make: a count (25) or a share of the active managed accounts (10%); above it nobody is deactivated and the run fails."},
+	{Name: "reactivate", Env: "REACTIVATE", Default: string(mmsync.ReactivateBySync), Description: "Which deactivated, linked accounts are reactivated when their Entra ID user is enabled: deactivated-by-sync (only those this sync deactivated), any, or never."},
+	{Name: "release-addresses", Env: "RELEASE_ADDRESSES", Default: "true", Description: "Move a deactivated leaver's address to a placeholder (…@released.invalid) when a new Entra ID user has it; counted under max-deactivations."},
+	{Name: "max-removals", Env: "MAX_REMOVALS", Default: mmsync.DefaultMaxRemovals, Description: "Most team membership removals one run may make: a count or a share of the managed members of the mapped teams; above it nobody is removed and the run fails."},
 	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
 	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token)."},
 	{Name: "groups", Env: "GROUPS", Description: "Entra ID groups (object ids or display names, comma or newline separated) whose transitive members are in scope; empty means every user."},
@@ -296,6 +302,15 @@ func Parse(vals map[string]string) (*Config, error) {
 	if c.MaxDeactivations, err = mmsync.ParseThreshold(vals["max-deactivations"]); err != nil {
 		bad("max-deactivations", "%v", err)
 	}
+	if c.MaxRemovals, err = mmsync.ParseThreshold(vals["max-removals"]); err != nil {
+		bad("max-removals", "%v", err)
+	}
+	switch p := mmsync.ReactivatePolicy(strings.ToLower(vals["reactivate"])); p {
+	case mmsync.ReactivateBySync, mmsync.ReactivateAny, mmsync.ReactivateNever:
+		c.Reactivate = p
+	default:
+		bad("reactivate", "%q is not one of deactivated-by-sync, any, never", vals["reactivate"])
+	}
 	switch {
 	case vals["link-key"] != "" && len(vals["link-key"]) < 16:
 		bad("link-key", "is shorter than 16 characters; use a long random value (openssl rand -hex 32)")
@@ -321,7 +336,8 @@ func Parse(vals map[string]string) (*Config, error) {
 		bad("group-teams", "%v", err)
 	}
 	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
-		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams} {
+		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams,
+		"release-addresses": &c.ReleaseAddresses} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
 		}

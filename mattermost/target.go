@@ -124,6 +124,16 @@ func (t *Target) GetUserByEmail(ctx context.Context, email string) (mmsync.Accou
 	return ToAccount(u), nil
 }
 
+// GetUser returns the account with that id, or an error matching
+// sync.ErrNotFound.
+func (t *Target) GetUser(ctx context.Context, id string) (mmsync.Account, error) {
+	u, err := t.c.GetUser(ctx, id)
+	if err != nil {
+		return mmsync.Account{}, err
+	}
+	return ToAccount(u), nil
+}
+
 // ToAccount converts an API user into the sync's Account.
 func ToAccount(u User) mmsync.Account { return toAccount(&u, true) }
 

@@ -32,8 +32,14 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "> **Error:** %s\n\n", cell(r.Error))
 	}
 	c := r.Counts
-	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed |\n|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
+	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed | conflicts |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed+c.NotAttempted, c.Conflicts)
+	if c.NotAttempted > 0 {
+		fmt.Fprintf(&b, "%d changes were not attempted (Mattermost stopped answering, or the run was cancelled); the next run makes them.\n\n", c.NotAttempted)
+	}
+	if c.Released > 0 {
+		fmt.Fprintf(&b, "%d leavers' addresses were released to placeholders.\n\n", c.Released)
+	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(&b, "Team memberships: %d added, %d removed.\n\n", c.TeamAdded, c.TeamRemoved)
 	}
@@ -62,7 +68,8 @@ func (r *Report) Markdown() string {
 		title string
 		list  []mmsync.Action
 	}{
-		{"Deactivations withheld by max-deactivations", r.Withheld},
+		{"Deactivations and releases withheld by max-deactivations", r.Withheld},
+		{"Membership removals withheld by max-removals", r.WithheldRemovals},
 		{"Not attempted: the server's user limit", r.Blocked},
 	} {
 		if len(sec.list) == 0 {
@@ -79,9 +86,21 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 
+	if len(r.Conflicts) > 0 {
+		fmt.Fprintf(&b, "### Conflicts (%d)\n\n| user | field | wanted | held by | why and the fix |\n|---|---|---|---|---|\n", len(r.Conflicts))
+		for i, k := range r.Conflicts {
+			if i == maxFailRows {
+				fmt.Fprintf(&b, "\n…and %d more in the JSON report.\n", len(r.Conflicts)-maxFailRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(k.DisplayName+" ("+k.EntraID+")"), k.Field, cell(k.Value), code(k.HolderUsername), cell(k.Reason))
+		}
+		b.WriteString("\n")
+	}
+
 	changes := 0
 	for _, res := range r.Results {
-		if res.Status != mmsync.StatusFailed {
+		if res.Status != mmsync.StatusFailed && res.Status != mmsync.StatusNotAttempted {
 			changes++
 		}
 	}
@@ -93,7 +112,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "### %s (%d)\n\n| action | user | username | details |\n|---|---|---|---|\n", heading, changes)
 		n := 0
 		for _, res := range r.Results {
-			if res.Status == mmsync.StatusFailed {
+			if res.Status == mmsync.StatusFailed || res.Status == mmsync.StatusNotAttempted {
 				continue
 			}
 			if n == maxChangeRows {

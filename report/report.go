@@ -23,6 +23,12 @@ type Counts struct {
 	Unchanged   int `json:"unchanged"`
 	Skipped     int `json:"skipped"`
 	Failed      int `json:"failed"`
+	// Conflicts are changes another account's address blocks (a step output).
+	Conflicts int `json:"conflicts"`
+	// NotAttempted are writes never sent (Mattermost unavailable, run cancelled).
+	NotAttempted int `json:"not_attempted"`
+	// Released are deactivated leavers' addresses moved to a placeholder.
+	Released int `json:"released"`
 	// Team membership changes are reported, not step outputs.
 	TeamAdded   int `json:"team_added"`
 	TeamRemoved int `json:"team_removed"`
@@ -31,34 +37,49 @@ type Counts struct {
 // Report is one run: what was planned, what happened, and the context an
 // administrator needs to read it later.
 type Report struct {
-	Status        string          `json:"status"` // success, failure, dry-run
-	DryRun        bool            `json:"dry_run"`
-	StartedAt     time.Time       `json:"started_at"`
-	FinishedAt    time.Time       `json:"finished_at"`
-	ServerVersion string          `json:"mattermost_version,omitempty"`
-	DirectorySize int             `json:"directory_users"`
-	AccountsSeen  int             `json:"mattermost_accounts"`
-	Counts        Counts          `json:"counts"`
-	Managed       int             `json:"managed_accounts"`
-	OutOfScope    int             `json:"out_of_scope"`
-	Results       []mmsync.Result `json:"changes"`
-	Skipped       []mmsync.Skip   `json:"skipped"`
-	// Withheld are deactivations the threshold stopped, Blocked the creates
-	// and reactivations beyond the server's user limit; neither was tried.
-	Withheld []mmsync.Action `json:"withheld_deactivations,omitempty"`
-	Blocked  []mmsync.Action `json:"blocked_by_user_limit,omitempty"`
-	Error    string          `json:"error,omitempty"`
+	Status        string            `json:"status"` // success, failure, dry-run
+	DryRun        bool              `json:"dry_run"`
+	StartedAt     time.Time         `json:"started_at"`
+	FinishedAt    time.Time         `json:"finished_at"`
+	ServerVersion string            `json:"mattermost_version,omitempty"`
+	DirectorySize int               `json:"directory_users"`
+	AccountsSeen  int               `json:"mattermost_accounts"`
+	Counts        Counts            `json:"counts"`
+	Managed       int               `json:"managed_accounts"`
+	OutOfScope    int               `json:"out_of_scope"`
+	Results       []mmsync.Result   `json:"changes"`
+	Skipped       []mmsync.Skip     `json:"skipped"`
+	Conflicts     []mmsync.Conflict `json:"conflicts"`
+	// Withheld are deactivations and releases the threshold stopped,
+	// WithheldRemovals the membership removals max-removals stopped, Blocked
+	// the creates and reactivations beyond the server's user limit; none was
+	// tried.
+	Withheld         []mmsync.Action `json:"withheld_deactivations,omitempty"`
+	WithheldRemovals []mmsync.Action `json:"withheld_removals,omitempty"`
+	Blocked          []mmsync.Action `json:"blocked_by_user_limit,omitempty"`
+	Error            string          `json:"error,omitempty"`
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
 // applying it. In a dry-run the counts are what would happen.
 func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
-	r := &Report{DryRun: dryRun, Skipped: plan.Skipped, Withheld: plan.Withheld, Blocked: plan.Blocked}
+	r := &Report{DryRun: dryRun, Skipped: plan.Skipped, Conflicts: plan.Conflicts, Withheld: plan.Withheld,
+		WithheldRemovals: plan.WithheldRemovals, Blocked: plan.Blocked, Managed: plan.Managed}
 	if r.Skipped == nil {
 		r.Skipped = []mmsync.Skip{}
 	}
-	r.Error = strings.TrimSpace(plan.ThresholdError + " " + plan.CapacityError)
+	if r.Conflicts == nil {
+		r.Conflicts = []mmsync.Conflict{}
+	}
+	var errs []string
+	for _, e := range []string{plan.StopError, plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
+		if e != "" {
+			errs = append(errs, e)
+		}
+	}
+	r.Error = strings.Join(errs, " ")
 	r.Counts.Skipped = len(plan.Skipped)
+	r.Counts.Conflicts = len(plan.Conflicts)
 	r.Counts.Unchanged = plan.Unchanged
 	if dryRun {
 		results = make([]mmsync.Result, len(plan.Actions))
@@ -68,17 +89,27 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	}
 	r.Results = results
 	for _, res := range results {
-		if res.Status == mmsync.StatusFailed {
+		switch res.Status {
+		case mmsync.StatusFailed:
 			r.Counts.Failed++
+			continue
+		case mmsync.StatusNotAttempted:
+			r.Counts.NotAttempted++
 			continue
 		}
 		switch {
+		case res.Pending && len(res.Changes) == 1:
+			// Only the address was asked for, and Mattermost waits for the
+			// user to verify it: nothing changed yet.
+			r.Counts.Skipped++
 		case res.Status == mmsync.StatusAdopted, res.Kind == mmsync.KindUpdate:
 			r.Counts.Updated++
 		case res.Kind == mmsync.KindCreate:
 			r.Counts.Created++
 		case res.Kind == mmsync.KindDeactivate:
 			r.Counts.Deactivated++
+		case res.Kind == mmsync.KindRelease:
+			r.Counts.Released++
 		case res.Kind == mmsync.KindReactivate:
 			r.Counts.Reactivated++
 		case res.Kind == mmsync.KindTeamAdd:
@@ -92,7 +123,7 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	switch {
 	case dryRun:
 		r.Status = "dry-run"
-	case r.Counts.Failed > 0 || plan.Failed():
+	case r.Counts.Failed > 0 || r.Counts.NotAttempted > 0 || plan.Failed():
 		r.Status = "failure"
 	default:
 		r.Status = "success"
@@ -100,11 +131,11 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	return r
 }
 
-// Failures returns the failed results.
+// Failures returns the failed results, and those never attempted.
 func (r *Report) Failures() []mmsync.Result {
 	var out []mmsync.Result
 	for _, res := range r.Results {
-		if res.Status == mmsync.StatusFailed {
+		if res.Status == mmsync.StatusFailed || res.Status == mmsync.StatusNotAttempted {
 			out = append(out, res)
 		}
 	}
@@ -117,12 +148,13 @@ func (r *Report) Outputs() map[string]string {
 	return map[string]string{
 		"created": fmt.Sprint(c.Created), "updated": fmt.Sprint(c.Updated),
 		"deactivated": fmt.Sprint(c.Deactivated), "reactivated": fmt.Sprint(c.Reactivated),
-		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed),
+		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed + c.NotAttempted),
+		"conflicts": fmt.Sprint(c.Conflicts),
 	}
 }
 
 // OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "report"}
+var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "report"}
 
 // WriteJSON writes the report to path, creating its directory.
 func (r *Report) WriteJSON(path string) error {

@@ -12,25 +12,38 @@ import (
 // sign for its kind, and old → new for every changed field. Dry-run prints
 // exactly this.
 func WritePlan(w io.Writer, plan *mmsync.Plan) {
-	if len(plan.Actions) == 0 {
+	held := len(plan.Withheld) + len(plan.WithheldRemovals) + len(plan.Blocked)
+	switch {
+	case plan.StopError != "":
+		fmt.Fprintln(w, "No plan: the read was refused (see the error below); nothing is changed.")
+		return
+	case len(plan.Actions) == 0 && held == 0 && len(plan.Conflicts) == 0:
 		fmt.Fprintf(w, "No changes. Mattermost matches Entra ID (%d unchanged, %d skipped).\n", plan.Unchanged, len(plan.Skipped))
 		return
 	}
-	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to deactivate, %d to reactivate (%d unchanged, %d skipped)",
+	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to deactivate, %d to reactivate, %d addresses to release (%d unchanged, %d skipped, %d conflicts)",
 		plan.Count(mmsync.KindCreate), plan.Count(mmsync.KindUpdate), plan.Count(mmsync.KindDeactivate),
-		plan.Count(mmsync.KindReactivate), plan.Unchanged, len(plan.Skipped))
+		plan.Count(mmsync.KindReactivate), plan.Count(mmsync.KindRelease), plan.Unchanged, len(plan.Skipped), len(plan.Conflicts))
 	if add, rm := plan.Count(mmsync.KindTeamAdd), plan.Count(mmsync.KindTeamRemove); add+rm > 0 {
 		fmt.Fprintf(w, "; %d team memberships to add, %d to remove", add, rm)
 	}
-	fmt.Fprint(w, ".\n\n")
+	fmt.Fprint(w, ".\n")
+	if held > 0 {
+		fmt.Fprintf(w, "Held back by the rails (not applied): %d deactivations or releases (max-deactivations), %d removals (max-removals), %d creates or reactivations (user limit).\n",
+			len(plan.Withheld), len(plan.WithheldRemovals), len(plan.Blocked))
+	}
+	fmt.Fprintln(w)
 	for _, a := range plan.Actions {
 		writeAction(w, a)
+	}
+	for _, c := range plan.Conflicts {
+		fmt.Fprintf(w, "  ! conflict    %-22s %s %s: %s\n", c.Username, c.Field, c.Value, oneLine(c.Reason))
 	}
 }
 
 func writeAction(w io.Writer, a mmsync.Action) {
 	sign := map[mmsync.Kind]string{mmsync.KindCreate: "+", mmsync.KindUpdate: "~", mmsync.KindDeactivate: "-",
-		mmsync.KindReactivate: "^", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-"}[a.Kind]
+		mmsync.KindReactivate: "^", mmsync.KindRelease: "-", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-"}[a.Kind]
 	if a.Kind == mmsync.KindTeamAdd || a.Kind == mmsync.KindTeamRemove {
 		fmt.Fprintf(w, "  %s %-11s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
 		return
@@ -44,7 +57,10 @@ func writeAction(w io.Writer, a mmsync.Action) {
 				fmt.Fprintf(w, "        %-11s = %q\n", f[0], f[1])
 			}
 		}
-	case mmsync.KindUpdate:
+	case mmsync.KindUpdate, mmsync.KindReactivate, mmsync.KindRelease:
+		if a.Kind != mmsync.KindUpdate && a.Reason != "" {
+			fmt.Fprintf(w, "        because %s\n", a.Reason)
+		}
 		for _, c := range a.Changes {
 			fmt.Fprintf(w, "        %-11s %q → %q\n", c.Field, c.Old, c.New)
 		}
@@ -59,8 +75,14 @@ func writeAction(w io.Writer, a mmsync.Action) {
 func (r *Report) WriteText(w io.Writer) {
 	c := r.Counts
 	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
-	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed",
-		label, c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed)
+	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed, %d conflicts",
+		label, c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed, c.Conflicts)
+	if c.NotAttempted > 0 {
+		fmt.Fprintf(w, ", %d not attempted", c.NotAttempted)
+	}
+	if c.Released > 0 {
+		fmt.Fprintf(w, ", %d addresses released", c.Released)
+	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(w, "; %d team memberships added, %d removed", c.TeamAdded, c.TeamRemoved)
 	}

@@ -4,20 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 	gosync "sync"
-	"time"
 )
 
 // Status is the outcome of one action.
 type Status string
 
-// Outcomes. Adopted means a create found the account already there (a retried
-// request that had succeeded, or another writer) and took it over.
+// Outcomes. Adopted means a create found the account already there (its own
+// earlier request whose answer was lost, or another writer) and the plan's
+// rules said it is this user's. NotAttempted means the write was never sent
+// (the run was cancelled, or Mattermost stopped answering); the next run
+// plans it again.
 const (
-	StatusDone    Status = "done"
-	StatusAdopted Status = "adopted"
-	StatusFailed  Status = "failed"
+	StatusDone         Status = "done"
+	StatusAdopted      Status = "adopted"
+	StatusFailed       Status = "failed"
+	StatusNotAttempted Status = "not_attempted"
 )
 
 // Result is what happened to one planned action.
@@ -28,6 +31,9 @@ type Result struct {
 	ErrorID   string `json:"error_id,omitempty"`
 	AccountID string `json:"result_mattermost_id,omitempty"`
 	Note      string `json:"note,omitempty"`
+	// Pending is set when Mattermost held an email change back for the
+	// user to verify (EmailSettings.RequireEmailVerification).
+	Pending bool `json:"email_pending_verification,omitempty"`
 }
 
 // ApplyOptions bound the work Apply does at once.
@@ -43,36 +49,13 @@ type ApplyOptions struct {
 	OnResult func(Result)
 }
 
-// Writes that fail transiently (a 502 from a proxy, a dropped connection)
-// are tried again here, not in the HTTP client: only the applier knows that a
-// repeated create is safe, because a create that had in fact succeeded comes
-// back as email_exists and is adopted.
-const maxWriteAttempts = 5
-
-// writeBackoff is the pause before the n-th retry of a write; a variable so
-// that tests need not wait.
-var writeBackoff = func(n int) time.Duration { return time.Duration(n) * 500 * time.Millisecond }
-
-// IsTransient reports whether a Target error may succeed if tried again.
+// IsTransient reports whether a Target error may succeed if tried again
+// later (the target's own retries ran out on a 429, a 5xx or a dropped
+// connection). Apply does not retry: the target's client is the one retry
+// layer; the next run re-plans.
 func IsTransient(err error) bool {
 	var t interface{ Transient() bool }
 	return errors.As(err, &t) && t.Transient()
-}
-
-// retry runs op until it succeeds, fails for good, or has been tried
-// maxWriteAttempts times.
-func retry(ctx context.Context, op func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := op()
-		if err == nil || attempt == maxWriteAttempts || !IsTransient(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(writeBackoff(attempt)):
-		}
-	}
 }
 
 // maxUsernameAttempts bounds the retries when the server refuses a username
@@ -80,7 +63,10 @@ func retry(ctx context.Context, op func() error) error {
 const maxUsernameAttempts = 5
 
 // Apply executes the plan against t and returns one result per action, in
-// plan order. A failed action never stops the others.
+// plan order. It decides nothing: where the server contradicts the plan (an
+// address taken since the read), it re-reads that one account and asks the
+// plan's own rules, or fails the action for the next run to re-plan. A failed
+// action never stops the others.
 func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Result {
 	if opts.Workers <= 0 {
 		opts.Workers = 8
@@ -88,200 +74,189 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	if opts.CreateWorkers <= 0 {
 		opts.CreateWorkers = 3
 	}
-	results := make([]Result, len(plan.Actions))
-	run := func(kinds []Kind, workers int) {
+	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult}
+	if x.r == nil {
+		x.r = newRules(Options{}.withDefaults(), "")
+	}
+	phase := func(match func(*Action) bool) []int {
 		var idx []int
 		for i := range plan.Actions {
-			if slices.Contains(kinds, plan.Actions[i].Kind) {
+			if match(&plan.Actions[i]) {
 				idx = append(idx, i)
 			}
 		}
-		jobs := make(chan int)
+		return idx
+	}
+	is := func(k Kind) func(*Action) bool { return func(a *Action) bool { return a.Kind == k } }
+	// Seats and addresses first: a deactivation frees a seat under the
+	// server's user cap, a release frees an address for a new person.
+	x.run(ctx, phase(is(KindDeactivate)), opts.Workers)
+	x.run(ctx, phase(is(KindRelease)), opts.Workers)
+	x.run(ctx, phase(is(KindReactivate)), opts.Workers)
+	waves := 0
+	for i := range plan.Actions {
+		waves = max(waves, plan.Actions[i].Wave)
+	}
+	for w := 0; w <= waves; w++ {
 		var wg gosync.WaitGroup
-		for w := 0; w < min(workers, len(idx)); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range jobs {
-					r := applyOne(ctx, plan, t, plan.Actions[i])
-					results[i] = r
-					if opts.OnResult != nil {
-						opts.OnResult(r)
-					}
-				}
-			}()
-		}
-		for _, i := range idx {
-			jobs <- i
-		}
-		close(jobs)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			x.run(ctx, phase(func(a *Action) bool { return a.Kind == KindCreate && a.Wave == w }), opts.CreateWorkers)
+		}()
+		go func() {
+			defer wg.Done()
+			x.run(ctx, phase(func(a *Action) bool { return a.Kind == KindUpdate && a.Wave == w }), opts.Workers)
+		}()
 		wg.Wait()
 	}
-	// Seats first: a deactivation frees one under the server's user cap.
-	run([]Kind{KindDeactivate}, opts.Workers)
-	run([]Kind{KindReactivate}, opts.Workers)
+	x.teams(ctx)
+	return x.results
+}
+
+type applier struct {
+	plan     *Plan
+	t        Target
+	r        *rules
+	results  []Result
+	onResult func(Result)
+}
+
+func (x *applier) finish(i int, r Result) {
+	x.results[i] = r
+	if x.onResult != nil {
+		x.onResult(r)
+	}
+}
+
+func (x *applier) run(ctx context.Context, idx []int, workers int) {
+	jobs := make(chan int)
 	var wg gosync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); run([]Kind{KindCreate}, opts.CreateWorkers) }()
-	go func() { defer wg.Done(); run([]Kind{KindUpdate}, opts.Workers) }()
+	for w := 0; w < min(workers, len(idx)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				x.finish(i, x.one(ctx, x.plan.Actions[i]))
+			}
+		}()
+	}
+	for _, i := range idx {
+		jobs <- i
+	}
+	close(jobs)
 	wg.Wait()
-	applyTeams(ctx, plan, t, results, opts)
-	return results
 }
 
-// teamBatch is Mattermost's limit for one batch add (MaxAddMembersBatch).
-const teamBatch = 256
-
-// applyTeams runs the membership changes once every account has an id:
-// adds in batches per team, removals one by one.
-func applyTeams(ctx context.Context, plan *Plan, t Target, results []Result, opts ApplyOptions) {
-	created := map[string]string{} // object id → account id of a create
-	for _, r := range results {
-		if r.Kind == KindCreate && r.Status != StatusFailed && r.AccountID != "" {
-			created[r.EntraID] = r.AccountID
-		}
-	}
-	byTeam := map[string][]int{}
-	var order []string
-	for i, a := range plan.Actions {
-		if a.Kind == KindTeamAdd {
-			if _, seen := byTeam[a.TeamID]; !seen {
-				order = append(order, a.TeamID)
-			}
-			byTeam[a.TeamID] = append(byTeam[a.TeamID], i)
-		}
-	}
-	finish := func(i int, r Result) {
-		results[i] = r
-		if opts.OnResult != nil {
-			opts.OnResult(r)
-		}
-	}
-	tt, ok := t.(TeamTarget)
-	for i, a := range plan.Actions {
-		if (a.Kind == KindTeamAdd || a.Kind == KindTeamRemove) && !ok {
-			finish(i, failed(Result{Action: a}, errors.New("this target cannot manage teams")))
-		}
-	}
-	if !ok {
-		return
-	}
-	for _, teamID := range order {
-		var ids []string
-		var idx []int
-		for _, i := range byTeam[teamID] {
-			a := plan.Actions[i]
-			if a.AccountID == "" {
-				a.AccountID = created[a.EntraID]
-			}
-			if a.AccountID == "" {
-				finish(i, failed(Result{Action: a}, fmt.Errorf("add %s to team %s: the account was not created", a.Email, a.Team)))
-				continue
-			}
-			ids, idx = append(ids, a.AccountID), append(idx, i)
-		}
-		for start := 0; start < len(ids); start += teamBatch {
-			end := min(start+teamBatch, len(ids))
-			var perUser map[string]error
-			err := ctx.Err()
-			if err == nil {
-				err = retry(ctx, func() error {
-					var err error
-					perUser, err = tt.AddTeamMembers(ctx, teamID, ids[start:end])
-					return err
-				})
-			}
-			for k, i := range idx[start:end] {
-				a := plan.Actions[i]
-				r := Result{Action: a, Status: StatusDone, AccountID: ids[start+k]}
-				if err != nil {
-					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, err))
-				} else if e := perUser[ids[start+k]]; e != nil {
-					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, e))
-				}
-				finish(i, r)
-			}
-		}
-	}
-	for i, a := range plan.Actions {
-		if a.Kind != KindTeamRemove {
-			continue
-		}
-		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
-		err := ctx.Err()
-		if err == nil {
-			err = retry(ctx, func() error { return tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID) })
-		}
-		if err != nil {
-			r = failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
-		}
-		finish(i, r)
-	}
-}
-
-func applyOne(ctx context.Context, plan *Plan, t Target, a Action) Result {
+func (x *applier) one(ctx context.Context, a Action) Result {
 	r := Result{Action: a}
 	if err := ctx.Err(); err != nil {
-		return failed(r, fmt.Errorf("not attempted: %w", err))
+		return notAttempted(r, err)
 	}
 	switch a.Kind {
 	case KindCreate:
-		return create(ctx, plan, t, r)
+		return x.create(ctx, r)
 	case KindUpdate:
-		if err := patch(ctx, t, a.AccountID, a.Patch); err != nil {
-			return failed(r, fmt.Errorf("update %s: %w", a.Username, err))
-		}
-		r.Status, r.AccountID = StatusDone, a.AccountID
+		return x.update(ctx, r, a.Patch)
 	case KindDeactivate:
-		if err := retry(ctx, func() error { return t.SetActive(ctx, a.AccountID, false) }); err != nil {
-			return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
+		return x.deactivate(ctx, r)
+	case KindRelease:
+		if _, err := x.t.PatchUser(ctx, a.AccountID, a.Patch); err != nil {
+			return failed(r, fmt.Errorf("release the address of %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, a.AccountID
+		return r
 	case KindReactivate:
-		if err := retry(ctx, func() error { return t.SetActive(ctx, a.AccountID, true) }); err != nil {
+		if err := x.t.SetActive(ctx, a.AccountID, true); err != nil {
 			return failed(r, fmt.Errorf("reactivate %s: %w", a.Username, err))
 		}
-		r.Status, r.AccountID = StatusDone, a.AccountID
-		if !a.Patch.Empty() {
-			if err := patch(ctx, t, a.AccountID, a.Patch); err != nil {
-				return failed(r, fmt.Errorf("reactivated %s, but the profile update failed: %w", a.Username, err))
+		if a.Patch.Empty() {
+			r.Status, r.AccountID = StatusDone, a.AccountID
+			return r
+		}
+		return x.update(ctx, r, a.Patch)
+	}
+	return failed(r, fmt.Errorf("unknown action %q", a.Kind))
+}
+
+// update sends the patch. If the server says the new address is taken (it was
+// free when planned), the address change is dropped, the rest is sent, and
+// the action fails so that the run says so; the next run re-plans it as a
+// conflict. If Mattermost keeps the old address (it waits for the user to
+// verify the new one), the request is recorded so it is not repeated.
+func (x *applier) update(ctx context.Context, r Result, p Patch) Result {
+	a := r.Action
+	got, err := x.t.PatchUser(ctx, a.AccountID, p)
+	if errors.Is(err, ErrEmailExists) && p.Email != nil {
+		wanted := *p.Email
+		p.Email = nil
+		if !p.Empty() {
+			if _, err2 := x.t.PatchUser(ctx, a.AccountID, p); err2 != nil {
+				return failed(r, fmt.Errorf("update %s: %w", a.Username, err2))
 			}
 		}
-	default:
-		return failed(r, fmt.Errorf("unknown action %q", a.Kind))
+		r.AccountID = a.AccountID
+		return failed(r, fmt.Errorf("update %s: %s was taken by another account after the plan was made; the address was not changed (its other changes were), and the next run reports the conflict: %w", a.Username, wanted, err))
+	}
+	if err != nil {
+		return failed(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
+	}
+	r.Status, r.AccountID = StatusDone, a.AccountID
+	if p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
+		r.Pending = true
+		r.Note = "Mattermost keeps " + got.Email + " until the user verifies " + *p.Email + " (a verification mail was sent); the change is not asked for again"
+		props := withProps(got.Props, map[string]string{PropPendingEmail: x.r.linker.PendingMark(a.AccountID, *p.Email)})
+		if props != nil {
+			if _, err := x.t.PatchUser(ctx, a.AccountID, Patch{Props: props}); err != nil {
+				r.Note += "; recording the request failed, so the next run asks again: " + err.Error()
+			}
+		}
 	}
 	return r
 }
 
-// patch is PatchUser with transient failures retried: a patch is idempotent.
-func patch(ctx context.Context, t Target, id string, p Patch) error {
-	return retry(ctx, func() error {
-		_, err := t.PatchUser(ctx, id, p)
-		return err
-	})
+// deactivate deactivates the account, then records that this sync did it
+// (with the delete_at the server set), so that only this deactivation can be
+// undone by reactivate: deactivated-by-sync.
+func (x *applier) deactivate(ctx context.Context, r Result) Result {
+	a := r.Action
+	if err := x.t.SetActive(ctx, a.AccountID, false); err != nil {
+		return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
+	}
+	r.Status, r.AccountID = StatusDone, a.AccountID
+	acct, err := x.t.GetUser(ctx, a.AccountID)
+	if err == nil {
+		set := map[string]string{PropDeactivated: x.r.linker.DeactivatedMark(acct.ID, a.EntraID, acct.DeleteAt)}
+		if a.Patch.Props != nil {
+			set[PropEntraID], set[PropLink] = a.EntraID, x.r.linker.Sign(acct.ID, a.EntraID)
+		}
+		if props := withProps(acct.Props, set); props != nil {
+			_, err = x.t.PatchUser(ctx, a.AccountID, Patch{Props: props})
+		}
+	}
+	if err != nil {
+		r.Note = "deactivated, but recording that this sync did it failed, so reactivate: deactivated-by-sync will not hand it back by itself (reactivate it in Mattermost if the user returns): " + err.Error()
+	}
+	return r
 }
 
-func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
+func (x *applier) create(ctx context.Context, r Result) Result {
 	a := r.Action
 	username := a.Username
 	for attempt := 1; ; attempt++ {
-		var acct Account
-		err := retry(ctx, func() error {
-			var err error
-			acct, err = t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile})
-			return err
-		})
+		props := map[string]string{PropEntraID: a.EntraID, PropCreated: x.r.linker.CreatedMark(a.EntraID, a.Email, username)}
+		acct, err := x.t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile, Props: props})
 		switch {
 		case err == nil:
 			r.Status, r.AccountID, r.Username = StatusDone, acct.ID, acct.Username
 			if username != a.Username {
 				r.Note = fmt.Sprintf("username %s was taken on the server; used %s", a.Username, username)
 			}
-			return link(ctx, plan, t, r, &acct)
+			return x.link(ctx, r, &acct)
 		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.usernameBase != "":
-			username = plan.usernames.Next(a.usernameBase, username)
+			username = x.plan.usernames.Next(a.usernameBase, username)
 		case errors.Is(err, ErrEmailExists):
-			return adopt(ctx, plan, t, r)
+			return x.adopt(ctx, r)
 		default:
 			return failed(r, fmt.Errorf("create %s <%s>: %w", username, a.Email, err))
 		}
@@ -290,42 +265,32 @@ func create(ctx context.Context, plan *Plan, t Target, r Result) Result {
 
 // link writes the signed link onto a freshly created account. The server
 // assigns the id the signature covers, so this is a second write. If it
-// fails, the account exists unlinked and the next run adopts it by email.
-func link(ctx context.Context, plan *Plan, t Target, r Result, acct *Account) Result {
-	props := plan.opts.Linker.linkProps(acct, acct.ID, r.EntraID)
-	if err := patch(ctx, t, acct.ID, Patch{Props: props}); err != nil {
-		return failed(r, fmt.Errorf("created %s, but writing its link failed (the next run adopts it by email): %w", acct.Username, err))
+// fails, the creation mark still makes the account this user's next run.
+func (x *applier) link(ctx context.Context, r Result, acct *Account) Result {
+	props := x.r.linker.linkProps(acct, acct.ID, r.EntraID)
+	if _, err := x.t.PatchUser(ctx, acct.ID, Patch{Props: props}); err != nil {
+		return failed(r, fmt.Errorf("created %s, but writing its link failed (the next run links it): %w", acct.Username, err))
 	}
 	return r
 }
 
-// adopt takes over an account that a create found already there: typically
-// our own earlier request that succeeded before its response was lost.
-func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
+// adopt handles a create that found its address taken: the account is
+// re-read and the plan's adoption rule decides, exactly as if the planner
+// had seen it.
+func (x *applier) adopt(ctx context.Context, r Result) Result {
 	a := r.Action
-	var acct Account
-	err := retry(ctx, func() error {
-		var err error
-		acct, err = t.GetUserByEmail(ctx, a.Email)
-		return err
-	})
+	acct, err := x.t.GetUserByEmail(ctx, a.Email)
 	if err != nil {
 		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
 	}
-	if reason, ok := manageable(&acct, "", plan.opts.ManageAdmins); !ok {
-		return failed(r, fmt.Errorf("create %s: the address is taken by an account the sync does not manage (%s)", a.Email, reason))
-	}
-	if other, ok := plan.opts.Linker.Linked(&acct); ok && other != a.EntraID {
-		return failed(r, fmt.Errorf("create %s: the address is taken by an account linked to another Entra ID user (%s)", a.Email, other))
-	}
-	if !plan.opts.AdoptExisting {
-		return failed(r, fmt.Errorf("create %s: an account with this address appeared since the plan was made, and adopt-existing is off", a.Email))
+	if ok, reason := x.r.adoption(a.EntraID, &acct); !ok {
+		return failed(r, fmt.Errorf("create %s: an account the plan did not see holds the address (%s); the next run re-plans", a.Email, reason))
 	}
 	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username
-	r.Note = "the account already existed (a concurrent writer, or a retried request); adopted it"
+	r.Note = "the account already existed (this sync's own create whose answer was lost, or a concurrent writer); linked it"
 	p, changes := diffProfile(&acct, a.Profile)
-	p.Props = plan.opts.Linker.linkProps(&acct, acct.ID, a.EntraID)
-	if err := patch(ctx, t, acct.ID, p); err != nil {
+	p.Props = x.r.linker.linkProps(&acct, acct.ID, a.EntraID)
+	if _, err := x.t.PatchUser(ctx, acct.ID, p); err != nil {
 		return failed(r, fmt.Errorf("adopt %s: %w", acct.Username, err))
 	}
 	r.Changes = changes
@@ -333,11 +298,25 @@ func adopt(ctx context.Context, plan *Plan, t Target, r Result) Result {
 }
 
 func failed(r Result, err error) Result {
+	if errors.Is(err, ErrUnavailable) {
+		return notAttempted(r, err)
+	}
 	r.Status = StatusFailed
 	r.Error = err.Error()
 	var id ErrorIDer
 	if errors.As(err, &id) {
 		r.ErrorID = id.ErrorID()
+	}
+	return r
+}
+
+func notAttempted(r Result, cause error) Result {
+	r.Status = StatusNotAttempted
+	switch {
+	case errors.Is(cause, ErrUnavailable):
+		r.Error = "not attempted: Mattermost unavailable"
+	default:
+		r.Error = "not attempted: " + cause.Error()
 	}
 	return r
 }

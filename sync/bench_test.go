@@ -25,7 +25,7 @@ func scaledTenant(b *testing.B, n int) ([]DirectoryUser, []Account) {
 		}
 		users[i] = u
 	}
-	plan := BuildPlan(users, Observed{}, opts())
+	plan := BuildPlan(Directory{Users: users}, Observed{}, opts())
 	accounts := make([]Account, 0, len(plan.Actions))
 	for i, a := range plan.Actions {
 		acct := Account{ID: fmt.Sprintf("mm%d", i), Username: a.Username, Email: a.Email,
@@ -44,14 +44,14 @@ func BenchmarkPlan(b *testing.B) {
 	b.Run("first-sync-100k", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			BuildPlan(users, Observed{}, opts())
+			BuildPlan(Directory{Users: users}, Observed{}, opts())
 		}
 	})
 	b.Run("noop-resync-100k", func(b *testing.B) {
 		b.ReportAllocs()
 		obs := Observed{Accounts: accounts}
 		for b.Loop() {
-			p := BuildPlan(users, obs, opts())
+			p := BuildPlan(Directory{Users: users}, obs, opts())
 			if len(p.Actions) != 0 {
 				b.Fatalf("no-op plan has %d actions", len(p.Actions))
 			}

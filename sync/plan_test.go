@@ -1,13 +1,9 @@
 package sync
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
-	gosync "sync"
 	"testing"
-	"time"
 )
 
 func user(id, mail, display string) DirectoryUser {
@@ -65,7 +61,7 @@ func TestCleanField(t *testing.T) {
 var testLinker = NewLinker([]byte("test link key"))
 
 func opts() Options {
-	return Options{Linker: testLinker, AdoptExisting: true, Deactivate: true, MaxDeactivations: Threshold{Percent: 100}}
+	return Options{Linker: testLinker, AdoptExisting: true, Deactivate: true, MaxDeactivations: Percent(100), MaxRemovals: Percent(100), ReleaseAddresses: true, Reactivate: ReactivateAny}
 }
 
 // linkedTo returns a copy of a with a valid link to objectID.
@@ -96,6 +92,7 @@ func TestBuildPlan(t *testing.T) {
 		skipped   []string // reasons, substring
 		unchanged int
 		withheld  int
+		conflicts int
 	}{
 		{name: "create with derived username", dir: []DirectoryUser{jane}, want: []string{"create jane.doe"}},
 		{name: "linked and unchanged makes no action", dir: []DirectoryUser{jane}, accounts: []Account{janeLinked}, unchanged: 1},
@@ -103,7 +100,7 @@ func TestBuildPlan(t *testing.T) {
 		{name: "adoption off leaves it alone", dir: []DirectoryUser{jane}, accounts: []Account{janeAcct}, opts: func(o *Options) { o.AdoptExisting = false }, skipped: []string{"adopt-existing is off"}},
 		{name: "changed nickname is one update", dir: []DirectoryUser{user("id-jane", "jane.doe@contoso.example", "Jane Q. Doe")}, accounts: []Account{janeLinked}, want: []string{"update jane.doe nickname"}},
 		{name: "rename and new mail keep the account", dir: []DirectoryUser{renamed}, accounts: []Account{janeLinked}, want: []string{"update jane.doe email nickname"}},
-		{name: "new mail already taken by another account", dir: []DirectoryUser{renamed}, accounts: []Account{janeLinked, {ID: "x", Username: "js", Email: "jane.smith@contoso.example"}}, skipped: []string{"already belongs"}},
+		{name: "new mail already taken by another account: the rest still changes", dir: []DirectoryUser{renamed}, accounts: []Account{janeLinked, {ID: "x", Username: "js", Email: "jane.smith@contoso.example"}}, want: []string{"update jane.doe nickname"}, conflicts: 1},
 		{name: "username clash with an existing account gets a suffix", dir: []DirectoryUser{user("id-j2", "jane.doe@other.example", "Jane Other")}, accounts: []Account{janeAcct}, want: []string{"create jane.doe2"}},
 		{name: "two new users with one local part", dir: []DirectoryUser{user("b", "sam@b.example", "Sam B"), user("a", "sam@a.example", "Sam A")}, want: []string{"create sam", "create sam2"}},
 		{name: "disabled and unknown is skipped", dir: []DirectoryUser{disabled}, skipped: []string{"disabled"}},
@@ -145,7 +142,7 @@ func TestBuildPlan(t *testing.T) {
 			if tt.opts != nil {
 				tt.opts(&o)
 			}
-			p := BuildPlan(tt.dir, Observed{Accounts: tt.accounts, SelfID: "self"}, o)
+			p := BuildPlan(Directory{Users: tt.dir}, Observed{Accounts: tt.accounts, SelfID: "self"}, o)
 			var got []string
 			for _, a := range p.Actions {
 				s := string(a.Kind) + " " + a.Username
@@ -167,6 +164,12 @@ func TestBuildPlan(t *testing.T) {
 			}
 			if p.Unchanged != tt.unchanged {
 				t.Errorf("unchanged = %d, want %d", p.Unchanged, tt.unchanged)
+			}
+			if len(p.Conflicts) != tt.conflicts {
+				t.Errorf("conflicts = %+v, want %d", p.Conflicts, tt.conflicts)
+			}
+			if err := p.Check(Directory{Users: tt.dir}, Observed{Accounts: tt.accounts, SelfID: "self"}); err != nil {
+				t.Error(err)
 			}
 			if len(p.Withheld) != tt.withheld || (tt.withheld > 0) != (p.ThresholdError != "") {
 				t.Errorf("withheld = %d (%q), want %d", len(p.Withheld), p.ThresholdError, tt.withheld)
@@ -208,7 +211,7 @@ func FuzzParseThreshold(f *testing.F) {
 			return
 		}
 		for _, m := range []int{0, 1, 7, 1000} {
-			if l := th.Limit(m); l < 0 || th.Percent > 0 && l > m {
+			if l := th.Limit(m); l < 0 || th.IsShare() && l > m {
 				t.Fatalf("ParseThreshold(%q).Limit(%d) = %d", s, m, l)
 			}
 		}
@@ -219,12 +222,12 @@ func TestCapacity(t *testing.T) {
 	dir := []DirectoryUser{user("a", "a1@x.example", "A"), user("b", "b1@x.example", "B"), user("c", "c1@x.example", "C")}
 	o := opts()
 	o.Capacity = Capacity{HardLimit: 250, Active: 248}
-	p := BuildPlan(dir, Observed{}, o)
+	p := BuildPlan(Directory{Users: dir}, Observed{}, o)
 	if p.Count(KindCreate) != 2 || len(p.Blocked) != 1 || !strings.Contains(p.CapacityError, "250") {
 		t.Fatalf("creates %d blocked %d: %s", p.Count(KindCreate), len(p.Blocked), p.CapacityError)
 	}
 	o.Capacity = Capacity{HardLimit: 250, Active: 260}
-	if p := BuildPlan(dir, Observed{}, o); p.Count(KindCreate) != 0 || len(p.Blocked) != 3 {
+	if p := BuildPlan(Directory{Users: dir}, Observed{}, o); p.Count(KindCreate) != 0 || len(p.Blocked) != 3 {
 		t.Fatalf("over the limit: creates %d blocked %d", p.Count(KindCreate), len(p.Blocked))
 	}
 }
@@ -232,12 +235,12 @@ func TestCapacity(t *testing.T) {
 // The plan must not depend on the order Graph returns users in.
 func TestBuildPlanDeterministic(t *testing.T) {
 	users := loadFixture(t, "tenant-2000.json")
-	a := BuildPlan(users, Observed{}, opts())
+	a := BuildPlan(Directory{Users: users}, Observed{}, opts())
 	rev := make([]DirectoryUser, len(users))
 	for i := range users {
 		rev[len(users)-1-i] = users[i]
 	}
-	b := BuildPlan(rev, Observed{}, opts())
+	b := BuildPlan(Directory{Users: rev}, Observed{}, opts())
 	if len(a.Actions) != len(b.Actions) {
 		t.Fatalf("%d vs %d actions", len(a.Actions), len(b.Actions))
 	}
@@ -248,207 +251,3 @@ func TestBuildPlanDeterministic(t *testing.T) {
 	}
 }
 
-// fakeTarget is an in-memory Target that behaves like Mattermost where Apply
-// cares: unique emails and usernames, with optional injected failures.
-type fakeTarget struct {
-	mu       gosync.Mutex
-	accounts map[string]*Account // by id
-	failFor  map[string]error    // by email or id
-	writes   int
-}
-
-func newFakeTarget(accts ...Account) *fakeTarget {
-	f := &fakeTarget{accounts: map[string]*Account{}, failFor: map[string]error{}}
-	for i := range accts {
-		a := accts[i]
-		f.accounts[a.ID] = &a
-	}
-	return f
-}
-
-func (f *fakeTarget) CreateUser(_ context.Context, u NewUser) (Account, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.writes++
-	if err := f.failFor[u.Email]; err != nil {
-		return Account{}, err
-	}
-	for _, a := range f.accounts {
-		if a.Email == u.Email {
-			return Account{}, ErrEmailExists
-		}
-		if a.Username == u.Username {
-			return Account{}, ErrUsernameExists
-		}
-	}
-	a := Account{ID: fmt.Sprintf("mm%d", len(f.accounts)), Username: u.Username, Email: u.Email,
-		Nickname: u.Nickname, FirstName: u.FirstName, LastName: u.LastName, Position: u.Position, Roles: "system_user"}
-	f.accounts[a.ID] = &a
-	return a, nil
-}
-
-func (f *fakeTarget) PatchUser(_ context.Context, id string, p Patch) (Account, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.writes++
-	if err := f.failFor[id]; err != nil {
-		return Account{}, err
-	}
-	a := f.accounts[id]
-	if a == nil {
-		return Account{}, ErrNotFound
-	}
-	for _, s := range []struct {
-		src *string
-		dst *string
-	}{{p.Nickname, &a.Nickname}, {p.FirstName, &a.FirstName}, {p.LastName, &a.LastName}, {p.Position, &a.Position}, {p.Email, &a.Email}} {
-		if s.src != nil {
-			*s.dst = *s.src
-		}
-	}
-	if p.Props != nil {
-		a.Props = p.Props
-	}
-	return *a, nil
-}
-
-func (f *fakeTarget) SetActive(_ context.Context, id string, active bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.writes++
-	a := f.accounts[id]
-	if a == nil {
-		return ErrNotFound
-	}
-	a.DeleteAt = 0
-	if !active {
-		a.DeleteAt = 1
-	}
-	return nil
-}
-
-func (f *fakeTarget) GetUserByEmail(_ context.Context, email string) (Account, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, a := range f.accounts {
-		if a.Email == email {
-			return *a, nil
-		}
-	}
-	return Account{}, ErrNotFound
-}
-
-func (f *fakeTarget) observed() Observed {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var o Observed
-	for _, a := range f.accounts {
-		o.Accounts = append(o.Accounts, *a)
-	}
-	return o
-}
-
-type idError struct{ id string }
-
-func (e idError) Error() string   { return "server said " + e.id }
-func (e idError) ErrorID() string { return e.id }
-
-func TestApplyConvergesAndIsIdempotent(t *testing.T) {
-	users := loadFixture(t, "tenant-2000.json")
-	target := newFakeTarget()
-	plan := BuildPlan(users, target.observed(), opts())
-	results := Apply(context.Background(), plan, target, ApplyOptions{})
-	for _, r := range results {
-		if r.Status != StatusDone {
-			t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
-		}
-	}
-	if plan.Count(KindCreate) == 0 || target.writes != 2*len(results) { // create + link
-		t.Fatalf("creates=%d writes=%d results=%d", plan.Count(KindCreate), target.writes, len(results))
-	}
-	again := BuildPlan(users, target.observed(), opts())
-	if len(again.Actions) != 0 {
-		t.Fatalf("second plan has %d actions, first: %+v", len(again.Actions), again.Actions[0])
-	}
-}
-
-func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
-	existing := Account{ID: "race", Username: "someone", Email: "carol@contoso.example", Nickname: "Old"}
-	taken := Account{ID: "grp", Username: "dave", Email: "group-holder@contoso.example"}
-	dir := []DirectoryUser{
-		user("a", "alice@contoso.example", "Alice"),
-		user("b", "bob@contoso.example", "Bob"),
-		user("c", "carol@contoso.example", "Carol"),
-		user("d", "dave@contoso.example", "Dave"),
-	}
-	target := newFakeTarget()
-	plan := BuildPlan(dir, target.observed(), opts())
-	// After planning, the world changes: another writer creates carol, and
-	// the name dave is taken (the user list cannot show user-group names).
-	target.accounts["race"], target.accounts["grp"] = &existing, &taken
-	target.failFor["bob@contoso.example"] = idError{"model.user.is_valid.pwd_min_length.app_error"}
-
-	byEmail := map[string]Result{}
-	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{}) {
-		byEmail[r.Email] = r
-	}
-	if r := byEmail["alice@contoso.example"]; r.Status != StatusDone {
-		t.Errorf("alice: %+v", r)
-	}
-	if r := byEmail["bob@contoso.example"]; r.Status != StatusFailed || r.ErrorID != "model.user.is_valid.pwd_min_length.app_error" {
-		t.Errorf("bob: %+v", r)
-	}
-	if r := byEmail["carol@contoso.example"]; r.Status != StatusAdopted || r.AccountID != "race" || target.accounts["race"].Nickname != "Carol" {
-		t.Errorf("carol: %+v", r)
-	}
-	if r := byEmail["dave@contoso.example"]; r.Status != StatusDone || r.Username != "dave2" {
-		t.Errorf("dave: %+v", r)
-	}
-}
-
-func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	plan := BuildPlan([]DirectoryUser{user("a", "a1@x.example", "A")}, Observed{}, opts())
-	r := Apply(ctx, plan, newFakeTarget(), ApplyOptions{})
-	if r[0].Status != StatusFailed || !errors.Is(context.Canceled, context.Canceled) || !strings.Contains(r[0].Error, "not attempted") {
-		t.Fatalf("%+v", r[0])
-	}
-}
-
-type transientErr struct{}
-
-func (transientErr) Error() string   { return "502 Bad Gateway" }
-func (transientErr) Transient() bool { return true }
-
-// lossyTarget performs a create and then reports a transient failure, as a
-// proxy does when the server's answer is lost.
-type lossyTarget struct {
-	*fakeTarget
-	lose int
-}
-
-func (l *lossyTarget) CreateUser(ctx context.Context, u NewUser) (Account, error) {
-	a, err := l.fakeTarget.CreateUser(ctx, u)
-	if err == nil && l.lose > 0 {
-		l.lose--
-		return Account{}, transientErr{}
-	}
-	return a, err
-}
-
-func TestApplyRetriesTransientWritesAndAdoptsLostCreates(t *testing.T) {
-	old := writeBackoff
-	writeBackoff = func(int) time.Duration { return 0 }
-	defer func() { writeBackoff = old }()
-	target := &lossyTarget{fakeTarget: newFakeTarget(), lose: 1}
-	plan := BuildPlan([]DirectoryUser{user("a", "ann@x.example", "Ann")}, Observed{}, opts())
-	r := Apply(context.Background(), plan, target, ApplyOptions{})
-	if r[0].Status != StatusAdopted || len(target.accounts) != 1 {
-		t.Fatalf("%+v, %d accounts", r[0], len(target.accounts))
-	}
-	again := BuildPlan([]DirectoryUser{user("a", "ann@x.example", "Ann")}, target.observed(), opts())
-	if len(again.Actions) != 0 {
-		t.Fatalf("not converged: %+v", again.Actions)
-	}
-}

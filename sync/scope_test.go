@@ -88,7 +88,7 @@ func TestUsernameFrom(t *testing.T) {
 		}
 		o := opts()
 		o.UsernameFrom = a
-		p := BuildPlan([]DirectoryUser{u}, Observed{}, o)
+		p := BuildPlan(Directory{Users: []DirectoryUser{u}}, Observed{}, o)
 		if len(p.Actions) != 1 || p.Actions[0].Username != want {
 			t.Errorf("username-from %s: %+v, want %s", src, p.Actions, want)
 		}
@@ -98,7 +98,7 @@ func TestUsernameFrom(t *testing.T) {
 	}
 	o := opts()
 	o.UsernameFrom = "employeeId"
-	p := BuildPlan([]DirectoryUser{{ID: "2", AccountEnabled: BoolTrue, Mail: "x@x.example"}}, Observed{}, o)
+	p := BuildPlan(Directory{Users: []DirectoryUser{{ID: "2", AccountEnabled: BoolTrue, Mail: "x@x.example"}}}, Observed{}, o)
 	if len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0].Reason, "employeeId") {
 		t.Errorf("no employeeId: %+v", p.Skipped)
 	}
@@ -116,7 +116,7 @@ func TestPlanTeams(t *testing.T) {
 	}
 	o := opts()
 	o.Teams = &TeamPolicy{Everyone: []string{"town"}, ByGroup: []GroupMembership{{Group: "eng", Members: map[string]bool{"a": true}, Teams: []string{"eng"}}}, Remove: true}
-	p := BuildPlan(dir, Observed{Accounts: []Account{ann, bob, manual}, Teams: teams}, o)
+	p := BuildPlan(Directory{Users: dir}, Observed{Accounts: []Account{ann, bob, manual}, Teams: teams}, o)
 	var got []string
 	for _, a := range p.Actions {
 		if a.Kind == KindTeamAdd || a.Kind == KindTeamRemove {
@@ -130,7 +130,7 @@ func TestPlanTeams(t *testing.T) {
 		t.Errorf("team actions\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
 	o.Teams.Remove = false
-	p = BuildPlan(dir, Observed{Accounts: []Account{ann, bob, manual}, Teams: teams}, o)
+	p = BuildPlan(Directory{Users: dir}, Observed{Accounts: []Account{ann, bob, manual}, Teams: teams}, o)
 	for _, a := range p.Actions {
 		if a.Kind == KindTeamRemove {
 			t.Errorf("removal without remove-from-teams: %+v", a)

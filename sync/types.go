@@ -142,6 +142,8 @@ type Target interface {
 	SetActive(ctx context.Context, id string, active bool) error
 	// GetUserByEmail returns ErrNotFound when no account has that email.
 	GetUserByEmail(ctx context.Context, email string) (Account, error)
+	// GetUser returns ErrNotFound when no account has that id.
+	GetUser(ctx context.Context, id string) (Account, error)
 }
 
 // TeamTarget is the part of the target that team membership needs.

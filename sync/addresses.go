@@ -1,0 +1,286 @@
+package sync
+
+import (
+	"strings"
+)
+
+// addressBook allocates addresses over the whole plan: every account, linked
+// user and new user together. Each address ends the run with at most one
+// account, whatever order the directory came in; an address that cannot be
+// had is a Conflict, never a second claim.
+type addressBook struct {
+	p *planner
+	// owners resolves addresses several directory users claim: a user's own
+	// mail beats another user's UPN fallback, and among several mail claims
+	// the only enabled one wins. nil means unresolved; uncontested addresses
+	// are absent.
+	owners map[string]*DirectoryUser
+	claims []claim
+	// moving maps an account to its claim of a new address.
+	moving   map[int]int
+	released map[int]bool
+}
+
+// claim is an action that needs an address (a create, or an email change)
+// waiting for allocation. addr is "" for an update that keeps its address.
+type claim struct {
+	act   Action
+	acct  int // index of the account moving, -1 for a create
+	addr  string
+	d     *desired
+	state claimState
+	why   string // refusal reason
+	by    int    // the account holding addr, when refused
+}
+
+type claimState uint8
+
+const (
+	claimOpen claimState = iota
+	claimVisiting
+	claimGranted
+	claimRefused
+)
+
+func claimOf(a Action, acct int, addr string, d *desired) claim {
+	return claim{act: a, acct: acct, addr: addr, d: d, by: -1}
+}
+
+func newAddressBook(p *planner) *addressBook {
+	b := &addressBook{p: p, moving: map[int]int{}, released: map[int]bool{}}
+	first := make(map[string]*DirectoryUser, len(p.want))
+	contested := map[string][]*DirectoryUser{}
+	for i := range p.want {
+		d := &p.want[i]
+		if d.email == "" {
+			continue
+		}
+		if prev, seen := first[d.email]; !seen {
+			first[d.email] = d.u
+		} else if len(contested[d.email]) == 0 {
+			contested[d.email] = []*DirectoryUser{prev, d.u}
+		} else {
+			contested[d.email] = append(contested[d.email], d.u)
+		}
+	}
+	b.owners = make(map[string]*DirectoryUser, len(contested))
+	for email, users := range contested {
+		var byMail, enabled []*DirectoryUser
+		for _, u := range users {
+			if strings.EqualFold(strings.TrimSpace(u.Mail), email) {
+				byMail = append(byMail, u)
+				if u.AccountEnabled == BoolTrue {
+					enabled = append(enabled, u)
+				}
+			}
+		}
+		switch {
+		case len(byMail) == 1:
+			b.owners[email] = byMail[0]
+		case len(enabled) == 1:
+			b.owners[email] = enabled[0]
+		default:
+			b.owners[email] = nil
+		}
+	}
+	return b
+}
+
+// notOwner says why d does not own its address, or "" when it does.
+func (b *addressBook) notOwner(d *desired) string {
+	owner, contested := b.owners[d.email]
+	switch {
+	case !contested || owner == d.u:
+		return ""
+	case owner == nil:
+		return "the address " + d.email + " is shared by several Entra ID users; the sync cannot tell which one owns it"
+	}
+	return "the address " + d.email + " is " + owner.DisplayName + "'s (" + owner.ID + "); this user has no mail of its own"
+}
+
+// deletedAddresses maps the addresses of deleted directory users that no
+// user in the directory claims now.
+func deletedAddresses(deleted []DeletedUser, b *addressBook) map[string]*DeletedUser {
+	out := make(map[string]*DeletedUser, len(deleted))
+	claimed := make(map[string]bool, len(b.p.want))
+	for i := range b.p.want {
+		claimed[b.p.want[i].email] = true
+	}
+	for i := range deleted {
+		du := &deleted[i]
+		email, _, ok := Email(DirectoryUser{Mail: du.Mail, UserPrincipalName: du.UserPrincipalName})
+		if ok && !claimed[email] {
+			if _, seen := out[email]; !seen || du.ID < out[email].ID {
+				out[email] = du
+			}
+		}
+	}
+	return out
+}
+
+func (b *addressBook) want(c claim) {
+	if c.acct >= 0 && c.addr != "" {
+		b.moving[c.acct] = len(b.claims)
+	}
+	b.claims = append(b.claims, c)
+}
+
+// resolve grants or refuses every claim, then hands the actions to the plan.
+func (b *addressBook) resolve() {
+	for i := range b.claims {
+		b.grant(i)
+	}
+	p := b.p
+	for i := range b.claims {
+		c := &b.claims[i]
+		a := c.act
+		if c.state == claimRefused {
+			p.plan.Conflicts = append(p.plan.Conflicts, b.conflict(c))
+			if a.Kind == KindCreate {
+				continue
+			}
+			if a.Kind == KindUpdate && len(a.Changes) == 0 && a.Patch.Props == nil {
+				p.plan.Unchanged++
+				continue
+			}
+		} else if c.addr != "" {
+			if a.Kind != KindCreate {
+				e := c.addr
+				a.Patch.Email = &e
+				a.Changes = append([]Change{{Field: "email", Old: a.Email, New: c.addr}}, a.Changes...)
+			}
+			a.Email = c.addr
+		}
+		switch a.Kind {
+		case KindCreate:
+			a.Username = p.plan.usernames.Allocate(a.usernameBase)
+			p.creates = append(p.creates, a)
+			p.addMember(member{u: c.d.u, email: a.Email, username: a.Username})
+		case KindReactivate:
+			p.reacts = append(p.reacts, a)
+		default:
+			p.updates = append(p.updates, a)
+		}
+	}
+}
+
+// grant decides claim i: the address is free, held by the claimant, held by
+// an account that moves away in this plan (the claim then runs a wave
+// later), or held by a deactivated leaver whose address can be released.
+func (b *addressBook) grant(i int) bool {
+	c := &b.claims[i]
+	switch c.state {
+	case claimGranted:
+		return true
+	case claimRefused:
+		return false
+	case claimVisiting:
+		// A cycle (two accounts swapping addresses): neither can go first.
+		return false
+	}
+	if c.addr == "" {
+		c.state = claimGranted
+		return true
+	}
+	c.state = claimVisiting
+	h := b.p.acc.holder(c.addr)
+	switch {
+	case h < 0 || h == c.acct:
+		c.state = claimGranted
+	case b.movesAway(h):
+		hc := &b.claims[b.moving[h]]
+		if b.grant(b.moving[h]) {
+			c.state, c.act.Wave = claimGranted, hc.act.Wave+1
+		} else {
+			c.state, c.by = claimRefused, h
+			c.why = "the address is held by " + b.p.acc.all[h].Username + ", whose own address change cannot be made in this run (" + firstNonEmpty(hc.why, "the two accounts swap addresses") + ")"
+		}
+	default:
+		if why := b.release(h, c); why != "" {
+			c.state, c.by, c.why = claimRefused, h, why
+		} else {
+			c.state = claimGranted
+		}
+	}
+	return c.state == claimGranted
+}
+
+func (b *addressBook) movesAway(h int) bool {
+	ci, ok := b.moving[h]
+	return ok && b.claims[ci].addr != ""
+}
+
+// release frees the address held by account h for claim c, or says why it
+// cannot: only a leaver's account (its Entra ID user disabled, deleted or
+// out of scope) that is deactivated, or deactivated by this plan, gives up
+// its address, and only with release-addresses.
+func (b *addressBook) release(h int, c *claim) string {
+	p := b.p
+	acct := &p.acc.all[h]
+	owner := p.acc.owner[h]
+	switch {
+	case p.acc.protected[h] != "":
+		return "the address is held by " + acct.Username + ", which the sync does not change (" + p.acc.protected[h] + ")"
+	case owner == "" && acct.Active():
+		return "the address is held by " + acct.Username + ", an active account not linked to Entra ID; if it is the same person, link it by giving it this user's address only (or remove the duplicate account in System Console > Users)"
+	case owner == "":
+		return "the address is held by the deactivated account " + acct.Username + ", which is not linked to Entra ID, so the sync does not change it; change its address or delete it in System Console > Users"
+	}
+	if d, present := p.byID[owner]; present && d.u.AccountEnabled != BoolFalse {
+		return "the address is held by " + acct.Username + ", which belongs to another Entra ID user (" + owner + ") who is still enabled; fix the address in Entra ID"
+	}
+	if acct.Active() && !p.deactivating[h] {
+		return "the address is held by " + acct.Username + ", the account of a leaver (" + owner + ") that is still active; it is released once deactivated"
+	}
+	if !p.opts.ReleaseAddresses {
+		return "the address is held by " + acct.Username + ", the deactivated account of a leaver (" + owner + "); set release-addresses: true to move its address to a placeholder, or change it by hand"
+	}
+	if p.noDestructive {
+		return "the address is held by " + acct.Username + ", the account of a leaver (" + owner + "); releasing it was withheld by max-deactivations"
+	}
+	if !b.released[h] {
+		b.released[h] = true
+		placeholder := ReleasedAddress(acct)
+		e := placeholder
+		p.releases = append(p.releases, Action{
+			Kind: KindRelease, EntraID: owner, Email: strings.ToLower(acct.Email), Username: acct.Username, AccountID: acct.ID,
+			DisplayName: acct.Nickname, Observed: p.precondition(h),
+			Changes: []Change{{Field: "email", Old: strings.ToLower(acct.Email), New: placeholder}},
+			Patch:   Patch{Email: &e, Props: withProps(acct.Props, nil, PropPendingEmail)},
+			Reason:  "the address now belongs to " + c.d.u.DisplayName + " (" + c.d.u.ID + "); the deactivated account keeps its username, posts and history",
+		})
+	}
+	return ""
+}
+
+func (b *addressBook) conflict(c *claim) Conflict {
+	k := Conflict{EntraID: c.d.u.ID, DisplayName: c.d.u.DisplayName, Field: "email", Value: c.addr, Reason: c.why}
+	if c.acct >= 0 {
+		k.AccountID, k.Username = b.p.acc.all[c.acct].ID, b.p.acc.all[c.acct].Username
+	}
+	if c.by >= 0 {
+		k.HolderID, k.HolderUsername = b.p.acc.all[c.by].ID, b.p.acc.all[c.by].Username
+	}
+	return k
+}
+
+// ReleasedAddress is the placeholder a released account's address moves to:
+// it names the account, is unique (it holds the account id), is a valid
+// Mattermost address, and can never receive mail (.invalid is reserved by
+// RFC 2606).
+func ReleasedAddress(acct *Account) string {
+	name := NormalizeUsername(acct.Username)
+	if name == "" {
+		name = "user"
+	}
+	return name + "." + strings.ToLower(acct.ID) + "@released.invalid"
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

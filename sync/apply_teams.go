@@ -1,0 +1,90 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// teamBatch is Mattermost's limit for one batch add (MaxAddMembersBatch,
+// server/channels/api4/team.go).
+const teamBatch = 256
+
+// teams runs the membership changes once every account has an id: adds in
+// batches per team, removals one by one.
+func (x *applier) teams(ctx context.Context) {
+	plan := x.plan
+	created := map[string]string{} // object id → account id of a create
+	for _, r := range x.results {
+		if r.Kind == KindCreate && (r.Status == StatusDone || r.Status == StatusAdopted) && r.AccountID != "" {
+			created[r.EntraID] = r.AccountID
+		}
+	}
+	byTeam := map[string][]int{}
+	var order []string
+	for i, a := range plan.Actions {
+		if a.Kind == KindTeamAdd {
+			if _, seen := byTeam[a.TeamID]; !seen {
+				order = append(order, a.TeamID)
+			}
+			byTeam[a.TeamID] = append(byTeam[a.TeamID], i)
+		}
+	}
+	tt, ok := x.t.(TeamTarget)
+	if !ok {
+		for i, a := range plan.Actions {
+			if a.Kind == KindTeamAdd || a.Kind == KindTeamRemove {
+				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage teams")))
+			}
+		}
+		return
+	}
+	for _, teamID := range order {
+		var ids []string
+		var idx []int
+		for _, i := range byTeam[teamID] {
+			a := plan.Actions[i]
+			if a.AccountID == "" {
+				a.AccountID = created[a.EntraID]
+			}
+			if a.AccountID == "" {
+				x.finish(i, failed(Result{Action: a}, fmt.Errorf("add %s to team %s: the account was not created", a.Email, a.Team)))
+				continue
+			}
+			ids, idx = append(ids, a.AccountID), append(idx, i)
+		}
+		for start := 0; start < len(ids); start += teamBatch {
+			end := min(start+teamBatch, len(ids))
+			var perUser map[string]error
+			err := ctx.Err()
+			if err == nil {
+				perUser, err = tt.AddTeamMembers(ctx, teamID, ids[start:end])
+			}
+			for k, i := range idx[start:end] {
+				a := plan.Actions[i]
+				r := Result{Action: a, Status: StatusDone, AccountID: ids[start+k]}
+				switch {
+				case ctx.Err() != nil:
+					r = notAttempted(r, ctx.Err())
+				case err != nil:
+					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, err))
+				case perUser[ids[start+k]] != nil:
+					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, perUser[ids[start+k]]))
+				}
+				x.finish(i, r)
+			}
+		}
+	}
+	for i, a := range plan.Actions {
+		if a.Kind != KindTeamRemove {
+			continue
+		}
+		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
+		if err := ctx.Err(); err != nil {
+			r = notAttempted(r, err)
+		} else if err := tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID); err != nil {
+			r = failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
+		}
+		x.finish(i, r)
+	}
+}

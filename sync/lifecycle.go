@@ -1,0 +1,405 @@
+package sync
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// planner holds the state of one planning pass.
+type planner struct {
+	plan  *Plan
+	r     *rules
+	opts  Options
+	acc   *accounts
+	want  []desired
+	byID  map[string]*desired // directory users in scope, by object id
+	addrs *addressBook
+	// deleted maps an address to the deleted directory user that held it,
+	// when no user in the directory claims it now.
+	deleted map[string]*DeletedUser
+	// noDestructive plans as if no deactivation or release were allowed:
+	// the second pass after the threshold withheld them.
+	noDestructive bool
+
+	handled []bool // a directory user accounted for the account
+	members []member
+	// deactivating marks accounts this plan deactivates (a release may follow).
+	deactivating []bool
+
+	deacts, releases, reacts, creates, updates, teams []Action
+}
+
+// member is a managed account that will be active after the run, for team
+// planning. accountID is empty for an account still to be created.
+type member struct {
+	u         *DirectoryUser
+	email     string
+	accountID string
+	username  string
+}
+
+func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) *planner {
+	acc := indexAccounts(observed.Accounts, r)
+	p := &planner{
+		plan:          &Plan{rules: r},
+		r:             r,
+		opts:          r.opts,
+		acc:           acc,
+		byID:          make(map[string]*desired, len(dir.Users)),
+		noDestructive: noDestructive,
+		handled:       make([]bool, len(acc.all)),
+		deactivating:  make([]bool, len(acc.all)),
+	}
+	taken := make([]string, len(acc.all))
+	for i := range acc.all {
+		taken[i] = acc.all[i].Username
+		if acc.managed(i) && acc.all[i].Active() {
+			p.plan.Managed++
+		}
+	}
+	p.plan.usernames = NewUsernameAllocator(taken)
+	p.want = make([]desired, len(dir.Users))
+	for i := range dir.Users {
+		p.want[i] = newDesired(&dir.Users[i], r.opts.Attributes)
+	}
+	// One order for everything that follows, whatever order Graph used.
+	slices.SortFunc(p.want, func(a, b desired) int {
+		return cmp.Or(cmp.Compare(a.email, b.email), cmp.Compare(a.u.ID, b.u.ID))
+	})
+	for i := range p.want {
+		p.byID[p.want[i].u.ID] = &p.want[i]
+	}
+	p.addrs = newAddressBook(p)
+	p.deleted = deletedAddresses(dir.Deleted, p.addrs)
+	return p
+}
+
+func (p *planner) run() {
+	for i := range p.want {
+		p.decide(&p.want[i])
+	}
+	p.leavers()
+	p.addrs.resolve()
+}
+
+func (p *planner) skip(u *DirectoryUser, email string, ai int, reason string) {
+	s := Skip{Email: email, Reason: reason}
+	if u != nil {
+		s.EntraID, s.DisplayName = u.ID, u.DisplayName
+	}
+	if ai >= 0 {
+		a := &p.acc.all[ai]
+		s.AccountID, s.Username = a.ID, a.Username
+		if s.Email == "" {
+			s.Email = strings.ToLower(a.Email)
+		}
+	}
+	p.plan.Skipped = append(p.plan.Skipped, s)
+}
+
+// decide settles one directory user: the account it has (linked, or holding
+// its address) and what that account needs.
+func (p *planner) decide(d *desired) {
+	u := d.u
+	if owned := p.acc.byOwner[u.ID]; len(owned) > 1 {
+		names := make([]string, len(owned))
+		for i, j := range owned {
+			names[i] = p.acc.all[j].Username
+			p.handled[j] = true
+		}
+		slices.Sort(names)
+		p.skip(u, d.email, -1, "conflict: accounts "+strings.Join(names, ", ")+" are all linked to this Entra ID user; left alone until an admin removes the extra links")
+		return
+	} else if len(owned) == 1 {
+		p.handled[owned[0]] = true
+		p.linkedUser(d, owned[0])
+		return
+	}
+	p.unlinkedUser(d)
+}
+
+// unknownEnabled is the skip for a user whose accountEnabled Graph served as
+// null: unknown is not false, so nothing about the account changes.
+func (p *planner) unknownEnabled(d *desired, ai int) {
+	s := Skip{EntraID: d.u.ID, DisplayName: d.u.DisplayName, Email: d.email, Attention: true,
+		Reason: "accountEnabled is null in Entra ID (object " + d.u.ID + "): the account is left as it is until Entra ID says whether the user is enabled"}
+	if ai >= 0 {
+		s.AccountID, s.Username = p.acc.all[ai].ID, p.acc.all[ai].Username
+	}
+	p.plan.Skipped = append(p.plan.Skipped, s)
+}
+
+// linkedUser handles a directory user whose account is already the sync's.
+func (p *planner) linkedUser(d *desired, ai int) {
+	u, acct := d.u, &p.acc.all[ai]
+	if d.email != "" && p.r.ignore[d.email] {
+		p.skip(u, d.email, ai, "listed in ignore-users")
+		return
+	}
+	if reason := p.acc.protected[ai]; reason != "" {
+		p.skip(u, d.email, ai, reason)
+		return
+	}
+	switch u.AccountEnabled {
+	case BoolUnknown:
+		p.unknownEnabled(d, ai)
+		return
+	case BoolFalse:
+		switch {
+		case !acct.Active():
+			p.plan.Unchanged++
+		case !p.opts.Deactivate:
+			p.skip(u, d.email, ai, "account disabled in Entra ID; deactivate is off")
+		default:
+			p.deactivate(ai, u.ID, u.DisplayName, "account disabled in Entra ID")
+		}
+		return
+	}
+	if !acct.Active() {
+		if reason, ok := p.mayReactivate(acct, u.ID); !ok {
+			p.skip(u, d.email, ai, reason)
+			return
+		}
+	}
+	patch, changes := diffProfile(acct, d.profile)
+	a := Action{
+		EntraID: u.ID, DisplayName: u.DisplayName, Email: strings.ToLower(acct.Email), Username: acct.Username,
+		AccountID: acct.ID, Observed: p.precondition(ai),
+	}
+	set := map[string]string{}
+	var drop []string
+	if p.acc.viaMark[ai] {
+		set[PropEntraID], set[PropLink] = u.ID, p.r.linker.Sign(acct.ID, u.ID)
+		changes = append(changes, Change{Field: "link", Old: "", New: u.ID})
+	}
+	if !acct.Active() {
+		drop = append(drop, PropDeactivated)
+	}
+	claim := p.emailWanted(d, ai)
+	if claim != "" {
+		if pending, ok := p.r.linker.PendingEmail(acct); ok && pending == claim {
+			p.skip(u, claim, ai, "email change to "+claim+" waits for the user to verify it (EmailSettings.RequireEmailVerification): Mattermost mailed a link to the new address")
+			claim = ""
+		}
+	} else if _, ok := acct.Props[PropPendingEmail]; ok && d.email == strings.ToLower(acct.Email) {
+		drop = append(drop, PropPendingEmail) // verified since: the record has done its job
+	}
+	patch.Props = withProps(acct.Props, set, drop...)
+	a.Patch, a.Changes = patch, changes
+	switch {
+	case !acct.Active():
+		a.Kind, a.Reason = KindReactivate, p.reactivateReason(acct, u.ID)
+	case len(changes) > 0 || claim != "" || patch.Props != nil:
+		a.Kind, a.Reason = KindUpdate, "profile differs from Entra ID"
+	default:
+		p.plan.Unchanged++
+		p.addMember(member{u: u, email: a.Email, accountID: acct.ID, username: acct.Username})
+		return
+	}
+	p.addMember(member{u: u, email: a.Email, accountID: acct.ID, username: acct.Username})
+	p.addrs.want(claimOf(a, ai, claim, d))
+}
+
+// emailWanted returns the address a linked account should move to, or "".
+// A user whose address another directory user owns keeps the account's
+// address, and the plan says why.
+func (p *planner) emailWanted(d *desired, ai int) string {
+	acct := &p.acc.all[ai]
+	if d.email == "" || d.email == strings.ToLower(acct.Email) || !emailChangeable(acct) {
+		return ""
+	}
+	if reason := p.addrs.notOwner(d); reason != "" {
+		p.plan.Conflicts = append(p.plan.Conflicts, Conflict{EntraID: d.u.ID, DisplayName: d.u.DisplayName, AccountID: acct.ID,
+			Username: acct.Username, Field: "email", Value: d.email, Reason: reason + "; the account keeps " + strings.ToLower(acct.Email)})
+		return ""
+	}
+	return d.email
+}
+
+// mayReactivate applies the reactivate policy to a deactivated account whose
+// user is enabled.
+func (p *planner) mayReactivate(acct *Account, objectID string) (string, bool) {
+	switch p.opts.Reactivate {
+	case ReactivateAny:
+		return "", true
+	case ReactivateNever:
+		return "deactivated in Mattermost and enabled in Entra ID; reactivate is never, so it stays deactivated (reactivate it in Mattermost to hand it back)", false
+	}
+	if p.r.linker.DeactivatedBySync(acct, objectID) {
+		return "", true
+	}
+	return "deactivated in Mattermost, not by this sync (an administrator's deactivation stands); reactivate it in Mattermost to hand it back to the sync, or set reactivate: any", false
+}
+
+func (p *planner) reactivateReason(acct *Account, objectID string) string {
+	if p.r.linker.DeactivatedBySync(acct, objectID) {
+		return "enabled in Entra ID again (this sync had deactivated it)"
+	}
+	return "enabled in Entra ID again (reactivate: any)"
+}
+
+// unlinkedUser handles a directory user no account belongs to yet.
+func (p *planner) unlinkedUser(d *desired) {
+	u := d.u
+	if d.email == "" {
+		p.skip(u, "", -1, d.noEmail)
+		return
+	}
+	if reason := p.addrs.notOwner(d); reason != "" {
+		p.skip(u, d.email, p.acc.holder(d.email), reason)
+		return
+	}
+	h := p.acc.holder(d.email)
+	if h >= 0 {
+		p.handled[h] = p.handled[h] || p.acc.owner[h] == ""
+	}
+	if p.r.ignore[d.email] {
+		p.skip(u, d.email, h, "listed in ignore-users")
+		return
+	}
+	if h >= 0 && p.acc.protected[h] != "" {
+		p.skip(u, d.email, h, p.acc.protected[h])
+		return
+	}
+	switch u.AccountEnabled {
+	case BoolUnknown:
+		p.unknownEnabled(d, h)
+		return
+	case BoolFalse:
+		p.disabledAddress(d, h)
+		return
+	}
+	if h < 0 {
+		p.create(d, "in Entra ID, no Mattermost account with this address")
+		return
+	}
+	if p.acc.owner[h] != "" {
+		// The address is held by another Entra object's account: the new
+		// user gets a new account once that address is free (the holder
+		// moves away, or is a leaver whose address is released).
+		p.create(d, "in Entra ID; the address is held by "+p.acc.all[h].Username+", which belongs to another Entra ID user")
+		return
+	}
+	ok, reason := p.r.adoption(u.ID, &p.acc.all[h])
+	if !ok {
+		p.skip(u, d.email, h, reason)
+		return
+	}
+	acct := &p.acc.all[h]
+	patch, changes := diffProfile(acct, d.profile)
+	patch.Props = p.r.linker.linkProps(acct, acct.ID, u.ID)
+	changes = append(changes, Change{Field: "link", Old: acct.Props[PropEntraID], New: u.ID})
+	p.updates = append(p.updates, Action{
+		Kind: KindUpdate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
+		Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes, Reason: reason,
+		Observed: p.precondition(h),
+	})
+	p.addMember(member{u: u, email: d.email, accountID: acct.ID, username: acct.Username})
+}
+
+// disabledAddress: the address belongs to a disabled directory user. An
+// account holding it that no Entra object owns (its link removed, or never
+// made) must not stay active: removing one's own link must not escape
+// offboarding.
+func (p *planner) disabledAddress(d *desired, h int) {
+	u := d.u
+	switch {
+	case h < 0:
+		p.skip(u, d.email, -1, "account disabled in Entra ID")
+	case p.acc.owner[h] != "":
+		p.skip(u, d.email, h, "account disabled in Entra ID; the account with this address belongs to another Entra ID user ("+p.acc.owner[h]+")")
+	case !p.acc.all[h].Active():
+		p.skip(u, d.email, h, "account disabled in Entra ID; the unlinked account with this address is already deactivated")
+	case !p.opts.Deactivate:
+		p.skip(u, d.email, h, "account disabled in Entra ID; an unlinked account has its address and stays active because deactivate is off")
+	default:
+		p.deactivate(h, u.ID, u.DisplayName, "account disabled in Entra ID; the account holding its address was not linked (link removed, or never made)")
+	}
+}
+
+// create plans a new account for d.
+func (p *planner) create(d *desired, reason string) {
+	base, why := d.usernameBase(p.opts.UsernameFrom)
+	if base == "" {
+		p.skip(d.u, d.email, -1, why)
+		return
+	}
+	a := Action{
+		Kind: KindCreate, EntraID: d.u.ID, DisplayName: d.u.DisplayName, Email: d.email,
+		Profile: d.profile, usernameBase: base, Reason: reason,
+	}
+	p.addrs.want(claimOf(a, -1, d.email, d))
+}
+
+// leavers finds the sync's active accounts whose directory user is gone
+// (deleted, or out of scope), and unlinked active accounts whose address
+// belonged to a user deleted from the tenant.
+func (p *planner) leavers() {
+	var gone []int
+	for i := range p.acc.all {
+		a := &p.acc.all[i]
+		if p.handled[i] || !a.Active() {
+			continue
+		}
+		if p.acc.owner[i] != "" {
+			gone = append(gone, i)
+		} else if _, ok := p.deleted[strings.ToLower(a.Email)]; ok {
+			gone = append(gone, i)
+		}
+	}
+	slices.SortFunc(gone, func(a, b int) int { return cmp.Compare(p.acc.all[a].Username, p.acc.all[b].Username) })
+	for _, i := range gone {
+		a := &p.acc.all[i]
+		owner, reason := p.acc.owner[i], "gone from Entra ID (deleted, or out of the sync's scope)"
+		if owner == "" {
+			del := p.deleted[strings.ToLower(a.Email)]
+			owner, reason = del.ID, "the address belongs to an Entra ID user deleted from the tenant ("+del.ID+"); the account was not linked"
+		}
+		switch {
+		case p.acc.protected[i] != "":
+			if p.acc.owner[i] != "" {
+				p.skip(nil, "", i, "gone from Entra ID, but "+p.acc.protected[i])
+			}
+		case !p.opts.Deactivate:
+			p.skip(nil, "", i, "gone from Entra ID; deactivate is off")
+		default:
+			p.deactivate(i, owner, a.Nickname, reason)
+		}
+	}
+}
+
+// deactivate plans a deactivation of account i for objectID. The account is
+// also linked to objectID (it may have lost its link) and Apply records that
+// the sync deactivated it, so that reactivate: deactivated-by-sync can hand
+// it back when the user returns.
+func (p *planner) deactivate(i int, objectID, displayName, reason string) {
+	if p.noDestructive {
+		return
+	}
+	a := &p.acc.all[i]
+	act := Action{Kind: KindDeactivate, EntraID: objectID, Email: strings.ToLower(a.Email), Username: a.Username,
+		AccountID: a.ID, Reason: reason, DisplayName: displayName, Observed: p.precondition(i)}
+	if _, linked := p.r.linker.Linked(a); !linked || p.acc.owner[i] != objectID {
+		act.Patch.Props = p.r.linker.linkProps(a, a.ID, objectID)
+	}
+	p.deacts = append(p.deacts, act)
+	p.deactivating[i] = true
+}
+
+func (p *planner) precondition(i int) *Precondition {
+	a := &p.acc.all[i]
+	return &Precondition{Email: strings.ToLower(a.Email), DeleteAt: a.DeleteAt, Owner: p.acc.owner[i]}
+}
+
+// addMember records an account for team planning, when teams are managed.
+func (p *planner) addMember(m member) {
+	if p.opts.Teams != nil {
+		p.members = append(p.members, m)
+	}
+}
+
+// destructive returns the deactivations and releases planned.
+func (p *planner) destructive() []Action {
+	return append(append([]Action(nil), p.deacts...), p.releases...)
+}

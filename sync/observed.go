@@ -1,0 +1,146 @@
+package sync
+
+import "strings"
+
+// accounts indexes the observed Mattermost accounts once per plan. Accounts
+// are referred to by their index in all, so per-account state lives in
+// slices rather than maps keyed by pointer.
+type accounts struct {
+	all     []Account
+	byEmail map[string]int
+	// owner is the Entra object id an account belongs to: its verified link,
+	// or, failing that, a verified creation mark (an account this sync
+	// created whose link was never written). viaMark says it was the mark.
+	owner   []string
+	viaMark []bool
+	byOwner map[string][]int
+	// protected says why the sync must never change an account ("" if it may).
+	protected []string
+}
+
+func indexAccounts(all []Account, r *rules) *accounts {
+	n := len(all)
+	x := &accounts{
+		all:       all,
+		byEmail:   make(map[string]int, n),
+		owner:     make([]string, n),
+		viaMark:   make([]bool, n),
+		byOwner:   make(map[string][]int, n),
+		protected: make([]string, n),
+	}
+	for i := range all {
+		a := &all[i]
+		if a.Email != "" {
+			x.byEmail[strings.ToLower(a.Email)] = i
+		}
+		id, ok := r.linker.Linked(a)
+		if !ok {
+			if id, ok = r.linker.CreatedBy(a); ok {
+				x.viaMark[i] = true
+			}
+		}
+		if ok {
+			x.owner[i] = id
+			x.byOwner[id] = append(x.byOwner[id], i)
+		}
+		x.protected[i] = r.protection(a)
+	}
+	return x
+}
+
+// holder returns the index of the account holding email, or -1.
+func (x *accounts) holder(email string) int {
+	if i, ok := x.byEmail[email]; ok {
+		return i
+	}
+	return -1
+}
+
+// managed reports whether account i is the sync's: it belongs to an Entra
+// object and is not protected.
+func (x *accounts) managed(i int) bool { return x.owner[i] != "" && x.protected[i] == "" }
+
+// rules are the administrator's choices and the facts every decision about
+// one account needs. The planner uses them to plan, and Apply asks the same
+// rules when the server contradicts the plan: there is one rule set.
+type rules struct {
+	opts   Options
+	linker Linker
+	selfID string
+	ignore map[string]bool
+}
+
+func newRules(opts Options, selfID string) *rules {
+	r := &rules{opts: opts, linker: opts.Linker, selfID: selfID, ignore: make(map[string]bool, len(opts.Ignore))}
+	for _, s := range opts.Ignore {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			r.ignore[s] = true
+		}
+	}
+	return r
+}
+
+// protection says why the sync must never change acct, or "" when it may:
+// bots, shared-channel (remote) users, the token owner, accounts in
+// ignore-users, and system admins unless manage-admins is on.
+func (r *rules) protection(acct *Account) string {
+	switch {
+	case acct.IsBot:
+		return "the address belongs to a Mattermost bot"
+	case acct.RemoteID != "":
+		return "the address belongs to a shared-channel (remote) user"
+	case r.selfID != "" && acct.ID == r.selfID:
+		return "the account is the owner of mattermost-token"
+	case r.ignore[strings.ToLower(acct.Username)] || r.ignore[strings.ToLower(acct.Email)]:
+		return "listed in ignore-users"
+	case !r.opts.ManageAdmins && hasRole(acct.Roles, "system_admin"):
+		return "system admin: left alone (set manage-admins to change that)"
+	}
+	return ""
+}
+
+// adoption decides whether an existing account that holds a directory user's
+// address, and belongs to no other Entra object, becomes that user's
+// account. An account this sync created for the user (its creation mark
+// verifies) is always the user's; any other only with adopt-existing, and
+// only while active: a deactivated account may be a security response.
+func (r *rules) adoption(objectID string, acct *Account) (ok bool, reason string) {
+	if p := r.protection(acct); p != "" {
+		return false, p
+	}
+	if id, linked := r.linker.Linked(acct); linked && id != objectID {
+		return false, "the account with this address is linked to another Entra ID user (" + id + ")"
+	}
+	if id, mine := r.linker.CreatedBy(acct); mine {
+		if id == objectID {
+			return true, "this sync created the account for this Entra ID user"
+		}
+		return false, "the account with this address was created for another Entra ID user (" + id + ")"
+	}
+	if !r.opts.AdoptExisting {
+		return false, "an unlinked account has this address, and adopt-existing is off"
+	}
+	if acct.DeleteAt != 0 {
+		return false, "an unlinked, deactivated account has this address; reactivate it by hand to let the sync adopt it"
+	}
+	return true, "adopt: an existing account with this address is linked to the Entra ID user"
+}
+
+// emailChangeable: Mattermost silently keeps the old email of OAuth accounts
+// and refuses changes for LDAP ones, so asking would repeat every run.
+func emailChangeable(acct *Account) bool {
+	return acct.AuthService == "" || acct.AuthService == "email"
+}
+
+func hasRole(roles, role string) bool {
+	for roles != "" {
+		var r string
+		r, roles, _ = strings.Cut(strings.TrimLeft(roles, " "), " ")
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+func trimSpace(s string) string { return strings.TrimSpace(s) }

@@ -1,0 +1,103 @@
+package sync
+
+import (
+	"fmt"
+	"slices"
+)
+
+// The rails: limits on what one run may do, each all or nothing. Mass
+// deprovisioning is far more often a broken source or a scoping mistake
+// than a real exodus (provisioning lessons: ssosync#194, gitea#7949).
+
+// stopRead refuses to plan from a read that is empty where emptiness would
+// deprovision people: no user in scope, or a configured group with no
+// members. The administrator who means it sets the cap to 100%.
+func stopRead(dir Directory, opts Options) string {
+	if len(dir.Users) == 0 && !opts.MaxDeactivations.All() {
+		return "no Entra ID users are in scope; nothing was changed. Check the tenant, groups, user-filter and only-users; " +
+			"if every managed account should really be deactivated, set max-deactivations: 100%"
+	}
+	for _, g := range sortedKeys(dir.ScopeGroups) {
+		if dir.ScopeGroups[g] == 0 && !opts.MaxDeactivations.All() {
+			return fmt.Sprintf("group %q (input groups) read no members; nothing was changed, because acting on it would deprovision its members. "+
+				"Check the group in Entra ID; if it is really empty, remove it from groups (or set max-deactivations: 100%% for one run)", g)
+		}
+	}
+	if t := opts.Teams; t != nil && t.Remove && !opts.MaxRemovals.All() {
+		for _, g := range t.ByGroup {
+			if len(g.Members) == 0 {
+				return fmt.Sprintf("group %q (input group-teams) read no members; nothing was changed, because remove-from-teams would take every managed member out of %v. "+
+					"Check the group in Entra ID; if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, g.Teams)
+			}
+		}
+	}
+	return ""
+}
+
+// overThreshold says why the plan's deactivations and releases exceed
+// max-deactivations, or "" when they fit.
+func (p *planner) overThreshold() string {
+	n := len(p.deacts) + len(p.releases)
+	limit := p.opts.MaxDeactivations.Limit(p.plan.Managed)
+	if n == 0 || n <= limit {
+		return ""
+	}
+	return fmt.Sprintf("%d deactivations and address releases planned, more than max-deactivations allows (%s of %d active managed accounts = %d); "+
+		"nobody was deactivated. Check the directory and the scope; if this is intended, raise max-deactivations for one run",
+		n, p.opts.MaxDeactivations, p.plan.Managed, limit)
+}
+
+// applyRemovalCap withholds every membership removal when there are more
+// than max-removals allows. Mattermost also removes a user who leaves a team
+// from all its channels, with no way back.
+func (p *planner) applyRemovalCap(observed map[string]TeamState) {
+	var removes, keep []Action
+	for _, a := range p.teams {
+		if a.Kind == KindTeamRemove {
+			removes = append(removes, a)
+		} else {
+			keep = append(keep, a)
+		}
+	}
+	base := p.managedTeamMembers(observed)
+	limit := p.opts.MaxRemovals.Limit(base)
+	if len(removes) == 0 || len(removes) <= limit {
+		return
+	}
+	p.plan.RemovalError = fmt.Sprintf("%d membership removals planned, more than max-removals allows (%s of %d managed members of the mapped teams = %d); "+
+		"nobody was removed. Check the groups and mappings; if this is intended, raise max-removals for one run",
+		len(removes), p.opts.MaxRemovals, base, limit)
+	p.plan.WithheldRemovals, p.teams = removes, keep
+}
+
+// applyCapacity keeps creates and reactivations within the server's active
+// user limit (Team Edition v11 refuses both at 250), reactivations first,
+// counting the seats this run's deactivations free.
+func (p *planner) applyCapacity() {
+	c := p.opts.Capacity
+	if c.HardLimit <= 0 {
+		return
+	}
+	room := c.HardLimit - c.Active + int64(len(p.deacts))
+	need := int64(len(p.reacts) + len(p.creates))
+	if need <= room {
+		return
+	}
+	room = max(room, 0)
+	// The same order the plan shows, so that what is blocked is predictable.
+	slices.SortFunc(p.reacts, func(a, b Action) int { return compareAction(&a, &b) })
+	slices.SortFunc(p.creates, func(a, b Action) int { return compareAction(&a, &b) })
+	var blocked []Action
+	if int64(len(p.reacts)) > room {
+		blocked = append(blocked, p.reacts[room:]...)
+		p.reacts = p.reacts[:room]
+		room = 0
+	} else {
+		room -= int64(len(p.reacts))
+	}
+	blocked = append(blocked, p.creates[room:]...)
+	p.creates = p.creates[:room]
+	p.plan.Blocked = blocked
+	p.plan.CapacityError = fmt.Sprintf("Mattermost allows %d active users and has %d; %d creates or reactivations do not fit and were not attempted. "+
+		"Deactivate unused accounts, or license the server for more users", c.HardLimit, c.Active, len(blocked))
+}
