@@ -66,7 +66,9 @@ func newAddressBook(p *planner) *addressBook {
 	b.owners = make(map[string]*DirectoryUser, len(contested))
 	for email, users := range contested {
 		var byMail, enabled []*DirectoryUser
+		allDisabled := true
 		for _, u := range users {
+			allDisabled = allDisabled && u.AccountEnabled == BoolFalse
 			if strings.EqualFold(strings.TrimSpace(u.Mail), email) {
 				byMail = append(byMail, u)
 				if u.AccountEnabled == BoolTrue {
@@ -79,6 +81,10 @@ func newAddressBook(p *planner) *addressBook {
 			b.owners[email] = byMail[0]
 		case len(enabled) == 1:
 			b.owners[email] = enabled[0]
+		case allDisabled:
+			// Whoever owns it, the address is a disabled user's: the first
+			// by object id stands for all, so that the address rule holds.
+			b.owners[email] = users[0]
 		default:
 			b.owners[email] = nil
 		}

@@ -58,6 +58,11 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 			p.plan.Managed++
 		}
 	}
+	// A name in ignore-users is never given out: the account would be one
+	// the sync must not touch from the moment it exists.
+	for name := range r.ignore {
+		taken = append(taken, name)
+	}
 	p.plan.usernames = NewUsernameAllocator(taken)
 	p.want = make([]desired, len(dir.Users))
 	for i := range dir.Users {
@@ -139,6 +144,9 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	}
 	if reason := p.acc.protected[ai]; reason != "" {
 		p.skip(u, d.email, ai, reason)
+		if u.AccountEnabled == BoolFalse {
+			p.otherHolder(d, ai)
+		}
 		return
 	}
 	switch u.AccountEnabled {
@@ -154,6 +162,7 @@ func (p *planner) linkedUser(d *desired, ai int) {
 		default:
 			p.deactivate(ai, u.ID, u.DisplayName, "account disabled in Entra ID")
 		}
+		p.otherHolder(d, ai)
 		return
 	}
 	if !acct.Active() {
@@ -199,6 +208,19 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	}
 	p.addMember(member{u: u, email: a.Email, accountID: acct.ID, username: acct.Username})
 	p.addrs.want(claimOf(a, ai, claim, d))
+}
+
+// otherHolder applies the address rule to an unlinked account other than
+// the user's own (ai) that holds a disabled user's address.
+func (p *planner) otherHolder(d *desired, ai int) {
+	h := p.acc.holder(d.email)
+	if d.email == "" || h < 0 || h == ai || p.acc.owner[h] != "" || p.addrs.notOwner(d) != "" {
+		return
+	}
+	p.handled[h] = true
+	if p.acc.protected[h] == "" {
+		p.disabledAddress(d, h)
+	}
 }
 
 // emailWanted returns the address a linked account should move to, or "".
