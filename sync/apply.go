@@ -92,12 +92,15 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	// server's user cap, a release frees an address for a new person.
 	x.run(ctx, phase(is(KindDeactivate)), opts.Workers)
 	x.run(ctx, phase(is(KindRelease)), opts.Workers)
-	x.run(ctx, phase(is(KindReactivate)), opts.Workers)
+	// Then wave by wave (an address change runs after the change that
+	// frees its address): reactivations first within a wave, so that their
+	// seats are taken before creates take the rest.
 	waves := 0
 	for i := range plan.Actions {
 		waves = max(waves, plan.Actions[i].Wave)
 	}
 	for w := 0; w <= waves; w++ {
+		x.run(ctx, phase(func(a *Action) bool { return a.Kind == KindReactivate && a.Wave == w }), opts.Workers)
 		var wg gosync.WaitGroup
 		wg.Add(2)
 		go func() {

@@ -108,6 +108,15 @@ func (p *planner) skip(u *DirectoryUser, email string, ai int, reason string) {
 func (p *planner) decide(d *desired) {
 	u := d.u
 	if owned := p.acc.byOwner[u.ID]; len(owned) > 1 {
+		if u.AccountEnabled == BoolFalse {
+			// Which account is the real one does not matter for a leaver:
+			// none stays active.
+			for _, j := range owned {
+				p.handled[j] = true
+				p.linkedUser(d, j)
+			}
+			return
+		}
 		names := make([]string, len(owned))
 		for i, j := range owned {
 			names[i] = p.acc.all[j].Username

@@ -250,4 +250,3 @@ func TestBuildPlanDeterministic(t *testing.T) {
 		}
 	}
 }
-
