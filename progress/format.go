@@ -95,7 +95,7 @@ func (s snapshot) final(label string) string {
 // decimal matters at the 5-30 creates/s a server's password hashing allows,
 // not at the thousands/s of a read.
 func formatRate(perSecond float64) string {
-	if perSecond < 100 {
+	if math.Round(perSecond*10) < 1000 { // what prints as 99.9 or less
 		return strconv.FormatFloat(perSecond, 'f', 1, 64) + "/s"
 	}
 	return thousands(int(math.Round(perSecond))) + "/s"
