@@ -49,7 +49,8 @@ func (s snapshot) details(eta bool) string {
 		parts = append(parts, thousands(s.failed)+" failed")
 	}
 	if left, ok := s.eta(); ok && eta {
-		parts = append(parts, "about "+formatDuration(left)+" left")
+		// Work is left, so "about 0s left" would be wrong however fast it goes.
+		parts = append(parts, "about "+formatDuration(max(left, time.Second))+" left")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -67,8 +67,8 @@ func TestSnapshotLines(t *testing.T) {
 		{
 			name:    "percent rounds down",
 			s:       snapshot{done: 8999, total: 9000, outcomes: true, elapsed: 900 * time.Second},
-			line:    "Applying: 8,999/9,000 (99%), 10.0/s, 0 failed, about 0s left",
-			bar:     "Applying: 8,999/9,000, 10.0/s, 0 failed, about 0s left",
+			line:    "Applying: 8,999/9,000 (99%), 10.0/s, 0 failed, about 1s left",
+			bar:     "Applying: 8,999/9,000, 10.0/s, 0 failed, about 1s left",
 			closing: "Applying: 8,999/9,000 (99%) in 15m00s, 10.0/s, 0 failed",
 		},
 		{
