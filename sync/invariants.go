@@ -112,7 +112,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		}
 	}
 	if p.ThresholdError == "" && p.StopError == "" {
-		if limit := r.opts.MaxDeactivations.Limit(p.Managed); destructive > limit {
+		if limit := r.opts.MaxDeactivations.Limit(p.Managed); destructive > limit && !r.opts.MaxDeactivations.All() {
 			bad("%d deactivations and releases exceed max-deactivations (%d)", destructive, limit)
 		}
 	}

@@ -278,7 +278,7 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 // the plan reads the same whatever order the inputs came in.
 func (p *planner) assemble() *Plan {
 	plan := p.plan
-	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates} {
+	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, plan.Withheld} {
 		slices.SortFunc(list, func(a, b Action) int { return compareAction(&a, &b) })
 	}
 	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.releases)+len(p.reacts)+len(p.creates)+len(p.updates)+len(p.teams))

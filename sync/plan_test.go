@@ -250,3 +250,70 @@ func TestBuildPlanDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Failures the property tests found, kept as examples.
+func TestShrunkPropertyFailures(t *testing.T) {
+	off := func(u DirectoryUser) DirectoryUser { u.AccountEnabled = BoolFalse; return u }
+	tests := []struct {
+		name     string
+		dir      []DirectoryUser
+		accounts []Account
+		opts     func(*Options)
+		want     []string
+	}{
+		{name: "a disabled user's address held by an unlinked account besides its linked one",
+			dir:      []DirectoryUser{off(user("u1", "dee@x.example", "U1"))},
+			accounts: []Account{linkedTo(Account{ID: "m1", Username: "bob", Email: "bob@x.example"}, "u1"), {ID: "m2", Username: "cy", Email: "dee@x.example"}},
+			want:     []string{"deactivate bob", "deactivate cy"}},
+		{name: "a disabled user whose linked account is protected still loses the unlinked holder",
+			dir:      []DirectoryUser{off(user("u2", "fay@y.example", "U2"))},
+			accounts: []Account{linkedTo(Account{ID: "m1", Username: "ann", Email: "ann@x.example", IsBot: true}, "u2"), {ID: "m2", Username: "cy", Email: "fay@y.example"}},
+			want:     []string{"deactivate cy"}},
+		{name: "an address shared by two disabled users is a disabled user's",
+			dir:      []DirectoryUser{off(user("u1", "ann@x.example", "U1")), off(user("u4", "ann@x.example", "U4"))},
+			accounts: []Account{{ID: "m2", Username: "bob", Email: "ann@x.example"}},
+			want:     []string{"deactivate bob"}},
+		{name: "several accounts linked to a disabled user are all deactivated",
+			dir:      []DirectoryUser{off(user("u0", "", "U0"))},
+			accounts: []Account{linkedTo(Account{ID: "m1", Username: "ann", Email: "ann@x.example"}, "u0"), linkedTo(Account{ID: "m2", Username: "bob", Email: "bob@x.example"}, "u0")},
+			want:     []string{"deactivate ann", "deactivate bob"}},
+		{name: "a name in ignore-users is never given to a new account",
+			dir: []DirectoryUser{user("u1", "ann@x.example", "Ann")}, opts: func(o *Options) { o.Ignore = []string{"ann"} },
+			want: []string{"create ann2"}},
+		{name: "a reactivation that takes an address another account frees runs a wave later",
+			dir: []DirectoryUser{user("u0", "cy@x.example", "U0"), user("u1", "u1@x.example", "U1")},
+			accounts: []Account{
+				func() Account {
+					a := linkedTo(Account{ID: "m0", Username: "ann", Email: "ann@x.example", DeleteAt: 7}, "u0")
+					a.Props[PropDeactivated] = testLinker.DeactivatedMark("m0", "u0", 7)
+					return a
+				}(),
+				linkedTo(Account{ID: "m1", Username: "bob", Email: "cy@x.example"}, "u1")},
+			opts: func(o *Options) { o.Reactivate = ReactivateBySync },
+			want: []string{"reactivate ann email@1", "update bob email@0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts()
+			if tt.opts != nil {
+				tt.opts(&o)
+			}
+			obs := Observed{Accounts: tt.accounts, SelfID: "self"}
+			p := BuildPlan(Directory{Users: tt.dir}, obs, o)
+			var got []string
+			for _, a := range p.Actions {
+				s := string(a.Kind) + " " + a.Username
+				if a.Patch.Email != nil {
+					s += fmt.Sprintf(" email@%d", a.Wave)
+				}
+				got = append(got, s)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("actions = %q, want %q", got, tt.want)
+			}
+			if err := p.Check(Directory{Users: tt.dir}, obs); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

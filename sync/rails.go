@@ -39,7 +39,9 @@ func stopRead(dir Directory, opts Options) string {
 func (p *planner) overThreshold() string {
 	n := len(p.deacts) + len(p.releases)
 	limit := p.opts.MaxDeactivations.Limit(p.plan.Managed)
-	if n == 0 || n <= limit {
+	// 100% lifts the cap: address-rule deactivations of unlinked accounts
+	// count against it but are not in its base.
+	if n == 0 || n <= limit || p.opts.MaxDeactivations.All() {
 		return ""
 	}
 	return fmt.Sprintf("%d deactivations and address releases planned, more than max-deactivations allows (%s of %d active managed accounts = %d); "+
