@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/progress"
 )
 
 // console writes workflow commands inside GitHub Actions and plain lines
@@ -36,6 +38,16 @@ func inActions(getenv func(string) string) bool {
 		}
 	}
 	return false
+}
+
+// progress reports long work: plain lines in the Actions log, a bar on a
+// terminal, nothing for work that ends within a few seconds.
+func (c *console) progress(label string, total int) *progress.Reporter {
+	var opts []progress.Option
+	if c.actions {
+		opts = append(opts, progress.WithTerminal(false))
+	}
+	return progress.New(c.out, label, total, opts...)
 }
 
 func (c *console) mask(secret string) {

@@ -188,7 +188,10 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 			DisableWelcomeEmail: !cfg.WelcomeEmail, EmailVerified: true,
 		})
 		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
-		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers})
+		prog := con.progress("Applying", len(plan.Actions))
+		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
+			OnResult: func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
+		prog.Finish()
 		endApply()
 	}
 
