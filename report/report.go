@@ -11,7 +11,10 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// Counts are the step outputs. Every field is always present.
+// Counts are the step outputs and the team membership changes. Every field
+// is always present. The JSON names are a contract twice over: the JSON
+// report's and the webhook payload's "counts" (webhook.Payload); receivers
+// such as n8n workflows read them by name.
 type Counts struct {
 	Created     int `json:"created"`
 	Updated     int `json:"updated"`
