@@ -278,7 +278,7 @@ func publishFailure(ctx context.Context, con *console, cfg *config.Config, d dep
 // publish hands a report to every reader: step outputs, job summary, JSON
 // file, the terminal and, when configured, the webhook.
 func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
-	path := "entra-mattermost-sync-report.json"
+	path := report.DefaultPath(d.getenv)
 	if cfg != nil && cfg.ReportPath != "" {
 		path = cfg.ReportPath
 	}
