@@ -322,7 +322,7 @@ func publishFailure(ctx context.Context, con *console, cfg *config.Config, d dep
 // publish hands a report to every reader: step outputs, job summary, JSON
 // file, the terminal and, when configured, the webhook.
 func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
-	path := "entra-mattermost-sync-report.json"
+	path := report.DefaultPath(d.getenv)
 	if cfg != nil && cfg.ReportPath != "" {
 		path = cfg.ReportPath
 	}
@@ -354,11 +354,8 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 // sendWebhook POSTs the run's outcome, signed. A webhook that stays down is a
 // warning: the sync itself has happened, and its result is in the summary.
 func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
-	c := rep.Counts
 	p := webhook.Payload{
-		Status: rep.Status, DryRun: rep.DryRun, Error: rep.Error,
-		Counts: webhook.Counts{Created: c.Created, Updated: c.Updated, Deactivated: c.Deactivated,
-			Reactivated: c.Reactivated, Unchanged: c.Unchanged, Skipped: c.Skipped, Failed: c.Failed},
+		Status: rep.Status, DryRun: rep.DryRun, Error: rep.Error, Counts: rep.Counts,
 		Repository: d.getenv("GITHUB_REPOSITORY"), Event: d.getenv("GITHUB_EVENT_NAME"),
 		StartedAt: webhook.Timestamp(rep.StartedAt), FinishedAt: webhook.Timestamp(rep.FinishedAt),
 	}

@@ -103,7 +103,7 @@ var Options = []Option{
 	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
 	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
-	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (default: a file in RUNNER_TEMP, or the working directory)."},
+	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (mode 0600: it names people). Default: entra-mattermost-sync-report.json in RUNNER_TEMP, the job's temporary directory, when that is set, else in the working directory. A relative path is relative to the working directory (in the action, the workspace)."},
 	{Name: "concurrency", Env: "SYNC_CONCURRENCY", Default: "8", Description: "Updates and (de)activations run at once."},
 	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "3", Description: "Creates run at once (each makes the server hash a password)."},
 	{Name: "azure-audience", Env: "AZURE_AUDIENCE", Default: "api://AzureADTokenExchange", Description: "Audience of the GitHub OIDC token used without azure-client-secret."},

@@ -3,10 +3,7 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,7 +11,10 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// Counts are the step outputs. Every field is always present.
+// Counts are the step outputs and the team membership changes. Every field
+// is always present. The JSON names are a contract twice over: the JSON
+// report's and the webhook payload's "counts" (webhook.Payload); receivers
+// such as n8n workflows read them by name.
 type Counts struct {
 	Created     int `json:"created"`
 	Updated     int `json:"updated"`
@@ -155,21 +155,6 @@ func (r *Report) Outputs() map[string]string {
 
 // OutputNames lists the step outputs in a stable order (action.yml's).
 var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "report"}
-
-// WriteJSON writes the report to path, creating its directory.
-func (r *Report) WriteJSON(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -45,29 +46,20 @@ const UserAgent = "entra-mattermost-sync"
 
 // Payload is the document posted after a run.
 type Payload struct {
-	Status     string `json:"status"` // success, failure or dry-run
-	DryRun     bool   `json:"dry_run"`
-	Counts     Counts `json:"counts"`
-	RunURL     string `json:"run_url"`
-	Repository string `json:"repository"`
-	Event      string `json:"event"`
-	StartedAt  string `json:"started_at"`  // RFC 3339, UTC; see Timestamp
-	FinishedAt string `json:"finished_at"` // RFC 3339, UTC
+	Status string `json:"status"` // success, failure or dry-run
+	DryRun bool   `json:"dry_run"`
+	// Counts are the report's counts: its JSON field names are this
+	// payload's contract as well (see TestPayloadCountsContract).
+	Counts     report.Counts `json:"counts"`
+	RunURL     string        `json:"run_url"`
+	Repository string        `json:"repository"`
+	Event      string        `json:"event"`
+	StartedAt  string        `json:"started_at"`  // RFC 3339, UTC; see Timestamp
+	FinishedAt string        `json:"finished_at"` // RFC 3339, UTC
 	// Error is why the run failed before or while syncing (no secrets).
 	Error             string    `json:"error,omitempty"`
 	Failures          []Failure `json:"failures"`
 	FailuresTruncated int       `json:"failures_truncated,omitempty"`
-}
-
-// Counts are the run's outputs.
-type Counts struct {
-	Created     int `json:"created"`
-	Updated     int `json:"updated"`
-	Deactivated int `json:"deactivated"`
-	Reactivated int `json:"reactivated"`
-	Unchanged   int `json:"unchanged"`
-	Skipped     int `json:"skipped"`
-	Failed      int `json:"failed"`
 }
 
 // Failure is one change that failed.

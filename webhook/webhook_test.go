@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 )
 
 const secret = "n8n-shared-secret-0123456789"
@@ -22,7 +25,7 @@ func samplePayload() Payload {
 	start := time.Date(2026, 3, 1, 2, 17, 0, 0, time.FixedZone("CET", 3600))
 	p := Payload{
 		Status: StatusFailure, DryRun: false,
-		Counts:     Counts{Created: 3, Updated: 5, Deactivated: 1, Reactivated: 1, Unchanged: 50, Skipped: 4, Failed: 2},
+		Counts:     report.Counts{Created: 3, Updated: 5, Deactivated: 1, Reactivated: 1, Unchanged: 50, Skipped: 4, Failed: 2},
 		RunURL:     "https://github.com/acme/people-sync/actions/runs/42",
 		Repository: "acme/people-sync", Event: "repository_dispatch",
 		StartedAt: Timestamp(start), FinishedAt: Timestamp(start.Add(90 * time.Second)),
@@ -31,6 +34,28 @@ func samplePayload() Payload {
 	p.AddFailure(Failure{Action: "update", Email: "b@example.com", Username: "b", Error: "boom"})
 	p.Redact(secret)
 	return p
+}
+
+// The payload's counts keep the names receivers read: the seven step outputs,
+// plus the team membership changes (added when the payload took the
+// report's Counts). Renaming a field of report.Counts breaks this test.
+func TestPayloadCountsContract(t *testing.T) {
+	body, err := Payload{Status: StatusSuccess, Counts: report.Counts{Created: 1, Updated: 2, Deactivated: 3,
+		Reactivated: 4, Unchanged: 5, Skipped: 6, Failed: 7, TeamAdded: 8, TeamRemoved: 9}}.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Counts map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"created": 1, "updated": 2, "deactivated": 3, "reactivated": 4, "unchanged": 5,
+		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9}
+	if !maps.Equal(m.Counts, want) {
+		t.Errorf("counts = %v, want %v", m.Counts, want)
+	}
 }
 
 func TestPayloadJSON(t *testing.T) {
