@@ -81,8 +81,12 @@ func (r *Report) EncodeJSON(w io.Writer) error {
 	o.field("out_of_scope", r.OutOfScope)
 	arrayField(o, "changes", r.Results)
 	arrayField(o, "skipped", r.Skipped)
+	arrayField(o, "conflicts", r.Conflicts)
 	if len(r.Withheld) > 0 {
 		arrayField(o, "withheld_deactivations", r.Withheld)
+	}
+	if len(r.WithheldRemovals) > 0 {
+		arrayField(o, "withheld_removals", r.WithheldRemovals)
 	}
 	if len(r.Blocked) > 0 {
 		arrayField(o, "blocked_by_user_limit", r.Blocked)
@@ -95,7 +99,7 @@ func (r *Report) EncodeJSON(w io.Writer) error {
 
 // reportElement is what the report's arrays hold.
 type reportElement interface {
-	mmsync.Result | mmsync.Skip | mmsync.Action
+	mmsync.Result | mmsync.Skip | mmsync.Action | mmsync.Conflict
 }
 
 // objectWriter writes one JSON object, indented by two spaces, a member at a

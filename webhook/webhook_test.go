@@ -52,7 +52,7 @@ func TestPayloadCountsContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{"created": 1, "updated": 2, "deactivated": 3, "reactivated": 4, "unchanged": 5,
-		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9}
+		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9, "conflicts": 0, "not_attempted": 0, "released": 0}
 	if !maps.Equal(m.Counts, want) {
 		t.Errorf("counts = %v, want %v", m.Counts, want)
 	}
