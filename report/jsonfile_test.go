@@ -28,6 +28,8 @@ func fullReport() *Report {
 	r.DirectorySize, r.AccountsSeen, r.Managed, r.OutOfScope = 9, 8, 7, 1
 	r.Withheld = []mmsync.Action{{Kind: mmsync.KindDeactivate, Email: "e@x.example", Username: "e", Reason: "disabled"}}
 	r.Blocked = []mmsync.Action{{Kind: mmsync.KindCreate, Email: "f@x.example", Username: "f"}}
+	r.WithheldRemovals = []mmsync.Action{{Kind: mmsync.KindTeamRemove, Email: "g@x.example", Username: "g", Team: "ops"}}
+	r.Conflicts = []mmsync.Conflict{{EntraID: "k", DisplayName: "Kwame", Field: "email", Value: "k@x.example", HolderUsername: "old", Reason: "held <by> old"}}
 	r.Error = "threshold </script>"
 	r.Counts.TeamAdded, r.Counts.TeamRemoved = 1, 2
 	r.DryRun = true
