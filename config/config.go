@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
@@ -406,7 +407,7 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 	case u.Host == "" || u.Hostname() == "":
 		return "", fmt.Errorf("%q has no host name", s)
 	case u.User != nil:
-		return "", fmt.Errorf("%q must not carry credentials; use the token input", redactUserinfo(u))
+		return "", fmt.Errorf("%q must not carry credentials; use the token input", redact.URL(u))
 	case u.RawQuery != "" || u.Fragment != "":
 		return "", fmt.Errorf("%q must not have a query or fragment", s)
 	}
@@ -416,12 +417,6 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 		}
 	}
 	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func redactUserinfo(u *url.URL) string {
-	c := *u
-	c.User = url.User("REDACTED")
-	return c.String()
 }
 
 // ParseBool accepts the spellings YAML and admins use for booleans.

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -155,13 +156,11 @@ func tokenError(gha *githubactions.Action, err error) error {
 
 // scrub removes the runtime's request token and URL query from s.
 func scrub(gha *githubactions.Action, s string) string {
-	if t := gha.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"); t != "" {
-		s = strings.ReplaceAll(s, t, "***")
+	secrets := []string{gha.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")}
+	if u, err := url.Parse(gha.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err == nil {
+		secrets = append(secrets, u.RawQuery)
 	}
-	if u, err := url.Parse(gha.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL")); err == nil && u.RawQuery != "" {
-		s = strings.ReplaceAll(s, u.RawQuery, "***")
-	}
-	return s
+	return redact.String(s, secrets...)
 }
 
 func safeURL(raw string) string {

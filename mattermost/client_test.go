@@ -16,17 +16,27 @@ import (
 
 func newPair(t *testing.T, fo fakemm.Options) (*fakemm.Server, *mattermost.Client) {
 	t.Helper()
+	srv, c, _ := newPairClock(t, fo, mattermost.Options{})
+	return srv, c
+}
+
+// newPairClock starts a fake server and a client on a fake clock (opts.Clock
+// unless set).
+func newPairClock(t *testing.T, fo fakemm.Options, opts mattermost.Options) (*fakemm.Server, *mattermost.Client, *mattermost.FakeClock) {
+	t.Helper()
 	srv := fakemm.New(fo)
 	t.Cleanup(srv.Close)
-	c, err := mattermost.New(srv.URL()+"/api/v4/", srv.AdminToken(), mattermost.Options{
-		RetryWaitMin: time.Millisecond,
-		RetryWaitMax: 5 * time.Millisecond,
-		Timeout:      10 * time.Second,
-	})
+	clock, _ := opts.Clock.(*mattermost.FakeClock)
+	if clock == nil {
+		clock = mattermost.NewFakeClock()
+		opts.Clock = clock
+	}
+	opts.Timeout = 10 * time.Second
+	c, err := mattermost.New(srv.URL()+"/api/v4/", srv.AdminToken(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, c
+	return srv, c, clock
 }
 
 func seedUsers(srv *fakemm.Server, n int) {
@@ -137,7 +147,7 @@ func TestListUsersExactMultipleOfPage(t *testing.T) {
 func TestObserve(t *testing.T) {
 	srv, c := newPair(t, fakemm.Options{})
 	srv.AddUser(fakemm.User{Username: "bot1", Email: "bot1@localhost", IsBot: true, Props: map[string]string{"a": "b"}})
-	obs, err := mattermost.NewTarget(c, mattermost.PasswordPolicy{}).Observe(context.Background())
+	obs, err := c.ObserveAs(context.Background(), srv.AdminID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +256,7 @@ func TestTargetRoundTrip(t *testing.T) {
 func TestCreateConflicts(t *testing.T) {
 	srv, c := newPair(t, fakemm.Options{})
 	srv.AddUser(fakemm.User{Username: "taken", Email: "taken@example.com"})
-	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{MinimumLength: 8})
+	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{MinimumLength: 8}, mattermost.TargetOptions{})
 	ctx := context.Background()
 
 	_, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "fresh", Email: "TAKEN@example.com"})
@@ -286,7 +296,7 @@ func TestUserLimits(t *testing.T) {
 	if err != nil || l == nil || l.MaxUsersHardLimit != 3 || l.ActiveUserCount != 1 {
 		t.Fatalf("limits = %+v, %v", l, err)
 	}
-	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{})
+	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
 	a, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "a", Email: "a@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -325,9 +335,9 @@ func TestUserLimits(t *testing.T) {
 }
 
 func TestPingAndConfig(t *testing.T) {
-	_, c := newPair(t, fakemm.Options{ServerVersion: "11.1.0.123.abc.false"})
+	_, c := newPair(t, fakemm.Options{ServerVersion: "11.4.0..6b3e5d4c2f0a9b8e7d6c5b4a39281706.false"})
 	v, err := c.Ping(context.Background())
-	if err != nil || v != "11.1.0.123.abc.false" {
+	if err != nil || v != "11.4.0" {
 		t.Fatalf("ping = %q, %v", v, err)
 	}
 	pol, err := c.PasswordPolicy(context.Background())
@@ -344,7 +354,7 @@ func TestBadTokenNoLeak(t *testing.T) {
 	srv := fakemm.New(fakemm.Options{})
 	defer srv.Close()
 	const secret = "super-secret-token-value"
-	c, err := mattermost.New(srv.URL(), secret, mattermost.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	c, err := mattermost.New(srv.URL(), secret, mattermost.Options{Clock: mattermost.NewFakeClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +381,7 @@ func TestBadTokenNoLeak(t *testing.T) {
 func TestNonAdminForbidden(t *testing.T) {
 	srv := fakemm.New(fakemm.Options{UserToken: "user-token"})
 	defer srv.Close()
-	c, _ := mattermost.New(srv.URL(), "user-token", mattermost.Options{})
+	c, _ := mattermost.New(srv.URL(), "user-token", mattermost.Options{Clock: mattermost.NewFakeClock()})
 	_, err := c.CreateUser(context.Background(), mattermost.User{Username: "x", Email: "x@example.com", Password: "Passw0rd!!"})
 	var ae *mattermost.AppError
 	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.ID != mattermost.IDPermissions {
@@ -390,7 +400,7 @@ func TestRetry429PlainText(t *testing.T) {
 	}
 	// a POST answered 429 is retried too, and creates exactly once
 	srv.FailNext(1, 429, "POST /api/v4/users")
-	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{})
+	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
 	if _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -403,92 +413,124 @@ func TestRetry429PlainText(t *testing.T) {
 }
 
 func TestRetry429Exhausted(t *testing.T) {
-	srv := fakemm.New(fakemm.Options{})
-	defer srv.Close()
-	c, _ := mattermost.New(srv.URL(), srv.AdminToken(), mattermost.Options{RetryMax: 1})
+	srv, c, clock := newPairClock(t, fakemm.Options{}, mattermost.Options{RetryMax: 1})
 	srv.InjectFault(fakemm.Fault{Method: "GET", PathPrefix: "/api/v4/users/me", Status: 429, Count: 5, RetryAfter: 1})
 	_, err := c.GetMe(context.Background())
 	var ae *mattermost.AppError
-	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.ID != "" || ae.Message != "limit exceeded" || !mattermost.IsRateLimited(err) {
+	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.ID != "" || ae.Message != "limit exceeded" || !transient(err) {
 		t.Fatalf("err = %#v", err)
+	}
+	if got := clock.Sleeps(); len(got) != 1 || got[0] != time.Second {
+		t.Errorf("waits = %v, want [1s]", got)
 	}
 	if n := srv.Requests()["GET /api/v4/users/me"]; n != 2 {
 		t.Fatalf("requests = %d", n)
 	}
 }
 
-func TestRetry5xxOnlyForReads(t *testing.T) {
+// Every method is retried on 502, 503 and 504; 500 and 501 are not.
+func TestRetryEveryMethod(t *testing.T) {
 	srv, c := newPair(t, fakemm.Options{})
 	ctx := context.Background()
 	srv.FailNext(1, 502, "POST /api/v4/users")
-	_, err := c.CreateUser(ctx, mattermost.User{Username: "x", Email: "x@example.com", Password: "Passw0rd!!"})
-	var ae *mattermost.AppError
-	if !errors.As(err, &ae) || ae.StatusCode != 502 || !strings.Contains(ae.Message, "502 Bad Gateway") {
-		t.Fatalf("err = %v", err)
+	if _, err := c.CreateUser(ctx, mattermost.User{Username: "x", Email: "x@example.com", Password: "Passw0rd!!"}); err != nil {
+		t.Fatal(err)
 	}
-	if n := srv.Requests()["POST /api/v4/users"]; n != 1 {
-		t.Fatalf("POST retried: %d", n)
+	if n := srv.Requests()["POST /api/v4/users"]; n != 2 || len(srv.Users()) != 2 {
+		t.Fatalf("POST requests = %d, users = %d", n, len(srv.Users()))
 	}
 	srv.FailNext(1, 503, "PUT /api/v4/users/")
-	if err := c.UpdateActive(ctx, srv.AdminID(), true); mattermost.StatusCode(err) != 503 {
-		t.Fatalf("PUT err = %v", err)
+	if err := c.UpdateActive(ctx, srv.AdminID(), true); err != nil {
+		t.Fatalf("PUT: %v", err)
 	}
-	if n := srv.Requests()["PUT /api/v4/users/{id}/active"]; n != 1 {
-		t.Fatalf("PUT retried: %d", n)
+	if n := srv.Requests()["PUT /api/v4/users/{id}/active"]; n != 2 {
+		t.Fatalf("PUT requests = %d, want 2", n)
 	}
-
-	srv.FailNext(2, 502, "GET /api/v4/users/me")
+	srv.FailNext(2, 504, "GET /api/v4/users/me")
 	if _, err := c.GetMe(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Requests()["GET /api/v4/users/me"]; n != 3 {
 		t.Fatalf("GET requests = %d, want 3", n)
 	}
-	// 501 is not retried
-	srv.ResetCounters()
-	srv.FailNext(1, 501, "GET /api/v4/users/me")
-	if _, err := c.GetMe(ctx); mattermost.StatusCode(err) != 501 || srv.Requests()["GET /api/v4/users/me"] != 1 {
-		t.Fatalf("501: %v %v", err, srv.Requests())
+	for _, code := range []int{500, 501} {
+		srv.ResetCounters()
+		srv.FailNext(1, code, "GET /api/v4/users/me")
+		if _, err := c.GetMe(ctx); mattermost.StatusCode(err) != code || srv.Requests()["GET /api/v4/users/me"] != 1 {
+			t.Fatalf("%d: %v %v", code, err, srv.Requests())
+		}
 	}
-	// exhausted reads keep the last response
+	// Exhausted retries keep the last answer.
 	srv.ResetCounters()
-	srv.FailNext(100, 500, "GET /api/v4/users/me")
-	_, err = c.GetMe(ctx)
-	if mattermost.StatusCode(err) != 500 || srv.Requests()["GET /api/v4/users/me"] != mattermost.DefaultRetryMax+1 {
+	srv.FailNext(100, 502, "GET /api/v4/users/me")
+	_, err := c.GetMe(ctx)
+	if mattermost.StatusCode(err) != 502 || srv.Requests()["GET /api/v4/users/me"] != mattermost.DefaultRetryMax+1 {
 		t.Fatalf("exhausted: %v %v", err, srv.Requests())
 	}
 	srv.ClearFaults()
 }
 
+// A create whose answer is lost is retried; the retry finds the account
+// made and says so with email_exists, which the applier resolves by reading
+// the account.
 func TestLostCreateResponse(t *testing.T) {
 	srv, c := newPair(t, fakemm.Options{})
 	srv.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 504, AfterHandler: true})
-	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{})
+	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
 	_, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"})
-	if mattermost.StatusCode(err) != 504 {
+	if !errors.Is(err, mmsync.ErrEmailExists) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, ok := srv.UserByEmail("x@example.com"); !ok {
 		t.Fatal("create should have happened")
 	}
-	if srv.Writes() != 1 {
-		t.Fatalf("writes = %d", srv.Writes())
+	if len(srv.Users()) != 2 || srv.Requests()["POST /api/v4/users"] != 2 {
+		t.Fatalf("users = %d, requests = %v", len(srv.Users()), srv.Requests())
+	}
+}
+
+// A 30-second Retry-After is waited for in full (on the fake clock) and the
+// write then goes through once.
+func TestRetryAfter30s(t *testing.T) {
+	srv, c, clock := newPairClock(t, fakemm.Options{}, mattermost.Options{})
+	srv.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 429, RetryAfter: 30})
+	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
+	start := clock.Now()
+	if _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := clock.Now().Sub(start); waited != 30*time.Second {
+		t.Errorf("waited %v, want 30s", waited)
+	}
+	if n := srv.Requests()["POST /api/v4/users"]; n != 2 || srv.Writes() != 1 {
+		t.Errorf("requests = %d, writes = %d", n, srv.Writes())
 	}
 }
 
 func TestRetryContextCancel(t *testing.T) {
-	srv, c := newPair(t, fakemm.Options{})
+	clock := mattermost.NewFakeClock()
+	clock.Manual = true
+	srv, c, _ := newPairClock(t, fakemm.Options{}, mattermost.Options{Clock: clock})
 	srv.InjectFault(fakemm.Fault{Status: 429, RetryAfter: 30, Count: 10})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.GetMe(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error)
+	go func() { _, err := c.GetMe(ctx); errc <- err }()
+	for clock.Sleepers() == 0 {
+		time.Sleep(time.Millisecond) // until the request waits: not a wall-clock bound
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if time.Since(start) > 10*time.Second {
-		t.Fatal("cancellation not honoured")
+	if n := srv.Requests()["GET /api/v4/users/me"]; n != 1 {
+		t.Fatalf("requests = %d", n)
 	}
+}
+
+// transient is sync.IsTransient's contract.
+func transient(err error) bool {
+	var t interface{ Transient() bool }
+	return errors.As(err, &t) && t.Transient()
 }
 
 func TestRandomRateLimit(t *testing.T) {

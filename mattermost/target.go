@@ -2,10 +2,8 @@ package mattermost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -29,34 +27,16 @@ var _ mmsync.Target = (*Target)(nil)
 
 // NewTarget wraps c. policy is the server's password policy (see
 // Client.PasswordPolicy); passwords for new users are generated to meet it.
-func NewTarget(c *Client, policy PasswordPolicy, opts ...TargetOptions) *Target {
-	t := &Target{c: c, policy: policy}
-	if len(opts) > 0 {
-		t.opts = opts[0]
-	}
-	return t
+//
+// Every error the Target returns comes from the Client (see errors.go):
+// transport errors and 429/5xx answers (not 501) say Transient() true, so
+// the applier can report them; nothing here retries, the Client already did.
+func NewTarget(c *Client, policy PasswordPolicy, opts TargetOptions) *Target {
+	return &Target{c: c, policy: policy, opts: opts}
 }
 
-// Client returns the underlying client.
-func (t *Target) Client() *Client { return t.c }
-
-// Observe reads the token owner and every account.
-func (t *Target) Observe(ctx context.Context) (mmsync.Observed, error) {
-	return t.c.Observe(ctx)
-}
-
-// Observe reads the token owner (SelfID) and every account, bots and remote
-// users included.
-func (c *Client) Observe(ctx context.Context) (mmsync.Observed, error) {
-	me, err := c.GetMe(ctx)
-	if err != nil {
-		return mmsync.Observed{}, fmt.Errorf("read token owner: %w", err)
-	}
-	return c.ObserveAs(ctx, me.ID)
-}
-
-// ObserveAs is Observe for a caller that already knows the token owner's
-// id (the preflight read it), saving a request.
+// ObserveAs reads every account, bots and remote users included, for the
+// token owner selfID (the preflight read it with GetMe).
 func (c *Client) ObserveAs(ctx context.Context, selfID string) (mmsync.Observed, error) {
 	obs := mmsync.Observed{SelfID: selfID}
 	// Each page is converted as it arrives and dropped: the API users are
@@ -88,7 +68,7 @@ func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Acco
 	}
 	out, err := t.c.CreateUser(ctx, u)
 	if err != nil {
-		return mmsync.Account{}, transient(redactPassword(err, pw))
+		return mmsync.Account{}, err
 	}
 	return ToAccount(out), nil
 }
@@ -104,30 +84,30 @@ func (t *Target) PatchUser(ctx context.Context, id string, p mmsync.Patch) (mmsy
 		Props:     maps.Clone(p.Props),
 	})
 	if err != nil {
-		return mmsync.Account{}, transient(err)
+		return mmsync.Account{}, err
 	}
 	return ToAccount(out), nil
 }
 
 // SetActive activates or deactivates an account.
 func (t *Target) SetActive(ctx context.Context, id string, active bool) error {
-	return transient(t.c.UpdateActive(ctx, id, active))
+	return t.c.UpdateActive(ctx, id, active)
 }
 
-// GetUserByEmail returns the account with that email, or an error matching
-// sync.ErrNotFound.
-func (t *Target) GetUserByEmail(ctx context.Context, email string) (mmsync.Account, error) {
-	u, err := t.c.GetUserByEmail(ctx, email)
+// GetUser returns the account with that id, or an error matching
+// sync.ErrNotFound when there is none.
+func (t *Target) GetUser(ctx context.Context, id string) (mmsync.Account, error) {
+	u, err := t.c.GetUser(ctx, id)
 	if err != nil {
 		return mmsync.Account{}, err
 	}
 	return ToAccount(u), nil
 }
 
-// GetUser returns the account with that id, or an error matching
+// GetUserByEmail returns the account with that email, or an error matching
 // sync.ErrNotFound.
-func (t *Target) GetUser(ctx context.Context, id string) (mmsync.Account, error) {
-	u, err := t.c.GetUser(ctx, id)
+func (t *Target) GetUserByEmail(ctx context.Context, email string) (mmsync.Account, error) {
+	u, err := t.c.GetUserByEmail(ctx, email)
 	if err != nil {
 		return mmsync.Account{}, err
 	}
@@ -163,43 +143,13 @@ func toAccount(u *User, clone bool) mmsync.Account {
 	return a
 }
 
-// redactPassword makes sure a generated password cannot leak through an
-// error text (the server does not echo it; this is belt and braces).
-func redactPassword(err error, pw string) error {
-	if err == nil || pw == "" {
-		return err
-	}
-	var ae *AppError
-	if errors.As(err, &ae) {
-		ae.Message = strings.ReplaceAll(ae.Message, pw, "[REDACTED]")
-		ae.DetailedError = strings.ReplaceAll(ae.DetailedError, pw, "[REDACTED]")
-	}
-	if strings.Contains(err.Error(), pw) {
-		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), pw, "[REDACTED]"), err: err}
-	}
-	return err
-}
-
-// transientError marks an error that Apply may retry (sync.IsTransient).
-type transientError struct{ error }
-
-func (e transientError) Unwrap() error   { return e.error }
-func (e transientError) Transient() bool { return true }
-
-func transient(err error) error {
-	if IsTransient(err) {
-		return transientError{err}
-	}
-	return err
-}
-
 // AddTeamMembers implements mmsync.TeamTarget with graceful batch adds: one
 // account's refusal (a full team, a domain restriction) fails that account
 // only.
 func (t *Target) AddTeamMembers(ctx context.Context, teamID string, accountIDs []string) (map[string]error, error) {
 	res, err := t.c.AddTeamMembersGracefully(ctx, teamID, accountIDs)
 	if err != nil {
-		return nil, transient(err)
+		return nil, err
 	}
 	out := make(map[string]error, len(res))
 	for _, r := range res {
@@ -225,5 +175,5 @@ func (t *Target) AddTeamMembers(ctx context.Context, teamID string, accountIDs [
 
 // RemoveTeamMember implements mmsync.TeamTarget.
 func (t *Target) RemoveTeamMember(ctx context.Context, teamID, accountID string) error {
-	return transient(t.c.RemoveTeamMember(ctx, teamID, accountID))
+	return t.c.RemoveTeamMember(ctx, teamID, accountID)
 }

@@ -47,7 +47,8 @@ func (c *Client) GetTeamByName(ctx context.Context, name string) (Team, error) {
 	return t, err
 }
 
-// GetTeamMembers lists every membership of a team, page by page.
+// GetTeamMembers lists every membership of a team, page by page, at most
+// MaxPages pages.
 func (c *Client) GetTeamMembers(ctx context.Context, teamID string) ([]TeamMember, error) {
 	var all []TeamMember
 	seen := map[string]bool{}
@@ -66,6 +67,9 @@ func (c *Client) GetTeamMembers(ctx context.Context, teamID string) ([]TeamMembe
 		}
 		if len(batch) < PerPage {
 			return all, nil
+		}
+		if page+1 >= MaxPages {
+			return nil, fmt.Errorf("list team members: still full pages after %d pages of %d; stopped", MaxPages, PerPage)
 		}
 	}
 }

@@ -49,7 +49,6 @@ func (u User) Active() bool { return u.DeleteAt == 0 }
 // UserPatch is the body of PUT /users/{id}/patch. Nil fields are left alone;
 // a non-nil Props (even empty) replaces the whole props map.
 type UserPatch struct {
-	Username  *string
 	Email     *string
 	Nickname  *string
 	FirstName *string
@@ -66,7 +65,6 @@ func (p UserPatch) MarshalJSON() ([]byte, error) {
 			m[k] = *v
 		}
 	}
-	set("username", p.Username)
 	set("email", p.Email)
 	set("nickname", p.Nickname)
 	set("first_name", p.FirstName)
@@ -102,7 +100,9 @@ func (c *Client) GetMe(ctx context.Context) (User, error) {
 	return u, err
 }
 
-// Ping checks the server is up and returns its version (X-Version-Id).
+// Ping checks the server is up and returns its version, e.g. "5.36.1" (see
+// ServerVersion; an X-Version-Id that does not parse is returned as sent, cut
+// to 64 bytes).
 func (c *Client) Ping(ctx context.Context) (string, error) {
 	var st struct {
 		Status string `json:"status"`
@@ -111,10 +111,14 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if st.Status != "" && !strings.EqualFold(st.Status, "OK") {
-		return h.Get("X-Version-Id"), fmt.Errorf("GET %s/system/ping: server status %q", APIPrefix, st.Status)
+	version, ok := ServerVersion(h.Get("X-Version-Id"))
+	if !ok {
+		version = truncate(h.Get("X-Version-Id"), 64)
 	}
-	return h.Get("X-Version-Id"), nil
+	if st.Status != "" && !strings.EqualFold(st.Status, "OK") {
+		return version, fmt.Errorf("GET %s/system/ping: server status %q", APIPrefix, st.Status)
+	}
+	return version, nil
 }
 
 // GetClientConfig returns the limited client configuration (no admin needed).
@@ -163,6 +167,11 @@ func (c *Client) GetServerLimits(ctx context.Context) (*ServerLimits, error) {
 	return &l, nil
 }
 
+// MaxPages bounds every paged listing: a server that keeps answering full
+// pages (a bug, a proxy repeating one page) cannot keep a listing going
+// forever. 100,000 pages of PerPage are 20 million entries.
+const MaxPages = 100_000
+
 // ListUsers reads every user (active, deactivated, bots, remote) page by
 // page, de-duplicated by id in first-seen order.
 func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
@@ -207,13 +216,14 @@ func (c *Client) eachUser(ctx context.Context, fn func(*User)) error {
 		if len(batch) < PerPage {
 			return nil
 		}
-		if page > 100000 {
-			return errors.New("list users: too many pages")
+		if page+1 >= MaxPages {
+			return fmt.Errorf("list users: still full pages after %d pages of %d; stopped", MaxPages, PerPage)
 		}
 	}
 }
 
-// GetUser reads one user by id.
+// GetUser reads one user by id. A missing user gives an error matching
+// sync.ErrNotFound.
 func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
 	var u User
 	_, err := c.do(ctx, http.MethodGet, "/users/"+url.PathEscape(id), nil, nil, &u)
@@ -231,7 +241,7 @@ func (c *Client) GetUserByEmail(ctx context.Context, email string) (User, error)
 // CreateUser creates a user (POST /users, 201) and returns the stored user.
 func (c *Client) CreateUser(ctx context.Context, u User) (User, error) {
 	var out User
-	_, err := c.do(ctx, http.MethodPost, "/users", nil, u, &out)
+	_, err := c.do(ctx, http.MethodPost, "/users", nil, u, &out, u.Password)
 	return out, err
 }
 

@@ -178,7 +178,7 @@ func (s *Server) takeToken(rl RateLimit) bucketAnswer {
 		burst = DefaultRateLimitLimit - 1
 	}
 	capacity := float64(burst + 1)
-	now := time.Now()
+	now := s.clockNow()
 	b := &s.bucket
 	if !b.init {
 		b.tokens, b.last, b.init = capacity, now, true

@@ -120,6 +120,9 @@ func TestOutage(t *testing.T) {
 func TestTokenBucketRateLimit(t *testing.T) {
 	s := New(Options{RateLimit: RateLimit{PerSecond: 20, MaxBurst: 4}})
 	defer s.Close()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) { s.SetClock(func() time.Time { return start.Add(d) }) }
+	at(0)
 	var last resp
 	for i := range 5 {
 		last = call(t, s, "", "GET", "/api/v4/system/ping", "")
@@ -140,7 +143,11 @@ func TestTokenBucketRateLimit(t *testing.T) {
 	if s.RateLimited() != 1 {
 		t.Fatalf("RateLimited = %d", s.RateLimited())
 	}
-	time.Sleep(120 * time.Millisecond) // two tokens back at 20/s
+	at(40 * time.Millisecond) // not yet a token back at 20/s
+	if r := call(t, s, "", "GET", "/api/v4/system/ping", ""); r.status != 429 {
+		t.Fatalf("40 ms later: %d, want 429", r.status)
+	}
+	at(100 * time.Millisecond) // two tokens back at 20/s
 	if r := call(t, s, "", "GET", "/api/v4/system/ping", ""); r.status != 200 {
 		t.Fatalf("after refill: %d", r.status)
 	}

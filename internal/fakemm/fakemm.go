@@ -227,6 +227,7 @@ type Server struct {
 	outage      Outage
 	bucket      tokenBucket
 	bucketStats struct{ requests, limited int }
+	clock       func() time.Time // nil: time.Now; see SetClock
 }
 
 // New starts a fake server on 127.0.0.1.
