@@ -80,7 +80,7 @@ type Options struct {
 	// an admin's patch of email answers 200 but keeps the stored address and
 	// sends a verification mail instead (see VerificationMails).
 	RequireEmailVerification bool
-	PasswordPolicy PasswordPolicy
+	PasswordPolicy           PasswordPolicy
 	// NoLimitsEndpoint makes GET /limits/server answer 404 (older servers).
 	NoLimitsEndpoint bool
 	// MaxUsersLimit / MaxUsersHardLimit as in GET /limits/server. A hard
