@@ -69,9 +69,18 @@ type Options struct {
 	AdminEmail    string
 	// UserToken, when set, is a valid token of a non-admin user.
 	UserToken string
-	// ServerVersion is sent in X-Version-Id.
-	ServerVersion  string
-	PasswordPolicy PasswordPolicy
+	// ServerVersion is sent in X-Version-Id on every answer. Empty means
+	// the Generation's version; a bare version ("11.1.0") is sent in the
+	// real format ("11.1.0..<hash>.false").
+	ServerVersion string
+	// Generation picks the release whose differences the fake copies (see
+	// Generation); the zero value is a current server.
+	Generation Generation
+	// RequireEmailVerification is EmailSettings.RequireEmailVerification:
+	// an admin's patch of email answers 200 but keeps the stored address and
+	// sends a verification mail instead (see VerificationMails).
+	RequireEmailVerification bool
+	PasswordPolicy           PasswordPolicy
 	// NoLimitsEndpoint makes GET /limits/server answer 404 (older servers).
 	NoLimitsEndpoint bool
 	// MaxUsersLimit / MaxUsersHardLimit as in GET /limits/server. A hard
@@ -228,6 +237,9 @@ type Server struct {
 	bucket      tokenBucket
 	bucketStats struct{ requests, limited int }
 	clock       func() time.Time // nil: time.Now; see SetClock
+	// ch holds channels, their members and the mails and system posts the
+	// fake pretends to send (channels.go).
+	ch channelState
 }
 
 // New starts a fake server on 127.0.0.1.
@@ -242,8 +254,9 @@ func New(opts Options) *Server {
 		opts.AdminEmail = DefaultAdminEmail
 	}
 	if opts.ServerVersion == "" {
-		opts.ServerVersion = DefaultServerVersion
+		opts.ServerVersion = opts.Generation.defaultVersion()
 	}
+	opts.ServerVersion = realVersionID(opts.ServerVersion)
 	if opts.PasswordPolicy.MinimumLength == 0 {
 		opts.PasswordPolicy.MinimumLength = 8
 	}

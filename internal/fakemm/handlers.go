@@ -69,6 +69,12 @@ var messages = map[string]string{
 
 func (s *Server) writeError(w http.ResponseWriter, status int, id, detail string) {
 	msg, ok := messages[id]
+	if strings.Contains(msg, "{{.Name}}") {
+		// NewInvalidParamError: the parameter's name goes into the message
+		// ("Invalid or missing user_id in request body."), nothing into
+		// detailed_error.
+		msg, detail = strings.ReplaceAll(msg, "{{.Name}}", detail), ""
+	}
 	if !ok {
 		msg = id
 		if strings.HasPrefix(id, "model.user.is_valid.pwd") {
@@ -123,6 +129,10 @@ var routes = func() []route {
 		{method: "GET", pattern: "/api/v4/teams/{id}/members", handler: (*Server).getTeamMembers},
 		{method: "POST", pattern: "/api/v4/teams/{id}/members/batch", handler: (*Server).addTeamMembers},
 		{method: "DELETE", pattern: "/api/v4/teams/{id}/members/{user_id}", handler: (*Server).removeTeamMember},
+		{method: "GET", pattern: "/api/v4/teams/name/{team}/channels/name/{channel}", handler: (*Server).getChannelByTeamAndName},
+		{method: "GET", pattern: "/api/v4/channels/{channel_id}/members", handler: (*Server).getChannelMembers},
+		{method: "POST", pattern: "/api/v4/channels/{channel_id}/members", handler: (*Server).addChannelMember},
+		{method: "DELETE", pattern: "/api/v4/channels/{channel_id}/members/{user_id}", handler: (*Server).removeChannelMember},
 	}
 	for i := range rs {
 		rs[i].segs = strings.Split(strings.Trim(rs[i].pattern, "/"), "/")
@@ -406,7 +416,7 @@ func (s *Server) clientConfig(c *reqCtx) {
 func (s *Server) serverLimits(c *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.opts.NoLimitsEndpoint {
+	if s.opts.NoLimitsEndpoint || !s.opts.Generation.limitsEndpoint() {
 		s.writeError(c.w, http.StatusNotFound, "api.context.404.app_error", "")
 		return
 	}
@@ -442,7 +452,12 @@ func (s *Server) getUser(c *reqCtx) {
 		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, r.u.sanitized())
+	u := r.u.sanitized()
+	if s.opts.Generation.blanksAuthData() && u.AuthData != nil {
+		blank := ""
+		u.AuthData = &blank
+	}
+	writeJSON(c.w, http.StatusOK, u)
 }
 
 func (s *Server) getUserByEmail(c *reqCtx) {
@@ -707,8 +722,19 @@ func (s *Server) patchUser(c *reqCtx) {
 	if p.Position != nil {
 		u.Position = *p.Position
 	}
+	var verifyEmail string
 	if p.Email != nil && !oauthServices[old.AuthService] {
 		u.Email = strings.ToLower(strings.TrimSpace(*p.Email))
+		if u.Email != old.Email && s.opts.RequireEmailVerification {
+			// App.UpdateUser: the address is not stored until the user
+			// follows the link mailed to it; the answer is 200 with the old
+			// address, and every such patch mails again.
+			verifyEmail, u.Email = u.Email, old.Email
+			if other, taken := s.byEmail[verifyEmail]; taken && other != id {
+				s.writeError(c.w, http.StatusBadRequest, "app.user.save.email_exists.app_error", "")
+				return
+			}
+		}
 	}
 	if p.Props != nil {
 		u.Props = cloneMap(p.Props)
@@ -740,6 +766,9 @@ func (s *Server) patchUser(c *reqCtx) {
 	u.UpdateAt = s.now()
 	rec.u = u
 	s.sorted = nil
+	if verifyEmail != "" {
+		s.ch.mails = append(s.ch.mails, VerificationMail{UserID: id, Email: verifyEmail})
+	}
 	writeJSON(c.w, http.StatusOK, u.sanitized())
 }
 
@@ -886,6 +915,7 @@ func (s *Server) addTeamMembers(c *reqCtx) {
 		} else {
 			nm := newMember(teamID, m.UserID)
 			s.members[teamID][m.UserID] = nm
+			s.joinDefaultChannel(teamID, m.UserID)
 			cp := *nm
 			member = &cp
 		}
@@ -922,5 +952,6 @@ func (s *Server) removeTeamMember(c *reqCtx) {
 		return
 	}
 	m.DeleteAt = s.now()
+	s.leaveTeamChannels(c.p("id"), c.p("user_id"))
 	writeJSON(c.w, http.StatusOK, map[string]string{"status": "OK"})
 }
