@@ -35,8 +35,10 @@ const (
 	DefaultMaxRetries    = 8
 	// MinMaxRetries is the smallest retry budget New accepts; lower values are raised.
 	MinMaxRetries = 6
+	// maxMaxRetries is the largest; higher values are lowered.
+	maxMaxRetries = 10
 	// DefaultTimeout bounds one Graph request including its retries and
-	// Retry-After waits (the retry middleware runs inside the http.Client).
+	// Retry-After waits (the retry transport runs inside the http.Client).
 	DefaultTimeout = 5 * time.Minute
 
 	// graphLibraryVersion is reported in the SdkVersion telemetry header.
@@ -76,11 +78,18 @@ type Config struct {
 	// Transport carries both the token and the Graph requests; nil means the
 	// default transports. Tests and the demo inject a fake's transport.
 	Transport http.RoundTripper
-	// MaxRetries is the retry budget for 429/503/504 answers (default 8,
-	// raised to at least 6, at most 10). Retry-After is honoured.
+	// MaxRetries is the retry budget of one Graph request, shared by 429,
+	// 502, 503 and 504 answers and dropped connections: a request is tried
+	// at most 1+MaxRetries times, waiting at most MaxRetryWait in total
+	// (default 8, raised to at least 6, at most 10). Retry-After is honoured.
+	// See retry.go for the policy.
 	MaxRetries int
 	// Timeout bounds one Graph request including retries (default 5 min).
 	Timeout time.Duration
+	// Sleep waits between the tries of a Graph request: d, or until ctx
+	// ends (returning ctx's error). Nil waits on a real timer; tests pass a
+	// fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Source reads the directory through Microsoft Graph. Its methods may be
@@ -132,7 +141,7 @@ func New(cfg Config) (*Source, error) {
 		cfg.MaxRetries = DefaultMaxRetries
 	}
 	cfg.MaxRetries = max(cfg.MaxRetries, MinMaxRetries)
-	cfg.MaxRetries = min(cfg.MaxRetries, 10) // kiota's absolute cap
+	cfg.MaxRetries = min(cfg.MaxRetries, maxMaxRetries)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -185,31 +194,15 @@ func New(cfg Config) (*Source, error) {
 	}
 
 	options := msgraphgocore.GraphClientOptions{GraphServiceLibraryVersion: graphLibraryVersion}
-	middlewares := msgraphgocore.GetDefaultMiddlewaresWithOptions(&options)
-	retry := khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
-		MaxRetries:   cfg.MaxRetries,
-		DelaySeconds: 2,
-		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool {
-			return true
-		},
-	})
-	swapped := false
-	for i, m := range middlewares {
-		switch m.(type) {
-		case *khttp.RetryHandler, khttp.RetryHandler:
-			middlewares[i] = retry
-			swapped = true
-		}
-	}
-	if !swapped {
-		middlewares = append(middlewares, retry)
-	}
 	parent := cfg.Transport
 	if parent == nil {
 		parent = khttp.GetDefaultTransport()
 	}
 	hc := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&readRetry{next: parent, attempts: cfg.MaxRetries}, middlewares...),
+		// graphRetry is the only retry layer (see retry.go): kiota's own
+		// RetryHandler is taken out of the SDK's middleware.
+		Transport: khttp.NewCustomTransportWithParentTransport(newGraphRetry(parent, cfg.MaxRetries, cfg.Sleep),
+			withoutRetryHandler(msgraphgocore.GetDefaultMiddlewaresWithOptions(&options))...),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -228,6 +221,19 @@ func New(cfg Config) (*Source, error) {
 	registerPageErrors()
 	return &Source{adapter: adapter, baseURL: baseURL, secret: cfg.ClientSecret, cfg: cfg,
 		federated: assertion != nil, assertion: assertion}, nil
+}
+
+// withoutRetryHandler drops kiota's RetryHandler from a middleware chain.
+func withoutRetryHandler(ms []khttp.Middleware) []khttp.Middleware {
+	out := ms[:0:0]
+	for _, m := range ms {
+		switch m.(type) {
+		case *khttp.RetryHandler, khttp.RetryHandler:
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // countingAdapter counts the pages the iterator fetched successfully.

@@ -13,6 +13,7 @@
 //	GET  /v1.0/groups/{id}
 //	GET  /v1.0/groups/{id}/members[/microsoft.graph.user|/graph.user]
 //	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user]
+//	GET  /v1.0/directory/deletedItems/microsoft.graph.user  ($top, $select, $filter, $skiptoken)
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".
 package fakegraph
@@ -51,13 +52,21 @@ type Options struct {
 	// AADSTS50027, any other assertion AADSTS700213 (naming its sub).
 	RequireAssertion string
 
+	// Users are the directory's users. A property that is nil or absent is
+	// served as null, e.g. User{"id": …, "accountEnabled": nil}.
 	Users  []User
 	Groups []Group
+	// DeletedUsers are users in the deleted items, given as they were
+	// before the deletion: the fake rewrites their userPrincipalName as
+	// Graph does (see DeletedUPN) and sets deletedDateTime.
+	DeletedUsers []User
 
 	// Forbidden makes /users answer 403 Authorization_RequestDenied (the app
-	// lacks User.Read.All). ForbiddenGroups does the same for /groups endpoints.
-	Forbidden       bool
-	ForbiddenGroups bool
+	// lacks User.Read.All). ForbiddenGroups does the same for /groups
+	// endpoints, ForbiddenDeletedUsers for the deleted users listing.
+	Forbidden             bool
+	ForbiddenGroups       bool
+	ForbiddenDeletedUsers bool
 
 	// ThrottleRate is the fraction (0..1) of Graph requests answered 429, drawn
 	// from a generator seeded with Seed. ThrottleRetryAfter is the Retry-After
@@ -115,24 +124,32 @@ type Server struct {
 	rnd             *mrand.Rand
 	forbidden       bool
 	forbiddenGroups bool
-	chaos           Chaos
-	chaosCounts     map[string]int
+	// deleted holds the deleted items' users as served (UPN prefixed).
+	deleted          []User
+	forbiddenDeleted bool
+	chaos            Chaos
+	chaosCounts      map[string]int
 }
 
 // New starts a fake on 127.0.0.1 over TLS. Call Close when done.
 func New(opts Options) *Server {
 	s := &Server{
-		opts:            opts,
-		users:           append([]User(nil), opts.Users...),
-		groups:          append([]Group(nil), opts.Groups...),
-		tokens:          map[string]bool{},
-		counts:          map[string]int{},
-		pageFaults:      map[int]pageFault{},
-		rnd:             mrand.New(mrand.NewSource(opts.Seed)),
-		forbidden:       opts.Forbidden,
-		forbiddenGroups: opts.ForbiddenGroups,
-		chaos:           opts.Chaos,
-		chaosCounts:     map[string]int{},
+		opts:             opts,
+		users:            append([]User(nil), opts.Users...),
+		groups:           append([]Group(nil), opts.Groups...),
+		tokens:           map[string]bool{},
+		counts:           map[string]int{},
+		pageFaults:       map[int]pageFault{},
+		rnd:              mrand.New(mrand.NewSource(opts.Seed)),
+		forbidden:        opts.Forbidden,
+		forbiddenGroups:  opts.ForbiddenGroups,
+		forbiddenDeleted: opts.ForbiddenDeletedUsers,
+		chaos:            opts.Chaos,
+		chaosCounts:      map[string]int{},
+	}
+	now := time.Now()
+	for _, u := range opts.DeletedUsers {
+		s.deleted = append(s.deleted, deletedCopy(u, now))
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ErrorLog = opts.ErrorLog
@@ -222,14 +239,15 @@ func (s *Server) ClearFaults() {
 	defer s.mu.Unlock()
 	s.pageFaults = map[int]pageFault{}
 	s.throttleN = 0
-	s.forbidden, s.forbiddenGroups = false, false
+	s.forbidden, s.forbiddenGroups, s.forbiddenDeleted = false, false, false
 	s.opts.ThrottleRate = 0
 }
 
 // Requests returns request counts keyed like "GET /v1.0/users", "POST /token",
 // "GET /openid-configuration", "GET /v1.0/groups",
 // "GET /v1.0/groups/{id}/transitiveMembers", "GET /v1.0/groups/{id}/members",
-// "GET /v1.0/users/{id}", "GET /v1.0/groups/{id}". Unknown routes count under
+// "GET /v1.0/users/{id}", "GET /v1.0/groups/{id}",
+// "GET /v1.0/directory/deletedItems/microsoft.graph.user". Unknown routes count under
 // their method and path.
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
@@ -349,6 +367,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		rec.Key = "GET /v1.0/groups/{id}"
 	case len(segs) >= 4 && segs[1] == "groups" && (segs[3] == "members" || segs[3] == "transitiveMembers"):
 		rec.Key = "GET /v1.0/groups/{id}/" + segs[3]
+	case len(segs) >= 3 && strings.EqualFold(segs[1], "directory") && strings.EqualFold(segs[2], "deletedItems"):
+		// Graph's paths are case-insensitive; Microsoft's docs spell this
+		// one both deletedItems and deleteditems.
+		rec.Key = "GET /v1.0/directory/deletedItems"
+		if len(segs) == 4 && strings.EqualFold(segs[3], "microsoft.graph.user") {
+			rec.Key += "/microsoft.graph.user"
+		}
 	default:
 		writeODataError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.")
 		return
@@ -369,9 +394,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	if s.throttled(w) {
 		return
 	}
-	isGroups := segs[1] == "groups"
 	s.mu.Lock()
-	forbidden := (!isGroups && s.forbidden) || (isGroups && s.forbiddenGroups)
+	var forbidden bool
+	switch {
+	case segs[1] == "groups":
+		forbidden = s.forbiddenGroups
+	case strings.EqualFold(segs[1], "directory"):
+		forbidden = s.forbiddenDeleted
+	default:
+		forbidden = s.forbidden
+	}
 	s.mu.Unlock()
 	if forbidden {
 		writeODataError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
@@ -418,6 +450,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		out := groupJSON(g)
 		out["@odata.context"] = s.srv.URL + "/v1.0/$metadata#groups/$entity"
 		writeJSON(w, http.StatusOK, out)
+	case "GET /v1.0/directory/deletedItems/microsoft.graph.user", "GET /v1.0/directory/deletedItems":
+		s.deletedItems(w, r, segs)
 	default: // members / transitiveMembers
 		s.members(w, r, segs)
 	}
