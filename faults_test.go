@@ -363,10 +363,10 @@ func TestKilledMidApplyThenRerun(t *testing.T) {
 }
 
 // A Mattermost restart in the middle of applying: the server is down for
-// 6.5 s, longer than the applier's retries of one write (0.5 + 1 + 1.5 + 2 s);
-// a shorter blip is ridden out by those retries. Writes
-// caught by it fail and are reported with their user and cause, the others
-// go through, and the next run converges.
+// 12 s, longer than one request's retry budget (about 4-7.5 s without
+// Retry-After), so the circuit breaker opens; a shorter blip is ridden out
+// by the client's retries. Writes caught by it fail or are not attempted and
+// are reported with their user and cause, and the next run converges.
 func TestMattermostRestartMidRun(t *testing.T) {
 	for _, mode := range []struct {
 		name string
@@ -383,7 +383,7 @@ func TestMattermostRestartMidRun(t *testing.T) {
 			var up *time.Timer
 			wc := &writeCounter{next: http.DefaultTransport.(*http.Transport).Clone(), n: 100, hook: func() {
 				w.mm.SetOutage(mode.o)
-				up = time.AfterFunc(6500*time.Millisecond, func() { w.mm.SetOutage(fakemm.Outage{}) })
+				up = time.AfterFunc(12*time.Second, func() { w.mm.SetOutage(fakemm.Outage{}) })
 			}}
 			code := w.runCtx(context.Background(), wc)
 			if up == nil {
