@@ -342,7 +342,7 @@ func TestKilledMidApplyThenRerun(t *testing.T) {
 	}
 	unlinked := 0
 	for _, u := range w.mm.Users() {
-		if u.Props["entra_object_id"] == "" && u.ID != w.mm.AdminID() {
+		if u.Props["entra_link"] == "" && u.ID != w.mm.AdminID() {
 			unlinked++
 		}
 	}

@@ -205,7 +205,8 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
 	}
 	publish(ctx, con, cfg, d, rep)
-	if rep.Status == "failure" {
+	// A dry run that a rail would stop fails like the real run would.
+	if rep.Counts.Failed > 0 || rep.Counts.NotAttempted > 0 || plan.Failed() {
 		return 1
 	}
 	return 0

@@ -265,7 +265,8 @@ func TestAddChannelMembersChannelWideFailure(t *testing.T) {
 	})
 	t.Run("server error", func(t *testing.T) {
 		f := newChanFixture(t, fakemm.Options{Generation: fakemm.Generation11})
-		f.srv.FailNext(1, http.StatusServiceUnavailable, "POST /api/v4/channels/")
+		// More 503s than one request's retry budget.
+		f.srv.FailNext(mattermost.DefaultRetryMax+1, http.StatusServiceUnavailable, "POST /api/v4/channels/")
 		tgt := mattermost.NewTarget(f.c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
 		_, err := tgt.AddChannelMembers(ctx, f.priv.ID, []string{f.in})
 		var tr interface{ Transient() bool }

@@ -226,9 +226,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 // send makes up to retryMax+1 tries of one request and returns the last
-// answer with its body read, or the last transport error (or ctx's).
+// answer with its body read, or the last transport error (or ctx's). A 429
+// is the server asking for patience, not a failure: tries answered 429 do
+// not use up retryMax (the request never reached the server's handlers), up
+// to MaxRateLimitedTries; the wait budget (MaxRequestWait) still bounds them.
 func (c *Client) send(ctx context.Context, method, full string, body []byte) (*http.Response, []byte, error) {
 	var waited time.Duration
+	failures, limited := 0, 0
 	for attempt := 0; ; attempt++ {
 		resp, data, err := c.try(ctx, method, full, body)
 		if errors.Is(err, errBreakerOpen) {
@@ -238,7 +242,12 @@ func (c *Client) send(ctx context.Context, method, full string, body []byte) (*h
 		if stop != nil {
 			return nil, nil, stop
 		}
-		if !retry || attempt >= c.retryMax {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+		} else {
+			failures++
+		}
+		if !retry || failures > c.retryMax || limited >= MaxRateLimitedTries {
 			return resp, data, err
 		}
 		wait := c.backoff(c.retryWaitMin, c.retryWaitMax, attempt, resp, c.clock.Now())

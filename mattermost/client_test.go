@@ -412,18 +412,20 @@ func TestRetry429PlainText(t *testing.T) {
 	}
 }
 
+// A 429 does not use up RetryMax (the request never reached the handlers),
+// but MaxRateLimitedTries bounds a server that keeps answering 429.
 func TestRetry429Exhausted(t *testing.T) {
 	srv, c, clock := newPairClock(t, fakemm.Options{}, mattermost.Options{RetryMax: 1})
-	srv.InjectFault(fakemm.Fault{Method: "GET", PathPrefix: "/api/v4/users/me", Status: 429, Count: 5, RetryAfter: 1})
+	srv.InjectFault(fakemm.Fault{Method: "GET", PathPrefix: "/api/v4/users/me", Status: 429, Count: 50, RetryAfter: 1})
 	_, err := c.GetMe(context.Background())
 	var ae *mattermost.AppError
 	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.ID != "" || ae.Message != "limit exceeded" || !transient(err) {
 		t.Fatalf("err = %#v", err)
 	}
-	if got := clock.Sleeps(); len(got) != 1 || got[0] != time.Second {
-		t.Errorf("waits = %v, want [1s]", got)
+	if got := clock.Sleeps(); len(got) != mattermost.MaxRateLimitedTries-1 || got[0] != time.Second {
+		t.Errorf("waits = %v, want %d of 1s", got, mattermost.MaxRateLimitedTries-1)
 	}
-	if n := srv.Requests()["GET /api/v4/users/me"]; n != 2 {
+	if n := srv.Requests()["GET /api/v4/users/me"]; n != mattermost.MaxRateLimitedTries {
 		t.Fatalf("requests = %d", n)
 	}
 }

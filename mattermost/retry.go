@@ -13,7 +13,9 @@ import (
 // The retry budget of one request. The HTTP client is the only layer that
 // retries a Mattermost request: the applier does not try again.
 //
-// A request is sent at most DefaultRetryMax+1 = 5 times. Between tries it
+// A request is sent at most DefaultRetryMax+1 = 5 times when it fails (a
+// transport error, 502, 503, 504), and up to MaxRateLimitedTries (10) more
+// while the server answers 429. Between tries it
 // waits what the server asks for with Retry-After (on 429 and 503), each
 // wait capped at MaxRetryAfter (30 s), or else an exponential backoff with
 // jitter of 0.25-0.5, 0.5-1, 1-2, 2-4 s. All waits of one request together
@@ -30,6 +32,10 @@ const (
 	MaxRetryAfter = 30 * time.Second
 	// MaxRequestWait caps the sum of one request's waits between tries.
 	MaxRequestWait = 30 * time.Second
+	// MaxRateLimitedTries caps the tries answered 429, which do not count
+	// against DefaultRetryMax (a 429 never reached the handlers): a burst of
+	// rate limiting is waited out within MaxRequestWait.
+	MaxRateLimitedTries = 10
 )
 
 // CheckRetry decides after each try whether to send the request again. resp
