@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -26,6 +27,9 @@ type snapshot struct {
 	// scopeGroups the member count of each group in the groups input.
 	deleted     []mmsync.DeletedUser
 	scopeGroups map[string]int
+	// warnings are reads that failed without failing the run (the deleted
+	// users: without them fewer accounts are deactivated, never more).
+	warnings []string
 }
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -86,6 +90,19 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 		}
 		return nil
 	})
+	if cfg.Deactivate {
+		g.Go(func() error {
+			var err error
+			if s.deleted, err = src.ListDeletedUsers(gctx); err != nil {
+				s.deleted = nil
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				s.warnings = append(s.warnings, deletedUsersWarning(err))
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		var err error
 		if s.observed, err = mm.ObserveAs(gctx, selfID); err != nil {
@@ -167,4 +184,15 @@ func groupMembers(ctx context.Context, src *entra.Source, ref string) (map[strin
 		m[strings.ToLower(u)] = true
 	}
 	return m, nil
+}
+
+// deletedUsersWarning explains a failed read of the deleted users: the run
+// goes on, but unlinked accounts of people deleted from the tenant are not
+// deactivated this time.
+func deletedUsersWarning(err error) string {
+	var pe *entra.PermissionError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%v. Until then, accounts that are not linked but hold the address of a user deleted from Entra ID are not deactivated; linked accounts of deleted users still are", err)
+	}
+	return fmt.Sprintf("reading the deleted users failed (%v); unlinked accounts holding a deleted user's address are not deactivated in this run", err)
 }

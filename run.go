@@ -138,8 +138,11 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return fatal(ctx, con, cfg, d, started, err)
 	}
 	users, observed := snap.users, snap.observed
-	con.infof("Read %d Entra ID users (%d in scope) and %d Mattermost accounts.", snap.read, len(users), len(observed.Accounts))
+	con.infof("Read %d Entra ID users (%d in scope), %d recently deleted, and %d Mattermost accounts.", snap.read, len(users), len(snap.deleted), len(observed.Accounts))
 	endRead()
+	for _, w := range snap.warnings {
+		con.warningf("%s", w)
+	}
 
 	dir := mmsync.Directory{Users: users, Deleted: snap.deleted, ScopeGroups: snap.scopeGroups}
 	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
