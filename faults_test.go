@@ -221,7 +221,7 @@ func TestRetryAfterBudget(t *testing.T) {
 	// Graph: the client timeout covers a request with its retries; kiota
 	// stops retrying once 180 s of waits have accumulated.
 	if entra.DefaultTimeout < 180*time.Second+retryAfter {
-		t.Errorf("entra.DefaultTimeout = %v is shorter than kiota's 180 s of waits", entra.DefaultTimeout)
+		t.Errorf("entra.DefaultTimeout = %v is shorter than entra.MaxRetryWait (180 s) of waits", entra.DefaultTimeout)
 	}
 
 	t.Run("mattermost", func(t *testing.T) {
