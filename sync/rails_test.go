@@ -1,0 +1,106 @@
+package sync
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Failing input 7: the threshold's base is the active managed accounts, in
+// integer arithmetic.
+func TestThresholdBaseIsActiveManagedAccounts(t *testing.T) {
+	var accts []Account
+	for i := range 500 {
+		a := linkedTo(Account{ID: fmt.Sprintf("m%03d", i), Username: fmt.Sprintf("u%03d", i), Email: fmt.Sprintf("u%03d@x.example", i)}, fmt.Sprintf("id%03d", i))
+		if i >= 100 {
+			a.DeleteAt = 5 // 400 deactivated linked accounts
+		}
+		accts = append(accts, a)
+	}
+	o := opts()
+	o.MaxDeactivations = Percent(10)
+	// Everyone gone: 100 active accounts to deactivate, 10% of 100 = 10 allowed.
+	dir := Directory{Users: []DirectoryUser{user("other", "other@x.example", "Other")}}
+	p := BuildPlan(dir, Observed{Accounts: accts, SelfID: "self"}, o)
+	if p.Managed != 100 || !strings.Contains(p.ThresholdError, "10% of 100 active managed accounts = 10") || len(p.Withheld) != 100 {
+		t.Fatalf("managed %d, withheld %d: %s", p.Managed, len(p.Withheld), p.ThresholdError)
+	}
+	if p.Count(KindDeactivate) != 0 {
+		t.Fatal("deactivations went through")
+	}
+}
+
+func TestThresholdIsExact(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		base int
+		want int
+	}{{"1.1%", 3000, 33}, {"1.1%", 3001, 34}, {"0.1%", 1000, 1}, {"33.333%", 3, 1}, {"100%", 7, 7}, {"12.5%", 80, 10}} {
+		th, err := ParseThreshold(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := th.Limit(tt.base); got != tt.want {
+			t.Errorf("%s of %d = %d, want %d", tt.in, tt.base, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"1e1%", "1/2%", "0x10%", "-1%", "1.%", ".5%"} {
+		if _, err := ParseThreshold(bad); err == nil {
+			t.Errorf("ParseThreshold(%q) accepted", bad)
+		}
+	}
+}
+
+// Failing input 7: team removals have a cap, all or nothing, and an empty
+// group read fails closed.
+func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
+	var accts []Account
+	var dir []DirectoryUser
+	members := map[string]bool{}
+	groupMembers := map[string]bool{}
+	for i := range 20 {
+		id := fmt.Sprintf("id%02d", i)
+		a := linkedTo(Account{ID: fmt.Sprintf("m%02d", i), Username: fmt.Sprintf("u%02d", i), Email: fmt.Sprintf("u%02d@x.example", i)}, id)
+		accts = append(accts, a)
+		dir = append(dir, user(id, a.Email, a.Username))
+		members[a.ID] = true
+		if i < 15 {
+			groupMembers[id] = true
+		}
+	}
+	members["manual"] = true // an unmanaged member: never counted, never removed
+	teams := map[string]TeamState{"eng": {ID: "t1", Name: "eng", Members: members}}
+	policy := func(m map[string]bool) *TeamPolicy {
+		return &TeamPolicy{ByGroup: []GroupMembership{{Group: "Engineering", Members: m, Teams: []string{"eng"}}}, Remove: true}
+	}
+	o := opts()
+	o.MaxRemovals = Percent(10) // of 20 managed members = 2
+	o.Teams = policy(groupMembers)
+	p := BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)
+	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || !strings.Contains(p.RemovalError, "10% of 20 managed members of the mapped teams = 2") {
+		t.Fatalf("removals %d withheld %d: %s", p.Count(KindTeamRemove), len(p.WithheldRemovals), p.RemovalError)
+	}
+	if !p.Failed() {
+		t.Error("a withheld removal does not fail the plan")
+	}
+	o.MaxRemovals = Threshold{Count: 5}
+	if p := BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o); p.Count(KindTeamRemove) != 5 || p.RemovalError != "" {
+		t.Fatalf("within the cap: removals %d: %s", p.Count(KindTeamRemove), p.RemovalError)
+	}
+	// The group reads empty: nothing at all is planned.
+	o.Teams = policy(map[string]bool{})
+	p = BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)
+	if p.StopError == "" || len(p.Actions) != 0 || !strings.Contains(p.StopError, "Engineering") {
+		t.Fatalf("empty group: %d actions, %q", len(p.Actions), p.StopError)
+	}
+	// An empty scope group likewise.
+	p = BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, opts())
+	if p.StopError != "" {
+		t.Fatalf("100%% lifts the stop: %q", p.StopError)
+	}
+	o2 := opts()
+	o2.MaxDeactivations = Percent(10)
+	if p := BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, o2); !strings.Contains(p.StopError, "Everyone") {
+		t.Fatalf("empty scope group: %q", p.StopError)
+	}
+}
