@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -47,21 +48,23 @@ func claimOf(a Action, acct int, addr string, d *desired) claim {
 }
 
 func newAddressBook(p *planner) *addressBook {
-	b := &addressBook{p: p, moving: map[int]int{}, released: map[int]bool{}}
-	first := make(map[string]*DirectoryUser, len(p.want))
+	// A claim is ~400 bytes: size for the creates a first sync makes (users
+	// without an account), so that 100,000 of them are not regrown, while a
+	// no-op resync, which claims almost nothing, allocates little.
+	b := &addressBook{p: p, moving: map[int]int{}, released: map[int]bool{},
+		claims: make([]claim, 0, max(len(p.want)-len(p.acc.all), 0)+256)}
+	// The directory users are sorted by address: claims of one address are
+	// neighbours.
 	contested := map[string][]*DirectoryUser{}
-	for i := range p.want {
-		d := &p.want[i]
-		if d.email == "" {
+	for i := 1; i < len(p.want); i++ {
+		d, prev := &p.want[i], &p.want[i-1]
+		if d.email == "" || d.email != prev.email {
 			continue
 		}
-		if prev, seen := first[d.email]; !seen {
-			first[d.email] = d.u
-		} else if len(contested[d.email]) == 0 {
-			contested[d.email] = []*DirectoryUser{prev, d.u}
-		} else {
-			contested[d.email] = append(contested[d.email], d.u)
+		if len(contested[d.email]) == 0 {
+			contested[d.email] = []*DirectoryUser{prev.u}
 		}
+		contested[d.email] = append(contested[d.email], d.u)
 	}
 	b.owners = make(map[string]*DirectoryUser, len(contested))
 	for email, users := range contested {
@@ -107,6 +110,9 @@ func (b *addressBook) notOwner(d *desired) string {
 // deletedAddresses maps the addresses of deleted directory users that no
 // user in the directory claims now.
 func deletedAddresses(deleted []DeletedUser, b *addressBook) map[string]*DeletedUser {
+	if len(deleted) == 0 {
+		return nil
+	}
 	out := make(map[string]*DeletedUser, len(deleted))
 	claimed := make(map[string]bool, len(b.p.want))
 	for i := range b.p.want {
@@ -137,6 +143,20 @@ func (b *addressBook) resolve() {
 		b.grant(i)
 	}
 	p := b.p
+	var n [3]int
+	for i := range b.claims {
+		switch b.claims[i].act.Kind {
+		case KindCreate:
+			n[0]++
+		case KindReactivate:
+			n[1]++
+		default:
+			n[2]++
+		}
+	}
+	p.creates = slices.Grow(p.creates, n[0])
+	p.reacts = slices.Grow(p.reacts, n[1])
+	p.updates = slices.Grow(p.updates, n[2])
 	for i := range b.claims {
 		c := &b.claims[i]
 		a := c.act
@@ -232,7 +252,7 @@ func (b *addressBook) release(h int, c *claim) string {
 	case owner == "":
 		return "the address is held by the deactivated account " + acct.Username + ", which is not linked to Entra ID, so the sync does not change it; change its address or delete it in System Console > Users"
 	}
-	if d, present := p.byID[owner]; present && d.u.AccountEnabled != BoolFalse {
+	if d := p.user(owner); d != nil && d.u.AccountEnabled != BoolFalse {
 		return "the address is held by " + acct.Username + ", which belongs to another Entra ID user (" + owner + ") who is still enabled; fix the address in Entra ID"
 	}
 	if acct.Active() && !p.deactivating[h] {

@@ -13,11 +13,6 @@ type desired struct {
 	profile Profile
 }
 
-func newDesired(u *DirectoryUser, attrs AttributeMap) desired {
-	email, reason, _ := Email(*u)
-	return desired{u: u, email: email, noEmail: reason, profile: attrs.Profile(u)}
-}
-
 // usernameBase derives the normalised name a new account's username starts
 // from, per username-from, or explains why there is none.
 func (d *desired) usernameBase(from Attribute) (string, string) {

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 )
@@ -13,7 +12,7 @@ type planner struct {
 	opts  Options
 	acc   *accounts
 	want  []desired
-	byID  map[string]*desired // directory users in scope, by object id
+	byID  map[string]*desired // directory users in scope, by object id; see user
 	addrs *addressBook
 	// deleted maps an address to the deleted directory user that held it,
 	// when no user in the directory claims it now.
@@ -46,7 +45,6 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 		r:             r,
 		opts:          r.opts,
 		acc:           acc,
-		byID:          make(map[string]*desired, len(dir.Users)),
 		noDestructive: noDestructive,
 		handled:       make([]bool, len(acc.all)),
 		deactivating:  make([]bool, len(acc.all)),
@@ -64,20 +62,41 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 		taken = append(taken, name)
 	}
 	p.plan.usernames = NewUsernameAllocator(taken)
-	p.want = make([]desired, len(dir.Users))
-	for i := range dir.Users {
-		p.want[i] = newDesired(&dir.Users[i], r.opts.Attributes)
+	// One order for everything that follows, whatever order Graph used:
+	// by address, then object id. Small keys are sorted, not the desired
+	// accounts themselves, which are then built once, in order.
+	type key struct {
+		email, noEmail string
+		u              *DirectoryUser
 	}
-	// One order for everything that follows, whatever order Graph used.
-	slices.SortFunc(p.want, func(a, b desired) int {
-		return cmp.Or(cmp.Compare(a.email, b.email), cmp.Compare(a.u.ID, b.u.ID))
+	keys := make([]key, len(dir.Users))
+	for i := range dir.Users {
+		u := &dir.Users[i]
+		email, reason, _ := Email(*u)
+		keys[i] = key{email: email, noEmail: reason, u: u}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return compareStrings(a.email, b.email, a.u.ID, b.u.ID)
 	})
-	for i := range p.want {
-		p.byID[p.want[i].u.ID] = &p.want[i]
+	p.want = make([]desired, len(keys))
+	for i, k := range keys {
+		p.want[i] = desired{u: k.u, email: k.email, noEmail: k.noEmail, profile: r.opts.Attributes.Profile(k.u)}
 	}
 	p.addrs = newAddressBook(p)
 	p.deleted = deletedAddresses(dir.Deleted, p.addrs)
 	return p
+}
+
+// user returns the directory user in scope with that object id, or nil. The
+// index is built on first use: only address releases ask.
+func (p *planner) user(objectID string) *desired {
+	if p.byID == nil {
+		p.byID = make(map[string]*desired, len(p.want))
+		for i := range p.want {
+			p.byID[p.want[i].u.ID] = &p.want[i]
+		}
+	}
+	return p.byID[objectID]
 }
 
 func (p *planner) run() {
@@ -107,7 +126,7 @@ func (p *planner) skip(u *DirectoryUser, email string, ai int, reason string) {
 // its address) and what that account needs.
 func (p *planner) decide(d *desired) {
 	u := d.u
-	if owned := p.acc.byOwner[u.ID]; len(owned) > 1 {
+	if first, owned := p.acc.owned(u.ID); len(owned) > 1 {
 		if u.AccountEnabled == BoolFalse {
 			// Which account is the real one does not matter for a leaver:
 			// none stays active.
@@ -125,9 +144,9 @@ func (p *planner) decide(d *desired) {
 		slices.Sort(names)
 		p.skip(u, d.email, -1, "conflict: accounts "+strings.Join(names, ", ")+" are all linked to this Entra ID user; left alone until an admin removes the extra links")
 		return
-	} else if len(owned) == 1 {
-		p.handled[owned[0]] = true
-		p.linkedUser(d, owned[0])
+	} else if first >= 0 {
+		p.handled[first] = true
+		p.linkedUser(d, first)
 		return
 	}
 	p.unlinkedUser(d)
@@ -183,12 +202,12 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	patch, changes := diffProfile(acct, d.profile)
 	a := Action{
 		EntraID: u.ID, DisplayName: u.DisplayName, Email: strings.ToLower(acct.Email), Username: acct.Username,
-		AccountID: acct.ID, Observed: p.precondition(ai),
+		AccountID: acct.ID,
 	}
-	set := map[string]string{}
+	var set map[string]string // allocated only when a mark is written: most users need none
 	var drop []string
 	if p.acc.viaMark[ai] {
-		set[PropEntraID], set[PropLink] = u.ID, p.r.linker.Sign(acct.ID, u.ID)
+		set = map[string]string{PropEntraID: u.ID, PropLink: p.r.linker.Sign(acct.ID, u.ID)}
 		changes = append(changes, Change{Field: "link", Old: "", New: u.ID})
 	}
 	if !acct.Active() {
@@ -215,6 +234,7 @@ func (p *planner) linkedUser(d *desired, ai int) {
 		p.addMember(member{u: u, email: a.Email, accountID: acct.ID, username: acct.Username})
 		return
 	}
+	a.Observed = p.precondition(ai)
 	p.addMember(member{u: u, email: a.Email, accountID: acct.ID, username: acct.Username})
 	p.addrs.want(claimOf(a, ai, claim, d))
 }
@@ -379,7 +399,7 @@ func (p *planner) leavers() {
 			gone = append(gone, i)
 		}
 	}
-	slices.SortFunc(gone, func(a, b int) int { return cmp.Compare(p.acc.all[a].Username, p.acc.all[b].Username) })
+	slices.SortFunc(gone, func(a, b int) int { return strings.Compare(p.acc.all[a].Username, p.acc.all[b].Username) })
 	for _, i := range gone {
 		a := &p.acc.all[i]
 		owner, reason := p.acc.owner[i], "gone from Entra ID (deleted, or out of the sync's scope)"

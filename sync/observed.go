@@ -13,7 +13,11 @@ type accounts struct {
 	// created whose link was never written). viaMark says it was the mark.
 	owner   []string
 	viaMark []bool
-	byOwner map[string][]int
+	// byOwner maps an object id to its account; the rare further accounts
+	// of one object id are in moreOwned (a slice per account would cost an
+	// allocation each at 100,000 accounts).
+	byOwner   map[string]int
+	moreOwned map[string][]int
 	// protected says why the sync must never change an account ("" if it may).
 	protected []string
 }
@@ -25,7 +29,7 @@ func indexAccounts(all []Account, r *rules) *accounts {
 		byEmail:   make(map[string]int, n),
 		owner:     make([]string, n),
 		viaMark:   make([]bool, n),
-		byOwner:   make(map[string][]int, n),
+		byOwner:   make(map[string]int, n),
 		protected: make([]string, n),
 	}
 	for i := range all {
@@ -41,11 +45,33 @@ func indexAccounts(all []Account, r *rules) *accounts {
 		}
 		if ok {
 			x.owner[i] = id
-			x.byOwner[id] = append(x.byOwner[id], i)
+			if first, dup := x.byOwner[id]; !dup {
+				x.byOwner[id] = i
+			} else {
+				if x.moreOwned == nil {
+					x.moreOwned = map[string][]int{}
+				}
+				if len(x.moreOwned[id]) == 0 {
+					x.moreOwned[id] = []int{first}
+				}
+				x.moreOwned[id] = append(x.moreOwned[id], i)
+			}
 		}
 		x.protected[i] = r.protection(a)
 	}
 	return x
+}
+
+// owned returns the accounts that belong to objectID: none, one (in first,
+// with more nil) or several (all of them in more).
+func (x *accounts) owned(objectID string) (first int, more []int) {
+	if more = x.moreOwned[objectID]; more != nil {
+		return more[0], more
+	}
+	if i, ok := x.byOwner[objectID]; ok {
+		return i, nil
+	}
+	return -1, nil
 }
 
 // holder returns the index of the account holding email, or -1.

@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Kind names what an action does to a Mattermost account.
@@ -286,10 +287,10 @@ func (p *planner) assemble() *Plan {
 		plan.Actions = append(plan.Actions, list...)
 	}
 	slices.SortFunc(plan.Skipped, func(a, b Skip) int {
-		return cmp.Or(cmp.Compare(a.EntraID, b.EntraID), cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Reason, b.Reason))
+		return compareStrings(a.EntraID, b.EntraID, a.AccountID, b.AccountID, a.Reason, b.Reason)
 	})
 	slices.SortFunc(plan.Conflicts, func(a, b Conflict) int {
-		return cmp.Or(cmp.Compare(a.EntraID, b.EntraID), cmp.Compare(a.Field, b.Field))
+		return compareStrings(a.EntraID, b.EntraID, a.Field, b.Field)
 	})
 	return plan
 }
@@ -297,5 +298,20 @@ func (p *planner) assemble() *Plan {
 // compareAction orders actions of one kind: by wave, then address, username
 // and account id.
 func compareAction(a, b *Action) int {
-	return cmp.Or(cmp.Compare(a.Wave, b.Wave), cmp.Compare(a.Email, b.Email), cmp.Compare(a.Username, b.Username), cmp.Compare(a.AccountID, b.AccountID))
+	if c := cmp.Compare(a.Wave, b.Wave); c != 0 {
+		return c
+	}
+	return compareStrings(a.Email, b.Email, a.Username, b.Username, a.AccountID, b.AccountID)
+}
+
+// compareStrings compares pairs (a1, b1, a2, b2, …) in turn, stopping at the
+// first that differs: cmp.Or would compare every pair, which at 100,000
+// users is a measurable share of planning.
+func compareStrings(pairs ...string) int {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if c := strings.Compare(pairs[i], pairs[i+1]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 )
@@ -18,7 +17,7 @@ func (p *planner) planTeams(observed map[string]TeamState) {
 	for _, a := range p.plan.Blocked {
 		blocked[a.EntraID] = true
 	}
-	slices.SortFunc(p.members, func(a, b member) int { return cmp.Or(cmp.Compare(a.email, b.email), cmp.Compare(a.u.ID, b.u.ID)) })
+	slices.SortFunc(p.members, func(a, b member) int { return compareStrings(a.email, b.email, a.u.ID, b.u.ID) })
 	var adds, removes []Action
 	for _, m := range p.members {
 		if blocked[m.u.ID] {
