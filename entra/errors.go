@@ -1,6 +1,8 @@
 package entra
 
 import (
+	redactpkg "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -234,30 +236,21 @@ func trimAADDescription(d string) string {
 	return d
 }
 
-// redactedError hides a secret that somehow reached an error message.
-type redactedError struct {
-	msg string
-	err error
+// Redacted returns a copy whose texts went through scrub (redact.Redactor):
+// a secret that reached Entra ID's message never reaches a log.
+func (e *AuthError) Redacted(scrub func(string) string) error {
+	c := *e
+	c.Message, c.Hint, c.Code = scrub(c.Message), scrub(c.Hint), scrub(c.Code)
+	return &c
 }
 
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	scrub := func(s string) string { return strings.ReplaceAll(s, secret, "***") }
-	var ae *AuthError
-	if errors.As(err, &ae) {
-		ae.Message, ae.Hint, ae.Code = scrub(ae.Message), scrub(ae.Hint), scrub(ae.Code)
-	}
-	var ge *GraphError
-	if errors.As(err, &ge) {
-		ge.Message, ge.Code = scrub(ge.Message), scrub(ge.Code)
-	}
-	if !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "***"), err: err}
+// Redacted returns a copy whose texts went through scrub (redact.Redactor).
+func (e *GraphError) Redacted(scrub func(string) string) error {
+	c := *e
+	c.Message, c.Code = scrub(c.Message), scrub(c.Code)
+	return &c
 }
+
+// redact hides secret in err (see package redact): the result never
+// unwraps to the original, whose text holds it.
+func redact(err error, secret string) error { return redactpkg.Error(err, secret) }

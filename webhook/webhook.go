@@ -8,6 +8,8 @@
 package webhook
 
 import (
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -92,14 +94,7 @@ func (p *Payload) AddFailure(f Failure) {
 // Redact replaces every occurrence of each non-empty secret in the error
 // texts with "***".
 func (p *Payload) Redact(secrets ...string) {
-	scrub := func(s string) string {
-		for _, sec := range secrets {
-			if sec != "" {
-				s = strings.ReplaceAll(s, sec, "***")
-			}
-		}
-		return s
-	}
+	scrub := func(s string) string { return redact.String(s, secrets...) }
 	p.Error = scrub(p.Error)
 	for i := range p.Failures {
 		p.Failures[i].Error = scrub(p.Failures[i].Error)
@@ -234,17 +229,7 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 	}
 	opts = opts.withDefaults()
 	safe := SafeURL(rawURL)
-	scrub := func(s string) string {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "***")
-		}
-		for _, v := range []string{u.RawQuery, u.Fragment, u.User.String()} {
-			if v != "" {
-				s = strings.ReplaceAll(s, v, "***")
-			}
-		}
-		return s
-	}
+	scrub := func(s string) string { return redact.String(s, secret, u.RawQuery, u.Fragment, u.User.String()) }
 
 	var hc http.Client
 	if opts.HTTPClient != nil {
