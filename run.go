@@ -33,6 +33,9 @@ type deps struct {
 	mmTransport    http.RoundTripper
 	now            func() time.Time
 	webhook        webhook.Options // tests shorten the retries
+	// clock, when set, times the Graph and Mattermost clients' waits
+	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
+	clock mattermost.Clock
 }
 
 // webhookDeadline bounds the report webhook, retries included, so that a
@@ -90,6 +93,9 @@ func run(ctx context.Context, args []string, d deps) int {
 	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
 		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
+	if w := config.CleartextWarning("mattermost-url", cfg.MattermostURL); w != "" {
+		con.warningf("%s", w)
+	}
 	return syncOnce(ctx, cfg, con, d)
 }
 
@@ -98,7 +104,7 @@ func run(ctx context.Context, args []string, d deps) int {
 func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
 	started := d.now()
 	mm, err := mattermost.New(cfg.MattermostURL, cfg.MattermostToken, mattermost.Options{
-		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version,
+		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version, Clock: d.clock,
 	})
 	if err != nil {
 		return fatal(ctx, con, cfg, d, started, fmt.Errorf("input mattermost-url: %w", err))
@@ -106,6 +112,9 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
+	}
+	if d.clock != nil {
+		ecfg.Sleep = d.clock.Sleep
 	}
 	if cfg.ClientSecret == "" {
 		// Workload identity federation: the job's GitHub OIDC token is the
@@ -273,6 +282,10 @@ func preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (
 }
 
 func describeMattermostError(err error, url, what string) error {
+	var re *mattermost.RedirectError
+	if errors.As(err, &re) {
+		return fmt.Errorf("input mattermost-url: %w", err)
+	}
 	var ae *mattermost.AppError
 	if errors.As(err, &ae) {
 		switch {

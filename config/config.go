@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -417,6 +418,27 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 		}
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// CleartextWarning returns a warning when a validated URL sends a secret
+// in clear text: http:// to a host that is not loopback. In-cluster service
+// URLs (http://mattermost.chat.svc:8065) are a common, deliberate choice on
+// a trusted network, so this warns rather than refuses. "" when the URL is
+// https:// or loopback.
+func CleartextWarning(input, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" {
+		return ""
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("input %s: %s uses http:// to a host that is not loopback, so the admin token crosses the network in clear text; "+
+		"use https:// unless this is an in-cluster service address on a network you trust", input, rawURL)
 }
 
 // ParseBool accepts the spellings YAML and admins use for booleans.

@@ -215,3 +215,28 @@ func TestCheckCredentials(t *testing.T) {
 		t.Fatalf("OIDC available: %v", err)
 	}
 }
+
+func TestCleartextWarning(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		warn bool
+	}{
+		{"https://chat.example.com", false},
+		{"http://chat.example.com", true},
+		{"http://mattermost.chat.svc.cluster.local:8065", true},
+		{"http://localhost:8065", false},
+		{"http://127.0.0.1:8065", false},
+		{"http://127.10.0.1", false},
+		{"http://[::1]:8065", false},
+		{"http://10.0.0.5", true},
+		{"http://app.localhost", false},
+	} {
+		got := CleartextWarning("mattermost-url", tt.url)
+		if (got != "") != tt.warn {
+			t.Errorf("%s: warning %q, want %v", tt.url, got, tt.warn)
+		}
+		if got != "" && !strings.Contains(got, "input mattermost-url") {
+			t.Errorf("the warning does not name the input: %q", got)
+		}
+	}
+}
