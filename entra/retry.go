@@ -1,6 +1,8 @@
 package entra
 
 import (
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+
 	"context"
 	"errors"
 	"io"
@@ -65,23 +67,11 @@ type graphRetry struct {
 
 func newGraphRetry(next http.RoundTripper, maxRetries int, sleep func(context.Context, time.Duration) error) *graphRetry {
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = clock.Sleep
 	}
 	return &graphRetry{
 		next: next, maxRetries: maxRetries, sleep: sleep, now: time.Now,
 		jitter: func(max time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(max) + 1)) },
-	}
-}
-
-// sleepCtx waits d on a real timer, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

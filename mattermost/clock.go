@@ -3,6 +3,8 @@ package mattermost
 import (
 	"context"
 	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 )
 
 // Clock is the client's source of time: every wait (a retry's backoff, a
@@ -20,16 +22,4 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return clock.Sleep(ctx, d) }

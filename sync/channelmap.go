@@ -60,39 +60,24 @@ func ParseChannels(text string) ([]ChannelRef, error) {
 // error names the line and the bad value.
 func ParseGroupChannels(text string) ([]GroupChannels, error) {
 	var out []GroupChannels
-	for n, line := range inputLines(text) {
-		line = strings.TrimSpace(stripComment(line))
-		if line == "" {
-			continue
-		}
-		i := strings.LastIndex(line, ":")
-		if i < 0 {
-			return nil, fmt.Errorf("line %d %q: want `GROUP: team/channel[, team/channel]`", n+1, line)
-		}
-		group := strings.TrimSpace(line[:i])
-		if group == "" {
-			return nil, fmt.Errorf("line %d %q: no group before the colon", n+1, line)
-		}
-		gc := GroupChannels{Group: group, Line: n + 1}
+	err := groupMappings(text, "GROUP: team/channel[, team/channel]", "team/channel", func(n int, group string, items []string) error {
+		gc := GroupChannels{Group: group, Line: n}
 		seen := map[ChannelRef]bool{}
-		for _, item := range strings.Split(line[i+1:], ",") {
-			item = strings.TrimSpace(item)
-			if item == "" {
-				continue
-			}
+		for _, item := range items {
 			ref, err := ParseChannelRef(item)
 			if err != nil {
-				return nil, fmt.Errorf("line %d (group %q): %w", n+1, group, err)
+				return fmt.Errorf("line %d (group %q): %w", n, group, err)
 			}
 			if !seen[ref] {
 				seen[ref] = true
 				gc.Channels = append(gc.Channels, ref)
 			}
 		}
-		if len(gc.Channels) == 0 {
-			return nil, fmt.Errorf("line %d %q: no team/channel after the colon", n+1, line)
-		}
 		out = append(out, gc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -161,36 +161,57 @@ type GroupTeams struct {
 // name cannot.
 func ParseGroupTeams(text string) ([]GroupTeams, error) {
 	var out []GroupTeams
-	for n, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+	err := groupMappings(text, "GROUP: team[, team]", "team", func(n int, group string, items []string) error {
+		var teams []string
+		for _, t := range items {
+			t = strings.ToLower(t)
+			if !ValidTeamName(t) {
+				return fmt.Errorf("line %d: %q is not a team name (the team's URL name: lower-case letters, digits and -)", n, t)
+			}
+			teams = append(teams, t)
+		}
+		out = append(out, GroupTeams{Group: group, Teams: teams})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// groupMappings walks an input of `GROUP: item[, item]` lines (group-teams,
+// group-channels): fn gets each line's 1-based number, its group and its
+// non-empty, trimmed items. Whole lines starting with # are comments. The
+// last colon splits, since a group's display name may hold one and no item
+// can. form is the line's shape and item the item's name, for errors.
+func groupMappings(text, form, item string, fn func(line int, group string, items []string) error) error {
+	for n, line := range inputLines(text) {
 		line = strings.TrimSpace(stripComment(line))
 		if line == "" {
 			continue
 		}
 		i := strings.LastIndex(line, ":")
 		if i < 0 {
-			return nil, fmt.Errorf("line %d %q: want `GROUP: team[, team]`", n+1, line)
+			return fmt.Errorf("line %d %q: want `%s`", n+1, line, form)
 		}
 		group := strings.TrimSpace(line[:i])
 		if group == "" {
-			return nil, fmt.Errorf("line %d %q: no group before the colon", n+1, line)
+			return fmt.Errorf("line %d %q: no group before the colon", n+1, line)
 		}
-		var teams []string
-		for _, t := range strings.Split(line[i+1:], ",") {
-			t = strings.ToLower(strings.TrimSpace(t))
-			if t == "" {
-				continue
+		var items []string
+		for _, it := range strings.Split(line[i+1:], ",") {
+			if it = strings.TrimSpace(it); it != "" {
+				items = append(items, it)
 			}
-			if !ValidTeamName(t) {
-				return nil, fmt.Errorf("line %d: %q is not a team name (the team's URL name: lower-case letters, digits and -)", n+1, t)
-			}
-			teams = append(teams, t)
 		}
-		if len(teams) == 0 {
-			return nil, fmt.Errorf("line %d %q: no team after the colon", n+1, line)
+		if len(items) == 0 {
+			return fmt.Errorf("line %d %q: no %s after the colon", n+1, line, item)
 		}
-		out = append(out, GroupTeams{Group: group, Teams: teams})
+		if err := fn(n+1, group, items); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // ValidTeamName reports whether s can be a Mattermost team name (its URL
