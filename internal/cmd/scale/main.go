@@ -181,7 +181,7 @@ func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, c
 	}
 	first := product(e, "sync: first", n, bin, dir, cert, conc, createConc)
 	if fl != l && profile.Name == "" {
-		first.note = fmt.Sprintf("first sync at latency Graph %v, Mattermost %v + %v/create", fl.Graph, fl.Request, fl.Create)
+		first.note = strings.TrimPrefix(fmt.Sprintf("%s; first sync at latency Graph %v, Mattermost %v + %v/create", first.note, fl.Graph, fl.Request, fl.Create), "; ")
 	}
 	if profile.Name != "" {
 		first.note = strings.TrimPrefix(first.note+"; "+paceNote(first), "; ")
