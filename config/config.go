@@ -107,7 +107,7 @@ var Options = []Option{
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
 	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (mode 0600: it names people). Default: entra-mattermost-sync-report.json in RUNNER_TEMP, the job's temporary directory, when that is set, else in the working directory. A relative path is relative to the working directory (in the action, the workspace)."},
 	{Name: "concurrency", Env: "SYNC_CONCURRENCY", Default: "8", Description: "Updates and (de)activations run at once."},
-	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "3", Description: "Creates run at once (each makes the server hash a password)."},
+	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "4", Description: "Creates run at once (each makes the server hash a password)."},
 	{Name: "azure-audience", Env: "AZURE_AUDIENCE", Default: "api://AzureADTokenExchange", Description: "Audience of the GitHub OIDC token used without azure-client-secret."},
 	{Name: "azure-cloud", Env: "AZURE_CLOUD", Default: "public", Description: "public, usgovernment or china: picks the authority and Graph endpoints (explicit endpoint inputs win)."},
 	{Name: "report-webhook-url", Env: "REPORT_WEBHOOK_URL", Description: "After the run, POST a JSON summary here (e.g. an n8n Webhook node)."},

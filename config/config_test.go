@@ -47,7 +47,7 @@ func TestDefaultsAndNormalisation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.MattermostURL != "https://chat.example.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" ||
-		c.AuthorityHost != "https://login.microsoftonline.com/" || c.DryRun || !c.WelcomeEmail || c.Workers != 8 || c.CreateWorkers != 3 {
+		c.AuthorityHost != "https://login.microsoftonline.com/" || c.DryRun || !c.WelcomeEmail || c.Workers != 8 || c.CreateWorkers != 4 {
 		t.Fatalf("%+v", c)
 	}
 }

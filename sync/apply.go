@@ -41,13 +41,29 @@ type ApplyOptions struct {
 	// Workers is how many updates, deactivations and reactivations run at
 	// once (default 8).
 	Workers int
-	// CreateWorkers is how many creates run at once (default 3): each one
-	// makes the server hash a password (PBKDF2, 600,000 rounds on v11).
+	// CreateWorkers is how many creates run at once (default
+	// DefaultCreateWorkers): each one makes the server hash a password.
 	CreateWorkers int
 	// OnResult, when set, is called after each action finishes, from the
 	// worker goroutine.
 	OnResult func(Result)
 }
+
+// DefaultCreateWorkers is how many creates run at once unless
+// ApplyOptions.CreateWorkers says otherwise. A first sync is bound by the
+// server hashing each new password on its cores (bcrypt on 5.36, PBKDF2 with
+// 600,000 iterations on 11.x); creates beyond its cores only queue there.
+// Measured on real 2-core servers (reference/mattermost-api.md §10), 4
+// creates in flight reached the servers' capacity (30/s on 5.36, 10.7/s on
+// 11.4, twice the sequential rate) without an error. 4 is also what keeps
+// both cores busy while a worker is elsewhere: between two hashes each
+// worker spends a round trip on the create's answer and one on the link
+// patch, so with 3 workers and a 30 ms round trip a 5.36 server's cores sat
+// idle a quarter of the time (76.5 % of capacity against the fake's 5.36
+// profile, 98.3 % with 4; BENCHMARKS.md, "First sync at the server's
+// pace"). A server with more cores, or a runner further away (beyond about
+// 40 ms on 5.36), needs create-concurrency raised.
+const DefaultCreateWorkers = 4
 
 // IsTransient reports whether a Target error may succeed if tried again
 // later (the target's own retries ran out on a 429, a 5xx or a dropped
@@ -72,7 +88,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 		opts.Workers = 8
 	}
 	if opts.CreateWorkers <= 0 {
-		opts.CreateWorkers = 3
+		opts.CreateWorkers = DefaultCreateWorkers
 	}
 	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult}
 	if x.r == nil {

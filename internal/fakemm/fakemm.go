@@ -96,7 +96,9 @@ type Options struct {
 	// (password hashing on the real server).
 	Latency       time.Duration
 	CreateLatency time.Duration
-	RateLimit     RateLimit
+	// CPU is the password hashing of a create (see CPU, Profile).
+	CPU       CPU
+	RateLimit RateLimit
 	// Chaos makes a random share of requests fail (see Chaos).
 	Chaos Chaos
 	// Seed seeds the RNG used for ids and rate limiting (deterministic).
@@ -237,6 +239,8 @@ type Server struct {
 	bucket      tokenBucket
 	bucketStats struct{ requests, limited int }
 	clock       func() time.Time // nil: time.Now; see SetClock
+	sleep       Sleeper          // nil: real time; see SetSleeper
+	cores       *cores           // nil: hashing is free; see SetCPU
 	// ch holds channels, their members and the mails and system posts the
 	// fake pretends to send (channels.go).
 	ch channelState
@@ -285,6 +289,7 @@ func New(opts Options) *Server {
 		s.AddTeam(t)
 	}
 	s.chaos = opts.Chaos
+	s.cores = newCores(opts.CPU)
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
 }

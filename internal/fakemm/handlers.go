@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -190,14 +189,10 @@ func bearer(r *http.Request) string {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	latency := s.opts.Latency
+	latency, sleep := s.opts.Latency, s.sleeper()
 	s.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
+	if latency > 0 && sleep(r.Context(), latency) != nil {
+		return
 	}
 	w.Header().Set("X-Version-Id", s.opts.ServerVersion)
 
@@ -599,14 +594,16 @@ func (s *Server) createUser(c *reqCtx) {
 		return
 	}
 	s.mu.Lock()
-	createLatency := s.opts.CreateLatency
+	createLatency, sleep, cpu := s.opts.CreateLatency, s.sleeper(), s.cores
 	s.mu.Unlock()
-	if createLatency > 0 {
-		select {
-		case <-time.After(createLatency):
-		case <-c.r.Context().Done():
-			return
-		}
+	if createLatency > 0 && sleep(c.r.Context(), createLatency) != nil {
+		return
+	}
+	// The server hashes the password before it stores the account (and
+	// before it finds the address taken); accounts of an external login
+	// have none to hash.
+	if u.Password != "" && cpu.hashPassword(c.r.Context(), sleep) != nil {
+		return
 	}
 	// SanitizeInput(isAdmin=true)
 	u.RemoteID, u.CreateAt, u.UpdateAt, u.DeleteAt = nil, 0, 0, 0

@@ -6,6 +6,12 @@
 //
 //	go run ./internal/cmd/scale -users 1000,10000
 //	go run ./internal/cmd/scale -users 100000 -reference noop -first-latency 0,0,0
+//	go run ./internal/cmd/scale -users 2000 -reference none -profile 5.36
+//
+// With -profile the first sync runs against a fake that hashes passwords as
+// the measured server does (fakemm.Profiles: its cores, hashing time and
+// request latency), and the run reports accounts created per second and
+// the share of the server's capacity (fakemm.CPU.Capacity) that is.
 //
 // For each size it runs, in order: the product's first sync, its no-op
 // resync, the reference strategy over the synced server (its "no-op"), and,
@@ -38,6 +44,10 @@ var childEnv string
 // rateLimit is applied to every fake Mattermost (-rate-limit).
 var rateLimit fakemm.RateLimit
 
+// profile is the server the first sync runs against (-profile); the zero
+// Profile: the -first-latency timers, no CPU model.
+var profile fakemm.Profile
+
 type result struct {
 	name     string
 	users    int
@@ -65,6 +75,8 @@ func main() {
 	createConc := flag.Int("create-concurrency", 0, "the product's create-concurrency input (0: its default)")
 	keep := flag.Bool("keep-logs", false, "keep the product's output in the temporary directory")
 	flag.StringVar(&childEnv, "child-env", "", "extra environment for the product only, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=200MiB)")
+	prof := flag.String("profile", "", "the first sync's server: 5.36 or 11.4 (fakemm.Profiles: CPU-bound password hashing); empty: the latency timers")
+	profLat := flag.Duration("profile-latency", 0, "with -profile: the Mattermost request latency instead of the profile's (a round trip from the runner to the server)")
 	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
 	flag.Parse()
 
@@ -81,6 +93,17 @@ func main() {
 			check(fmt.Errorf("-rate-limit %q: want PerSec,MaxBurst", *rate))
 		}
 		rateLimit = fakemm.RateLimit{PerSecond: perSec, MaxBurst: b}
+	}
+
+	if *prof != "" {
+		p, ok := fakemm.Profiles[*prof]
+		if !ok {
+			check(fmt.Errorf("-profile %q: want 5.36 or 11.4", *prof))
+		}
+		if *profLat > 0 {
+			p.Latency = *profLat
+		}
+		profile = p
 	}
 
 	dir, err := os.MkdirTemp("", "ems-scale-")
@@ -104,6 +127,10 @@ func main() {
 		host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	fmt.Printf("latency: Graph %v/request, Mattermost %v/request + %v/create; first sync: Graph %v, Mattermost %v + %v\n",
 		l.Graph, l.Request, l.Create, fl.Graph, fl.Request, fl.Create)
+	if profile.Name != "" {
+		fmt.Printf("first sync against the %s profile: %d cores, %v per password hash (capacity %.1f creates/s), Mattermost %v/request\n",
+			profile.Name, profile.CPU.Cores, profile.CPU.Hash.Round(100*time.Microsecond), profile.CPU.Capacity(), profile.Latency)
+	}
 	if rateLimit.PerSecond > 0 {
 		fmt.Printf("Mattermost rate limit: %g requests/s, burst %d\n", rateLimit.PerSecond, rateLimit.MaxBurst)
 	}
@@ -149,9 +176,16 @@ func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, c
 	check(os.WriteFile(cert, e.Graph.CertPEM(), 0o600))
 
 	var out []result
+	if profile.Name != "" {
+		e.MM.SetProfile(profile)
+	}
 	first := product(e, "sync: first", n, bin, dir, cert, conc, createConc)
-	if fl != l {
-		first.note = fmt.Sprintf("first sync at latency Graph %v, Mattermost %v + %v/create", fl.Graph, fl.Request, fl.Create)
+	if fl != l && profile.Name == "" {
+		first.note = strings.TrimPrefix(fmt.Sprintf("%s; first sync at latency Graph %v, Mattermost %v + %v/create", first.note, fl.Graph, fl.Request, fl.Create), "; ")
+	}
+	if profile.Name != "" {
+		first.note = strings.TrimPrefix(first.note+"; "+paceNote(first), "; ")
+		e.MM.SetCPU(fakemm.CPU{})
 	}
 	out = append(out, first)
 	e.SetLatency(l)
@@ -244,6 +278,19 @@ func product(e *scale.Env, name string, n int, bin, dir, cert string, conc, crea
 	}
 	fmt.Fprintf(os.Stderr, " %v, exit %d\n", round(r.wall), r.exit)
 	return r
+}
+
+// paceNote says how fast a first sync created accounts against the profile:
+// creates (POST /users requests) per second of the apply phase, and that
+// rate's share of the server's capacity.
+func paceNote(r result) string {
+	creates := r.reqs.MM["POST /api/v4/users"]
+	if r.apply <= 0 || creates == 0 {
+		return "no creates measured"
+	}
+	rate := float64(creates) / r.apply.Seconds()
+	return fmt.Sprintf("%s profile: %d creates in %s, %.2f/s, %.1f %% of the server's %.1f/s", profile.Name, creates,
+		round(r.apply), rate, 100*rate/profile.CPU.Capacity(), profile.CPU.Capacity())
 }
 
 func reference(e *scale.Env, name string, n int) result {
