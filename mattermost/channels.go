@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -293,23 +290,7 @@ type addForm struct {
 	singleOnly atomic.Bool
 }
 
-// channelAddForms holds one addForm per live Client, keyed weakly so that a
-// dropped Client's entry goes with it. It stands in for a Client field while
-// client.go is being split (the field belongs there: `chanAdd addForm`, and
-// channelAddForm returns &c.chanAdd).
-var channelAddForms sync.Map // weak.Pointer[Client] → *addForm
-
-func (c *Client) channelAddForm() *addForm {
-	key := weak.Make(c)
-	if f, ok := channelAddForms.Load(key); ok {
-		return f.(*addForm)
-	}
-	f, loaded := channelAddForms.LoadOrStore(key, &addForm{})
-	if !loaded {
-		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { channelAddForms.Delete(k) }, key)
-	}
-	return f.(*addForm)
-}
+func (c *Client) channelAddForm() *addForm { return &c.chanAdd }
 
 var _ mmsync.ChannelTarget = (*Target)(nil)
 
