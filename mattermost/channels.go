@@ -157,19 +157,21 @@ var ErrInvalidUserID = errors.New("not a Mattermost user id")
 //
 // The error is for a failure that concerns the whole channel or server (no
 // permission, no such channel, archived, a transport error, 5xx, 429 after
-// retries); the map then holds the users settled before it.
+// retries); the map then holds only the users settled before it, so a user
+// it does not list was not added.
 func (c *Client) AddChannelMembers(ctx context.Context, channelID string, userIDs []string) (map[string]error, error) {
 	out := make(map[string]error, len(userIDs))
 	var ids []string
+	seen := make(map[string]bool, len(userIDs))
 	for _, id := range userIDs {
-		if _, dup := out[id]; dup {
+		if seen[id] {
 			continue
 		}
+		seen[id] = true
 		if !validID(id) {
 			out[id] = fmt.Errorf("add %q to channel %s: %w", id, channelID, ErrInvalidUserID)
 			continue
 		}
-		out[id] = nil
 		ids = append(ids, id)
 	}
 	path := "/channels/" + url.PathEscape(channelID) + "/members"
@@ -183,6 +185,11 @@ func (c *Client) AddChannelMembers(ctx context.Context, channelID string, userID
 			switch {
 			case err == nil:
 				retry = missing(chunk, added)
+				for _, m := range added {
+					if seen[m.UserID] {
+						out[m.UserID] = nil
+					}
+				}
 			case batchFormRefused(err):
 				form.singleOnly.Store(true)
 			case channelWide(err):
