@@ -125,7 +125,7 @@ func drawMemberships(t *rapid.T, w *world) {
 	}
 	w.obs.Teams = map[string]TeamState{"eng": {ID: "t-eng", Name: "eng", Members: team}}
 	w.obs.Channels = map[ChannelRef]ChannelState{
-		{"eng", "secret"}: {ID: "c-secret", TeamID: "t-eng", Team: "eng", Name: "secret", Type: "P", Members: secret},
+		{"eng", "secret"}:   {ID: "c-secret", TeamID: "t-eng", Team: "eng", Name: "secret", Type: "P", Members: secret},
 		{"eng", TownSquare}: {ID: "c-town", TeamID: "t-eng", Team: "eng", Name: TownSquare, Type: "O", Members: maps.Clone(team)},
 	}
 	group := map[string]bool{}
