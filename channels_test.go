@@ -253,4 +253,3 @@ func TestChannelInputErrorsChangeNothing(t *testing.T) {
 		})
 	}
 }
-
