@@ -38,6 +38,13 @@ var childEnv string
 // rateLimit is applied to every fake Mattermost (-rate-limit).
 var rateLimit fakemm.RateLimit
 
+// channels is how many group-mapped private channels the product's runs
+// get (-channels); channelEnv is the product's environment for them.
+var (
+	channels   int
+	channelEnv map[string]string
+)
+
 type result struct {
 	name     string
 	users    int
@@ -65,6 +72,7 @@ func main() {
 	createConc := flag.Int("create-concurrency", 0, "the product's create-concurrency input (0: its default)")
 	keep := flag.Bool("keep-logs", false, "keep the product's output in the temporary directory")
 	flag.StringVar(&childEnv, "child-env", "", "extra environment for the product only, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=200MiB)")
+	flag.IntVar(&channels, "channels", 0, "map this many groups to as many private channels (group-channels), the users spread evenly over them")
 	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
 	flag.Parse()
 
@@ -145,6 +153,7 @@ func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, c
 	e := scale.Start(n, fl)
 	e.MM.SetRateLimit(rateLimit)
 	defer func() { e.Close() }()
+	channelEnv = e.MapChannels(channels)
 	cert := filepath.Join(dir, "graph-ca.pem")
 	check(os.WriteFile(cert, e.Graph.CertPEM(), 0o600))
 
@@ -178,6 +187,9 @@ func product(e *scale.Env, name string, n int, bin, dir, cert string, conc, crea
 		}
 	}
 	for k, v := range e.Env(filepath.Join(dir, "report.json")) {
+		env = append(env, k+"="+v)
+	}
+	for k, v := range channelEnv {
 		env = append(env, k+"="+v)
 	}
 	env = append(env, "SSL_CERT_FILE="+cert)
