@@ -9,9 +9,10 @@ import (
 )
 
 // MapChannels gives the tenant n groups and the server n private channels
-// in one team ("scale"), group i holding every n-th user (from the i-th) and
-// mapped to channel ch-i, so that each user is in one mapped channel and
-// the channels are the same size. It returns the product's extra
+// in one team ("scale"), group i holding the i-th of n equal blocks of
+// users and mapped to channel ch-i, so that each user is in one mapped
+// channel and the channels are the same size (disabled users, every tenth,
+// spread evenly). It returns the product's extra
 // environment (GROUP_CHANNELS, one line per group by object id) and raises
 // the server's MaxUsersPerTeam above the tenant's size.
 func (e *Env) MapChannels(n int) map[string]string {
@@ -28,8 +29,9 @@ func (e *Env) MapChannels(n int) map[string]string {
 		e.MM.AddChannel(fakemm.Channel{TeamID: team.ID, Name: fmt.Sprintf("ch-%d", i), Type: "P"})
 		lines = append(lines, fmt.Sprintf("%s: scale/ch-%d", groups[i].ID, i))
 	}
+	block := (len(e.Users) + n - 1) / n
 	for j, u := range e.Users {
-		groups[j%n].Members = append(groups[j%n].Members, u.ID())
+		groups[j/block].Members = append(groups[j/block].Members, u.ID())
 	}
 	e.Graph.SetGroups(groups)
 	return map[string]string{"GROUP_CHANNELS": strings.Join(lines, "\n")}
