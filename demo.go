@@ -42,6 +42,10 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	mm.AddUser(fakemm.User{Username: "jira-bot", Email: "jira-bot@localhost.example", IsBot: true, Roles: "system_user"})
 	mm.AddUser(fakemm.User{Username: "contractor.kim", Email: "kim@freelance.example", Nickname: "Kim (manual)", Roles: "system_user"})
 	mm.AddUser(fakemm.User{Username: "jjohnson", Email: "jjohnson@contoso.example", Nickname: "Johnny", Roles: "system_user"})
+	// A private channel whose members one directory group decides
+	// (group-channels); the mapping puts them in its team too.
+	eng := mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	internal := mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "eng-internal", DisplayName: "Engineering (internal)", Type: "P"})
 
 	dir, err := os.MkdirTemp("", "entra-mattermost-sync-demo-")
 	if err != nil {
@@ -53,7 +57,8 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 		"AZURE_TENANT_ID": demoTenantID, "AZURE_CLIENT_ID": demoClientID, "AZURE_CLIENT_SECRET": secret,
 		"AZURE_AUTHORITY_HOST": graph.AuthorityHost(), "GRAPH_URL": graph.GraphURL(),
 		"MM_API_BASE_URL": mm.URL(), "MM_ADMIN_TOKEN": mm.AdminToken(),
-		"REPORT_PATH": filepath.Join(dir, "report.json"),
+		"REPORT_PATH":    filepath.Join(dir, "report.json"),
+		"GROUP_CHANNELS": "mm-team-0: eng/eng-internal",
 	}
 	d.getenv = func(k string) string { return env[k] }
 	d.graphTransport = graph.Transport()
@@ -66,7 +71,8 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	say("Run 2: the sync")
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))
-	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes)\n", mm.TotalRequests(), mm.Writes())
+	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes); the private channel eng/eng-internal has %d members (group mm-team-0).\n",
+		mm.TotalRequests(), mm.Writes(), len(mm.ChannelMembers(internal.ID)))
 	say("Run 3: the same again: nothing to do")
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))

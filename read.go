@@ -23,6 +23,7 @@ type snapshot struct {
 	outOfScope int
 	observed   mmsync.Observed
 	teams      *mmsync.TeamPolicy
+	channels   *mmsync.ChannelPolicy
 	// deleted are the tenant's recently deleted users (nil if unreadable);
 	// scopeGroups the member count of each group in the groups input.
 	deleted     []mmsync.DeletedUser
@@ -44,6 +45,10 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 		teamNames = append(teamNames, gt.Teams...)
 	}
 	teams := map[string]mmsync.TeamState{}
+	chans, err := lookupChannels(ctx, cfg, mm, teams) // read_channels.go; adds the channels' teams
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range teamNames {
 		if _, done := teams[name]; done {
 			continue
@@ -64,6 +69,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	for _, gt := range cfg.GroupTeams {
 		groupRefs = append(groupRefs, gt.Group)
 	}
+	groupRefs = append(groupRefs, chans.groupRefs()...)
 
 	s := &snapshot{}
 	members := map[string]map[string]bool{} // group ref → member ids
@@ -82,7 +88,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 			if _, done := members[ref]; done {
 				continue
 			}
-			m, err := groupMembers(gctx, src, ref)
+			m, err := groupMembers(gctx, src, ref, chans.groupInput(ref))
 			if err != nil {
 				return err
 			}
@@ -110,6 +116,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 		}
 		return nil
 	})
+	g.Go(func() error { return chans.readMembers(gctx, mm) })
 	g.Go(func() error {
 		for name, t := range teams {
 			list, err := mm.GetTeamMembers(gctx, t.ID)
@@ -129,6 +136,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	s.observed.Channels, s.channels = chans.observed(), chans.policy(members)
 
 	scope := mmsync.Scope{IncludeGuests: cfg.IncludeGuests, Only: cfg.OnlyUsers}
 	if len(cfg.Groups) > 0 {
@@ -154,17 +162,18 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 }
 
 // groupMembers resolves a group reference (object id or display name) and
-// returns its transitive user members as lower-case object ids.
-func groupMembers(ctx context.Context, src *entra.Source, ref string) (map[string]bool, error) {
+// returns its transitive user members as lower-case object ids. input names
+// where the reference comes from, for errors ("groups/group-teams").
+func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (map[string]bool, error) {
 	id := ref
 	if !guidRE.MatchString(ref) {
 		found, err := src.FindGroupsByName(ctx, ref)
 		if err != nil {
-			return nil, fmt.Errorf("input groups/group-teams: look up group %q: %w", ref, err)
+			return nil, fmt.Errorf("input %s: look up group %q: %w", input, ref, err)
 		}
 		switch len(found) {
 		case 0:
-			return nil, fmt.Errorf("input groups/group-teams: Entra ID has no group named %q", ref)
+			return nil, fmt.Errorf("input %s: Entra ID has no group named %q", input, ref)
 		case 1:
 			id = found[0].ID
 		default:
@@ -172,12 +181,12 @@ func groupMembers(ctx context.Context, src *entra.Source, ref string) (map[strin
 			for i, g := range found {
 				ids[i] = g.ID
 			}
-			return nil, fmt.Errorf("input groups/group-teams: %d groups are named %q (%s); use the object id instead", len(found), ref, strings.Join(ids, ", "))
+			return nil, fmt.Errorf("input %s: %d groups are named %q (%s); use the object id instead", input, len(found), ref, strings.Join(ids, ", "))
 		}
 	}
 	list, err := src.ListGroupMembers(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("input groups/group-teams: read the members of group %q: %w", ref, err)
+		return nil, fmt.Errorf("input %s: read the members of group %q: %w", input, ref, err)
 	}
 	m := make(map[string]bool, len(list))
 	for _, u := range list {

@@ -159,7 +159,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.capacity,
-		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.teams,
+		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.teams, Channels: snap.channels,
 	})
 	newReport := func(results []mmsync.Result) *report.Report {
 		rep := report.New(plan, results, cfg.DryRun)

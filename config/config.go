@@ -55,6 +55,11 @@ type Config struct {
 	Teams           []string
 	GroupTeams      []mmsync.GroupTeams
 	RemoveFromTeams bool
+	// Channels, GroupChannels and RemoveFromChannels are issue 9's channel
+	// inputs; a channel mapping also implies its team.
+	Channels           []mmsync.ChannelRef
+	GroupChannels      []mmsync.GroupChannels
+	RemoveFromChannels bool
 
 	ReportPath    string
 	Workers       int
@@ -88,7 +93,7 @@ var Options = []Option{
 	{Name: "dry-run", Env: "DRY_RUN", Default: "false", Description: "Print the plan and change nothing."},
 	{Name: "deactivate", Env: "DEACTIVATE", Default: "true", Description: "Deactivate linked accounts whose Entra ID user is disabled or gone (never deletes)."},
 	{Name: "max-deactivations", Env: "MAX_DEACTIVATIONS", Default: mmsync.DefaultMaxDeactivations, Description: "Most deactivations and address releases one run may make: a count (25) or a share of the active managed accounts (10%); above it nobody is deactivated and the run fails."},
-	{Name: "max-removals", Env: "MAX_REMOVALS", Default: mmsync.DefaultMaxRemovals, Description: "Most team membership removals one run may make: a count or a share of the managed members of the mapped teams; above it nobody is removed and the run fails."},
+	{Name: "max-removals", Env: "MAX_REMOVALS", Default: mmsync.DefaultMaxRemovals, Description: "Most team and channel membership removals one run may make: a count or a share of the managed members of the mapped teams and channels; above it nobody is removed and the run fails."},
 	{Name: "reactivate", Env: "REACTIVATE", Default: string(mmsync.ReactivateBySync), Description: "Which deactivated, linked accounts are reactivated when their Entra ID user is enabled: deactivated-by-sync (only those this sync deactivated), any, or never."},
 	{Name: "release-addresses", Env: "RELEASE_ADDRESSES", Default: "true", Description: "Move a deactivated leaver's address to a placeholder (…@released.invalid) when a new Entra ID user has it; counted under max-deactivations."},
 	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
@@ -102,6 +107,9 @@ var Options = []Option{
 	{Name: "teams", Env: "TEAMS", Description: "Teams (URL names) every synced user joins, comma or newline separated."},
 	{Name: "group-teams", Env: "GROUP_TEAMS", Description: "Lines of \"GROUP: team[, team]\", GROUP an Entra ID group id or display name."},
 	{Name: "remove-from-teams", Env: "REMOVE_FROM_TEAMS", Default: "false", Description: "Remove managed users from mapped teams that no mapping puts them in; other teams are never touched."},
+	{Name: "channels", Env: "CHANNELS", Description: "Channels every synced user joins, as team/channel (URL names, as in https://chat.example.com/team/channels/channel), comma or newline separated."},
+	{Name: "group-channels", Env: "GROUP_CHANNELS", Description: "Lines of \"GROUP: team/channel[, team/channel]\": transitive members of the group (id or display name) join those channels, public or private."},
+	{Name: "remove-from-channels", Env: "REMOVE_FROM_CHANNELS", Default: "false", Description: "Remove managed users from mapped channels that no mapping puts them in; other channels, unmanaged accounts, bots and the token owner are never touched."},
 	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
 	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
@@ -337,9 +345,15 @@ func Parse(vals map[string]string) (*Config, error) {
 	if c.GroupTeams, err = mmsync.ParseGroupTeams(vals["group-teams"]); err != nil {
 		bad("group-teams", "%v", err)
 	}
+	if c.Channels, err = mmsync.ParseChannels(vals["channels"]); err != nil {
+		bad("channels", "%v", err)
+	}
+	if c.GroupChannels, err = mmsync.ParseGroupChannels(vals["group-channels"]); err != nil {
+		bad("group-channels", "%v", err)
+	}
 	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
 		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams,
-		"release-addresses": &c.ReleaseAddresses} {
+		"release-addresses": &c.ReleaseAddresses, "remove-from-channels": &c.RemoveFromChannels} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
 		}

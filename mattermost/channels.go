@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"weak"
 
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -160,19 +157,21 @@ var ErrInvalidUserID = errors.New("not a Mattermost user id")
 //
 // The error is for a failure that concerns the whole channel or server (no
 // permission, no such channel, archived, a transport error, 5xx, 429 after
-// retries); the map then holds the users settled before it.
+// retries); the map then holds only the users settled before it, so a user
+// it does not list was not added.
 func (c *Client) AddChannelMembers(ctx context.Context, channelID string, userIDs []string) (map[string]error, error) {
 	out := make(map[string]error, len(userIDs))
 	var ids []string
+	seen := make(map[string]bool, len(userIDs))
 	for _, id := range userIDs {
-		if _, dup := out[id]; dup {
+		if seen[id] {
 			continue
 		}
+		seen[id] = true
 		if !validID(id) {
 			out[id] = fmt.Errorf("add %q to channel %s: %w", id, channelID, ErrInvalidUserID)
 			continue
 		}
-		out[id] = nil
 		ids = append(ids, id)
 	}
 	path := "/channels/" + url.PathEscape(channelID) + "/members"
@@ -186,6 +185,11 @@ func (c *Client) AddChannelMembers(ctx context.Context, channelID string, userID
 			switch {
 			case err == nil:
 				retry = missing(chunk, added)
+				for _, m := range added {
+					if seen[m.UserID] {
+						out[m.UserID] = nil
+					}
+				}
 			case batchFormRefused(err):
 				form.singleOnly.Store(true)
 			case channelWide(err):
@@ -293,23 +297,7 @@ type addForm struct {
 	singleOnly atomic.Bool
 }
 
-// channelAddForms holds one addForm per live Client, keyed weakly so that a
-// dropped Client's entry goes with it. It stands in for a Client field while
-// client.go is being split (the field belongs there: `chanAdd addForm`, and
-// channelAddForm returns &c.chanAdd).
-var channelAddForms sync.Map // weak.Pointer[Client] → *addForm
-
-func (c *Client) channelAddForm() *addForm {
-	key := weak.Make(c)
-	if f, ok := channelAddForms.Load(key); ok {
-		return f.(*addForm)
-	}
-	f, loaded := channelAddForms.LoadOrStore(key, &addForm{})
-	if !loaded {
-		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { channelAddForms.Delete(k) }, key)
-	}
-	return f.(*addForm)
-}
+func (c *Client) channelAddForm() *addForm { return &c.chanAdd }
 
 var _ mmsync.ChannelTarget = (*Target)(nil)
 

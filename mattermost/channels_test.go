@@ -255,9 +255,12 @@ func TestAddChannelMembersChannelWideFailure(t *testing.T) {
 		f := newChanFixture(t, fakemm.Options{Generation: fakemm.Generation11})
 		ids := f.teamMembers(50)
 		f.srv.ResetCounters()
-		_, err := f.c.AddChannelMembers(ctx, f.arch.ID, ids)
+		res, err := f.c.AddChannelMembers(ctx, f.arch.ID, ids)
 		if errID(err) != mattermost.IDChannelArchived {
 			t.Fatalf("%v, want %s for the channel", err, mattermost.IDChannelArchived)
+		}
+		if len(res) != 0 {
+			t.Errorf("%d users reported settled, want none: nobody was added", len(res))
 		}
 		if got := f.srv.Requests()[f.channelPath]; got > 2 {
 			t.Errorf("%d requests: a channel-wide refusal must not be retried user by user", got)

@@ -86,6 +86,9 @@ type Client struct {
 
 	gate    *rateGate // nil: no pacing (tests compare with and without)
 	breaker *breaker
+	// chanAdd is what the client learnt about the server's channel add
+	// forms (channels.go).
+	chanAdd addForm
 }
 
 // New builds a client. baseURL is the site URL as admins know it

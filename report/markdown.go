@@ -43,6 +43,9 @@ func (r *Report) Markdown() string {
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(&b, "Team memberships: %d added, %d removed.\n\n", c.TeamAdded, c.TeamRemoved)
 	}
+	if c.ChannelAdded+c.ChannelRemoved > 0 {
+		fmt.Fprintf(&b, "Channel memberships: %d added, %d removed.\n\n", c.ChannelAdded, c.ChannelRemoved)
+	}
 	fmt.Fprintf(&b, "%d Entra ID users read (%d out of scope), %d Mattermost accounts seen", r.DirectorySize, r.OutOfScope, r.AccountsSeen)
 	if r.ServerVersion != "" {
 		fmt.Fprintf(&b, " (Mattermost %s)", cell(r.ServerVersion))
@@ -81,7 +84,11 @@ func (r *Report) Markdown() string {
 				fmt.Fprintf(&b, "\n…and %d more in the JSON report.\n", len(sec.list)-maxFailRows)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", a.Kind, cell(who(a)), code(a.Username))
+			action := string(a.Kind)
+			if where := place(a); where != "" {
+				action += " " + where
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(action), cell(who(a)), code(a.Username))
 		}
 		b.WriteString("\n")
 	}

@@ -11,7 +11,7 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// Counts are the step outputs and the team membership changes. Every field
+// Counts are the step outputs and the team and channel membership changes. Every field
 // is always present. The JSON names are a contract twice over: the JSON
 // report's and the webhook payload's "counts" (webhook.Payload); receivers
 // such as n8n workflows read them by name.
@@ -32,6 +32,9 @@ type Counts struct {
 	// Team membership changes are reported, not step outputs.
 	TeamAdded   int `json:"team_added"`
 	TeamRemoved int `json:"team_removed"`
+	// Channel membership changes, likewise.
+	ChannelAdded   int `json:"channel_added"`
+	ChannelRemoved int `json:"channel_removed"`
 }
 
 // Report is one run: what was planned, what happened, and the context an
@@ -116,6 +119,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			r.Counts.TeamAdded++
 		case res.Kind == mmsync.KindTeamRemove:
 			r.Counts.TeamRemoved++
+		case res.Kind == mmsync.KindChannelAdd:
+			r.Counts.ChannelAdded++
+		case res.Kind == mmsync.KindChannelRemove:
+			r.Counts.ChannelRemoved++
 		}
 	}
 	// Users the plan could not serve count as failed: the admin must act.
@@ -195,7 +202,24 @@ func describe(res mmsync.Result) string {
 		return "join team " + res.Team
 	case mmsync.KindTeamRemove:
 		return "leave team " + res.Team
+	case mmsync.KindChannelAdd:
+		return "join channel " + place(res.Action) + " (" + res.Reason + ")"
+	case mmsync.KindChannelRemove:
+		return "leave channel " + place(res.Action) + " (" + res.Reason + ")"
 	default:
 		return res.Reason
 	}
+}
+
+// place names where a membership change happens: "eng/on-call" for a
+// channel (team/channel, the inputs' form), "team eng" for a team, "" for
+// anything else.
+func place(a mmsync.Action) string {
+	switch {
+	case a.Channel != "":
+		return a.Team + "/" + a.Channel
+	case a.Team != "":
+		return "team " + a.Team
+	}
+	return ""
 }

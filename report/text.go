@@ -27,6 +27,9 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 	if add, rm := plan.Count(mmsync.KindTeamAdd), plan.Count(mmsync.KindTeamRemove); add+rm > 0 {
 		fmt.Fprintf(w, "; %d team memberships to add, %d to remove", add, rm)
 	}
+	if add, rm := plan.Count(mmsync.KindChannelAdd), plan.Count(mmsync.KindChannelRemove); add+rm > 0 {
+		fmt.Fprintf(w, "; %d channel memberships to add, %d to remove", add, rm)
+	}
 	fmt.Fprint(w, ".\n")
 	if held > 0 {
 		fmt.Fprintf(w, "Held back by the rails (not applied): %d deactivations or releases (max-deactivations), %d removals (max-removals), %d creates or reactivations (user limit).\n",
@@ -43,9 +46,15 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 
 func writeAction(w io.Writer, a mmsync.Action) {
 	sign := map[mmsync.Kind]string{mmsync.KindCreate: "+", mmsync.KindUpdate: "~", mmsync.KindDeactivate: "-",
-		mmsync.KindReactivate: "^", mmsync.KindRelease: "-", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-"}[a.Kind]
+		mmsync.KindReactivate: "^", mmsync.KindRelease: "-", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-",
+		mmsync.KindChannelAdd: "+", mmsync.KindChannelRemove: "-"}[a.Kind]
 	if a.Kind == mmsync.KindTeamAdd || a.Kind == mmsync.KindTeamRemove {
 		fmt.Fprintf(w, "  %s %-11s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
+		return
+	}
+	if a.Kind == mmsync.KindChannelAdd || a.Kind == mmsync.KindChannelRemove {
+		// The mapping line that caused it, as the plan shows it.
+		fmt.Fprintf(w, "  %s %-14s %-22s %s (%s)\n", sign, a.Kind, a.Username, place(a), oneLine(a.Reason))
 		return
 	}
 	fmt.Fprintf(w, "  %s %-11s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
@@ -85,6 +94,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(w, "; %d team memberships added, %d removed", c.TeamAdded, c.TeamRemoved)
+	}
+	if c.ChannelAdded+c.ChannelRemoved > 0 {
+		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
 	if r.OutOfScope > 0 {

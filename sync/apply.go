@@ -130,6 +130,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 		wg.Wait()
 	}
 	x.teams(ctx)
+	x.channels(ctx, opts.Workers)
 	return x.results
 }
 

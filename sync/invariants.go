@@ -19,9 +19,11 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     admins without manage-admins) is touched;
 //   - nothing is deactivated or released from an empty read, or for a user
 //     whose accountEnabled is unknown, or whose user is enabled;
+//   - channel removals concern mapped channels only, never town-square,
+//     and never a user the plan also removes from the channel's team;
 //   - the rails hold: destructive changes within max-deactivations,
-//     removals within max-removals, creates and reactivations within the
-//     server's user limit.
+//     team and channel removals within max-removals, creates and
+//     reactivations within the server's user limit.
 func (p *Plan) Check(dir Directory, obs Observed) error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -76,19 +78,25 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		holder[m.to] = m.id
 	}
 	destructive, removals := 0, 0
+	chanRules := newChannelRemovalRules(p, r.opts.Channels)
 	for _, a := range p.Actions {
 		if a.Kind.Destructive() {
 			destructive++
 		}
-		if a.Kind == KindTeamRemove {
+		if a.Kind == KindTeamRemove || a.Kind == KindChannelRemove {
 			removals++
+		}
+		if a.Kind == KindChannelRemove {
+			if why := chanRules.why(a); why != "" {
+				bad("channel-remove %s from %s/%s: %s", a.Username, a.Team, a.Channel, why)
+			}
 		}
 		if a.AccountID == "" {
 			continue
 		}
 		acct := byID[a.AccountID]
 		if acct == nil {
-			if a.Kind != KindTeamAdd {
+			if a.Kind != KindTeamAdd && a.Kind != KindChannelAdd {
 				bad("%s targets account %s, which was not observed", a.Kind, a.AccountID)
 			}
 			continue
@@ -116,7 +124,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			bad("%d deactivations and releases exceed max-deactivations (%d)", destructive, limit)
 		}
 	}
-	if p.RemovalError == "" && removals > 0 && r.opts.MaxRemovals.Limit(countManagedMembers(obs, r)) < removals {
+	if p.RemovalError == "" && removals > 0 && r.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), r.opts, obs)) < removals {
 		bad("%d removals exceed max-removals", removals)
 	}
 	if c := r.opts.Capacity; c.HardLimit > 0 {
@@ -137,7 +145,37 @@ func (p *Plan) deactivates(accountID string) bool {
 	return false
 }
 
-func countManagedMembers(obs Observed, r *rules) int {
-	p := &planner{acc: indexAccounts(obs.Accounts, r)}
-	return p.managedTeamMembers(obs.Teams)
+// channelRemovalRules are what Check needs to judge channel removals.
+type channelRemovalRules struct {
+	remove  bool
+	mapped  map[ChannelRef]bool
+	leaving map[[2]string]bool // (team name, account id) of the plan's team removals
+}
+
+func newChannelRemovalRules(p *Plan, pol *ChannelPolicy) channelRemovalRules {
+	c := channelRemovalRules{remove: pol != nil && pol.Remove, mapped: map[ChannelRef]bool{}, leaving: map[[2]string]bool{}}
+	for _, ref := range pol.Mapped() {
+		c.mapped[ref] = true
+	}
+	for i := range p.Actions {
+		if a := &p.Actions[i]; a.Kind == KindTeamRemove {
+			c.leaving[[2]string{a.Team, a.AccountID}] = true
+		}
+	}
+	return c
+}
+
+// why says why a channel removal breaks the rules, or "".
+func (c channelRemovalRules) why(a Action) string {
+	switch {
+	case !c.remove:
+		return "remove-from-channels is off"
+	case !c.mapped[ChannelRef{Team: a.Team, Channel: a.Channel}]:
+		return "no mapping names the channel"
+	case a.Channel == TownSquare:
+		return "nobody leaves town-square"
+	case c.leaving[[2]string{a.Team, a.AccountID}]:
+		return "the plan also removes the user from the team, which takes them out of its channels"
+	}
+	return ""
 }

@@ -26,11 +26,11 @@ type planner struct {
 	// deactivating marks accounts this plan deactivates (a release may follow).
 	deactivating []bool
 
-	deacts, releases, reacts, creates, updates, teams []Action
+	deacts, releases, reacts, creates, updates, teams, channels []Action
 }
 
 // member is a managed account that will be active after the run, for team
-// planning. accountID is empty for an account still to be created.
+// and channel planning. accountID is empty for an account still to be created.
 type member struct {
 	u         *DirectoryUser
 	email     string
@@ -443,9 +443,10 @@ func (p *planner) precondition(i int) *Precondition {
 	return &Precondition{Email: strings.ToLower(a.Email), DeleteAt: a.DeleteAt, Owner: p.acc.owner[i]}
 }
 
-// addMember records an account for team planning, when teams are managed.
+// addMember records an account for team and channel planning, when either
+// is managed.
 func (p *planner) addMember(m member) {
-	if p.opts.Teams != nil {
+	if p.opts.Teams != nil || p.opts.Channels != nil {
 		p.members = append(p.members, m)
 	}
 }

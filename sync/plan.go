@@ -23,6 +23,10 @@ const (
 	// Team membership changes run last, once created accounts have ids.
 	KindTeamAdd    Kind = "team-add"
 	KindTeamRemove Kind = "team-remove"
+	// Channel membership changes run after the team changes: joining a
+	// channel needs the team.
+	KindChannelAdd    Kind = "channel-add"
+	KindChannelRemove Kind = "channel-remove"
 )
 
 // Destructive reports whether the kind takes something away from a person
@@ -42,6 +46,10 @@ type Action struct {
 	Reason      string   `json:"reason,omitempty"`
 	Team        string   `json:"team,omitempty"`
 	TeamID      string   `json:"team_id,omitempty"`
+	// Channel and ChannelID name the channel of a channel-add or
+	// channel-remove (its URL name; Team is its team's).
+	Channel   string `json:"channel,omitempty"`
+	ChannelID string `json:"channel_id,omitempty"`
 	// Observed is the account as read when the plan was made: the
 	// precondition of the write, for the report and for Apply's checks.
 	Observed *Precondition `json:"observed,omitempty"`
@@ -164,8 +172,9 @@ type Options struct {
 	// MaxDeactivations caps deactivations and address releases per run, as
 	// a count or a share of the active managed accounts.
 	MaxDeactivations Threshold
-	// MaxRemovals caps team membership removals per run, as a count or a
-	// share of the managed members of the mapped teams.
+	// MaxRemovals caps team and channel membership removals per run, as a
+	// count or a share of the managed members of the mapped teams and
+	// channels.
 	MaxRemovals Threshold
 	// Capacity is the server's active-user limit, if it has one.
 	Capacity Capacity
@@ -176,6 +185,9 @@ type Options struct {
 	UsernameFrom Attribute
 	// Teams is the team membership policy; nil manages no team.
 	Teams *TeamPolicy
+	// Channels is the channel membership policy; nil manages no channel.
+	// A channel it names also puts the channel's users in its team.
+	Channels *ChannelPolicy
 }
 
 func (o Options) withDefaults() Options {
@@ -271,7 +283,8 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	}
 	p.applyCapacity()
 	p.planTeams(observed.Teams)
-	p.applyRemovalCap(observed.Teams)
+	p.planChannels(observed.Channels)
+	p.applyRemovalCap(observed)
 	return p.assemble()
 }
 
@@ -282,8 +295,8 @@ func (p *planner) assemble() *Plan {
 	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, plan.Withheld} {
 		slices.SortFunc(list, func(a, b Action) int { return compareAction(&a, &b) })
 	}
-	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.releases)+len(p.reacts)+len(p.creates)+len(p.updates)+len(p.teams))
-	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, p.teams} {
+	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.releases)+len(p.reacts)+len(p.creates)+len(p.updates)+len(p.teams)+len(p.channels))
+	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, p.teams, p.channels} {
 		plan.Actions = append(plan.Actions, list...)
 	}
 	slices.SortFunc(plan.Skipped, func(a, b Skip) int {

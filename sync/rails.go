@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The rails: limits on what one run may do, each all or nothing. Mass
@@ -31,6 +32,14 @@ func stopRead(dir Directory, opts Options) string {
 			}
 		}
 	}
+	if c := opts.Channels; c != nil && c.Remove && !opts.MaxRemovals.All() {
+		for _, g := range c.ByGroup {
+			if len(g.Members) == 0 {
+				return fmt.Sprintf("group %q (input group-channels line %d) read no members; nothing was changed, because remove-from-channels would take every managed member out of %s. "+
+					"Check the group in Entra ID; if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, g.Line, refList(g.Channels))
+			}
+		}
+	}
 	return ""
 }
 
@@ -49,27 +58,30 @@ func (p *planner) overThreshold() string {
 		n, p.opts.MaxDeactivations, p.plan.Managed, limit)
 }
 
-// applyRemovalCap withholds every membership removal when there are more
-// than max-removals allows. Mattermost also removes a user who leaves a team
-// from all its channels, with no way back.
-func (p *planner) applyRemovalCap(observed map[string]TeamState) {
-	var removes, keep []Action
-	for _, a := range p.teams {
-		if a.Kind == KindTeamRemove {
-			removes = append(removes, a)
-		} else {
-			keep = append(keep, a)
+// applyRemovalCap withholds every membership removal, team and channel,
+// when there are more than max-removals allows. Mattermost also removes a
+// user who leaves a team from all its channels, with no way back.
+func (p *planner) applyRemovalCap(observed Observed) {
+	isRemove := func(a Action) bool { return a.Kind == KindTeamRemove || a.Kind == KindChannelRemove }
+	var removes []Action
+	for _, list := range [][]Action{p.teams, p.channels} {
+		for _, a := range list {
+			if isRemove(a) {
+				removes = append(removes, a)
+			}
 		}
 	}
-	base := p.managedTeamMembers(observed)
+	base := removalBase(p.acc, p.opts, observed)
 	limit := p.opts.MaxRemovals.Limit(base)
 	if len(removes) == 0 || len(removes) <= limit {
 		return
 	}
-	p.plan.RemovalError = fmt.Sprintf("%d membership removals planned, more than max-removals allows (%s of %d managed members of the mapped teams = %d); "+
+	p.plan.RemovalError = fmt.Sprintf("%d membership removals planned, more than max-removals allows (%s of %d managed members of the mapped teams and channels = %d); "+
 		"nobody was removed. Check the groups and mappings; if this is intended, raise max-removals for one run",
 		len(removes), p.opts.MaxRemovals, base, limit)
-	p.plan.WithheldRemovals, p.teams = removes, keep
+	p.plan.WithheldRemovals = removes
+	p.teams = slices.DeleteFunc(p.teams, isRemove)
+	p.channels = slices.DeleteFunc(p.channels, isRemove)
 }
 
 // applyCapacity keeps creates and reactivations within the server's active
@@ -102,4 +114,12 @@ func (p *planner) applyCapacity() {
 	p.plan.Blocked = blocked
 	p.plan.CapacityError = fmt.Sprintf("Mattermost allows %d active users and has %d; %d creates or reactivations do not fit and were not attempted. "+
 		"Deactivate unused accounts, or license the server for more users", c.HardLimit, c.Active, len(blocked))
+}
+
+func refList(refs []ChannelRef) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -5,33 +5,36 @@ import (
 	"strings"
 )
 
-// planTeams adds managed users to the teams their mappings name and, with
-// Remove, takes them out of mapped teams no mapping puts them in. Accounts
-// the sync does not manage, and leavers, keep their memberships.
+// planTeams adds managed users to the teams their mappings name, and to the
+// teams of the channels their channel mappings name, and, with Remove, takes
+// them out of mapped teams no mapping puts them in. Accounts the sync does
+// not manage, and leavers, keep their memberships. A team that only a
+// channel mapping names is never left: the team mappings did not ask for it.
 func (p *planner) planTeams(observed map[string]TeamState) {
-	pol := p.opts.Teams
-	if pol == nil {
+	pol, chans := p.opts.Teams, p.opts.Channels
+	if pol == nil && chans == nil {
 		return
 	}
-	blocked := make(map[string]bool, len(p.plan.Blocked))
-	for _, a := range p.plan.Blocked {
-		blocked[a.EntraID] = true
-	}
-	slices.SortFunc(p.members, func(a, b member) int { return compareStrings(a.email, b.email, a.u.ID, b.u.ID) })
+	removable := mappedTeams(p.opts, observed)
 	var adds, removes []Action
-	for _, m := range p.members {
-		if blocked[m.u.ID] {
-			continue
+	for _, m := range p.eligibleMembers() {
+		want := map[string]string{} // team → why
+		chanWant := chans.wanted(m.u.ID)
+		for _, r := range sortedRefs(chanWant) {
+			if want[r.Team] == "" {
+				want[r.Team] = chanWant[r] + ": channel " + r.String() + " needs its team"
+			}
 		}
-		want := map[string]bool{}
-		for _, t := range pol.Everyone {
-			want[t] = true
-		}
-		id := strings.ToLower(m.u.ID)
-		for _, g := range pol.ByGroup {
-			if g.Members[id] {
-				for _, t := range g.Teams {
-					want[t] = true
+		if pol != nil {
+			for _, t := range pol.Everyone {
+				want[t] = "mapped to team " + t
+			}
+			id := strings.ToLower(m.u.ID)
+			for _, g := range pol.ByGroup {
+				if g.Members[id] {
+					for _, t := range g.Teams {
+						want[t] = "mapped to team " + t
+					}
 				}
 			}
 		}
@@ -43,15 +46,15 @@ func (p *planner) planTeams(observed map[string]TeamState) {
 			}
 			a := base
 			a.Kind, a.Team, a.TeamID = KindTeamAdd, name, team.ID
-			a.Reason = "mapped to team " + name
+			a.Reason = want[name]
 			adds = append(adds, a)
 		}
-		if !pol.Remove || m.accountID == "" {
+		if pol == nil || !pol.Remove || m.accountID == "" {
 			continue
 		}
-		for _, name := range sortedKeys(observed) {
+		for _, name := range removable {
 			team := observed[name]
-			if want[name] || !team.Members[m.accountID] {
+			if want[name] != "" || !team.Members[m.accountID] {
 				continue
 			}
 			a := base
@@ -63,24 +66,56 @@ func (p *planner) planTeams(observed map[string]TeamState) {
 	p.teams = append(adds, removes...)
 }
 
-// managedTeamMembers counts the (team, account) memberships of managed,
-// active accounts in the mapped teams: the base of max-removals.
-func (p *planner) managedTeamMembers(observed map[string]TeamState) int {
-	managed := make(map[string]bool, len(p.acc.all))
-	for i := range p.acc.all {
-		if p.acc.managed(i) && p.acc.all[i].Active() {
-			managed[p.acc.all[i].ID] = true
+// mappedTeams returns, sorted, the observed teams the team mappings govern:
+// all of them but those only a channel mapping names. Team removals and
+// their share of the max-removals base concern these alone.
+func mappedTeams(opts Options, observed map[string]TeamState) []string {
+	named := map[string]bool{}
+	if pol := opts.Teams; pol != nil {
+		for _, t := range pol.Everyone {
+			named[t] = true
+		}
+		for _, g := range pol.ByGroup {
+			for _, t := range g.Teams {
+				named[t] = true
+			}
 		}
 	}
+	viaChannel := opts.Channels.teams()
+	var out []string
+	for _, name := range sortedKeys(observed) {
+		if named[name] || !viaChannel[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// removalBase counts the memberships of managed, active accounts in the
+// mapped teams (as mappedTeams says) and the mapped channels: the base of
+// max-removals.
+func removalBase(acc *accounts, opts Options, observed Observed) int {
+	managed := managedActive(acc)
 	n := 0
-	for _, t := range observed {
-		for id, in := range t.Members {
+	for _, name := range mappedTeams(opts, observed.Teams) {
+		for id, in := range observed.Teams[name].Members {
 			if in && managed[id] {
 				n++
 			}
 		}
 	}
-	return n
+	return n + managedChannelMembers(acc, opts.Channels, observed.Channels)
+}
+
+// managedActive returns the ids of the managed, active accounts.
+func managedActive(acc *accounts) map[string]bool {
+	managed := make(map[string]bool, len(acc.all))
+	for i := range acc.all {
+		if acc.managed(i) && acc.all[i].Active() {
+			managed[acc.all[i].ID] = true
+		}
+	}
+	return managed
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -101,8 +101,11 @@ type Observed struct {
 	Accounts []Account
 	// SelfID is the id of the token owner: never touched.
 	SelfID string
-	// Teams are the teams a team policy names, by name, with their members.
+	// Teams are the teams a team policy names, by name, with their members,
+	// and the teams of the channels a channel policy names.
 	Teams map[string]TeamState
+	// Channels are the channels a channel policy names, with their members.
+	Channels map[ChannelRef]ChannelState
 }
 
 // NewUser is what Apply asks the Target to create. The target chooses the

@@ -37,11 +37,11 @@ func samplePayload() Payload {
 }
 
 // The payload's counts keep the names receivers read: the seven step outputs,
-// plus the team membership changes (added when the payload took the
+// plus the team and channel membership changes (added when the payload took the
 // report's Counts). Renaming a field of report.Counts breaks this test.
 func TestPayloadCountsContract(t *testing.T) {
 	body, err := Payload{Status: StatusSuccess, Counts: report.Counts{Created: 1, Updated: 2, Deactivated: 3,
-		Reactivated: 4, Unchanged: 5, Skipped: 6, Failed: 7, TeamAdded: 8, TeamRemoved: 9}}.Marshal()
+		Reactivated: 4, Unchanged: 5, Skipped: 6, Failed: 7, TeamAdded: 8, TeamRemoved: 9, ChannelAdded: 10, ChannelRemoved: 11}}.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,8 @@ func TestPayloadCountsContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{"created": 1, "updated": 2, "deactivated": 3, "reactivated": 4, "unchanged": 5,
-		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9, "conflicts": 0, "not_attempted": 0, "released": 0}
+		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9, "conflicts": 0, "not_attempted": 0, "released": 0,
+		"channel_added": 10, "channel_removed": 11}
 	if !maps.Equal(m.Counts, want) {
 		t.Errorf("counts = %v, want %v", m.Counts, want)
 	}

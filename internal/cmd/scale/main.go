@@ -48,6 +48,13 @@ var rateLimit fakemm.RateLimit
 // Profile: the -first-latency timers, no CPU model.
 var profile fakemm.Profile
 
+// channels is how many group-mapped private channels the product's runs
+// get (-channels); channelEnv is the product's environment for them.
+var (
+	channels   int
+	channelEnv map[string]string
+)
+
 type result struct {
 	name     string
 	users    int
@@ -77,6 +84,7 @@ func main() {
 	flag.StringVar(&childEnv, "child-env", "", "extra environment for the product only, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=200MiB)")
 	prof := flag.String("profile", "", "the first sync's server: 5.36 or 11.4 (fakemm.Profiles: CPU-bound password hashing); empty: the latency timers")
 	profLat := flag.Duration("profile-latency", 0, "with -profile: the Mattermost request latency instead of the profile's (a round trip from the runner to the server)")
+	flag.IntVar(&channels, "channels", 0, "map this many groups to as many private channels (group-channels), the users spread evenly over them")
 	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
 	flag.Parse()
 
@@ -172,6 +180,7 @@ func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, c
 	e := scale.Start(n, fl)
 	e.MM.SetRateLimit(rateLimit)
 	defer func() { e.Close() }()
+	channelEnv = e.MapChannels(channels)
 	cert := filepath.Join(dir, "graph-ca.pem")
 	check(os.WriteFile(cert, e.Graph.CertPEM(), 0o600))
 
@@ -212,6 +221,9 @@ func product(e *scale.Env, name string, n int, bin, dir, cert string, conc, crea
 		}
 	}
 	for k, v := range e.Env(filepath.Join(dir, "report.json")) {
+		env = append(env, k+"="+v)
+	}
+	for k, v := range channelEnv {
 		env = append(env, k+"="+v)
 	}
 	env = append(env, "SSL_CERT_FILE="+cert)

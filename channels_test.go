@@ -1,0 +1,255 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+)
+
+// Groups of tenant-2000.json.
+const (
+	big0ID = "de621a1b-1673-4cba-bd72-57b374c21e45" // mm-team-0, 621 members
+	big1ID = "d4b92de4-7000-457b-b118-d30639c27964" // mm-team-1, 627 members
+)
+
+// Request keys of the fake for the channel endpoints.
+const (
+	reqChannelByName    = "GET /api/v4/teams/name/{team}/channels/name/{channel}"
+	reqChannelMembers   = "GET /api/v4/channels/{channel_id}/members"
+	reqChannelAdd       = "POST /api/v4/channels/{channel_id}/members"
+	reqChannelRemove    = "DELETE /api/v4/channels/{channel_id}/members/{user_id}"
+	channelMembersPage  = 200
+	channelAddBatchSize = 1000
+)
+
+// useMattermost replaces the world's Mattermost with a fresh fake built
+// from opts (the world's admin token and name).
+func (w *world) useMattermost(opts fakemm.Options) {
+	w.mm.Close()
+	opts.AdminToken, opts.AdminUsername, opts.AdminEmail = w.mm.AdminToken(), "sysadmin", "sysadmin@contoso.example"
+	w.mm = fakemm.New(opts)
+	w.t.Cleanup(w.mm.Close)
+	w.env["INPUT_MATTERMOST-URL"] = w.mm.URL()
+}
+
+// channelEmails lists the emails of a channel's members, the token owner
+// left out.
+func (w *world) channelEmails(channelID string) []string {
+	var out []string
+	for _, m := range w.mm.ChannelMembers(channelID) {
+		if m.UserID == w.mm.AdminID() {
+			continue
+		}
+		u, _ := w.mm.User(m.UserID)
+		out = append(out, strings.ToLower(u.Email))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// groupAccounts lists the emails of the active accounts linked to members
+// of a group (expectedMembers, less members the plan skipped: in
+// tenant-2000 a few users' only address is another user's mail).
+func (w *world) groupAccounts(groupID string) []string {
+	in := map[string]bool{}
+	for _, g := range w.groups {
+		if g.ID == groupID {
+			for _, id := range g.Members {
+				in[id] = true
+			}
+		}
+	}
+	var out []string
+	for _, u := range w.mm.Users() {
+		if u.DeleteAt == 0 && in[u.Props["entra_object_id"]] {
+			out = append(out, strings.ToLower(u.Email))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func union(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// memberPages is how many pages of 200 a member listing of n takes: the
+// last page is the first short one, so 200 members take two.
+func memberPages(n int) int { return n/channelMembersPage + 1 }
+
+func TestChannelsFromGroupsAt2000(t *testing.T) {
+	w := newWorld(t, "tenant-2000.json")
+	w.mm.SetMaxUsersPerTeam(5000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddTeam(fakemm.Team{Name: "ops", DisplayName: "Operations"})
+	internal := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "eng-internal", Type: "P"})
+	alerts := w.mm.AddChannel(fakemm.Channel{TeamID: ops.ID, Name: "alerts"})
+	w.env["INPUT_GROUP-CHANNELS"] = "# GROUP: team/channel\nmm-team-0: eng/eng-internal\n" + big1ID + ": eng/eng-internal, ops/alerts"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.mustRun(0)
+
+	want0, want1 := w.groupAccounts(big0ID), w.groupAccounts(big1ID)
+	if len(want0) < 550 || len(want1) < 550 {
+		t.Fatalf("the groups have %d and %d accounts: the fixture changed", len(want0), len(want1))
+	}
+	if got, want := w.channelEmails(internal.ID), union(want0, want1); !slices.Equal(got, want) {
+		t.Fatalf("eng/eng-internal: %d members, want %d (the union of both groups)", len(got), len(want))
+	}
+	if got := w.channelEmails(alerts.ID); !slices.Equal(got, want1) {
+		t.Fatalf("ops/alerts: %d members, want %d", len(got), len(want1))
+	}
+	// The channels' teams were joined first, as a teams mapping would.
+	if n := len(w.mm.TeamMembers(ops.ID)); n != len(want1) {
+		t.Errorf("team ops has %d members, want %d", n, len(want1))
+	}
+	// Batch adds: at most one request per 1,000 users per channel.
+	adds := len(union(want0, want1)) + len(want1)
+	if n, most := w.mm.Requests()[reqChannelAdd], (len(union(want0, want1))+channelAddBatchSize-1)/channelAddBatchSize+(len(want1)+channelAddBatchSize-1)/channelAddBatchSize; n > most {
+		t.Errorf("%d channel add requests for %d adds, want at most %d", n, adds, most)
+	}
+	if got := w.outputs()["report"]; got == "" || !strings.Contains(w.summary(), "Channel memberships: ") {
+		t.Errorf("the summary does not count channel memberships:\n%.1500s", w.summary())
+	}
+	// Every add posted a system message; the second run posts none.
+	posts := w.mm.SystemMessages(internal.ID)
+	if posts != len(union(want0, want1)) {
+		t.Errorf("%d system messages in eng/eng-internal, want one per add (%d)", posts, len(union(want0, want1)))
+	}
+
+	w.noop()
+	if n := w.mm.SystemMessages(internal.ID); n != posts {
+		t.Errorf("a no-op posted %d system messages", n-posts)
+	}
+	// A no-op reads each mapped channel once and its members once.
+	reqs := w.mm.Requests()
+	members := memberPages(len(w.mm.ChannelMembers(internal.ID))) + memberPages(len(w.mm.ChannelMembers(alerts.ID)))
+	if reqs[reqChannelByName] != 2 || reqs[reqChannelMembers] != members {
+		t.Errorf("no-op reads: %d channel lookups (want 2), %d member pages (want %d: each channel once, 200 a page)", reqs[reqChannelByName], reqs[reqChannelMembers], members)
+	}
+	if reqs[reqChannelAdd]+reqs[reqChannelRemove] != 0 {
+		t.Errorf("a no-op changed channels: %v", reqs)
+	}
+}
+
+func TestChannelRemovalAndEmptyGroup(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	oncall := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "on-call", Type: "P"})
+	w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/on-call"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	if got, want := w.channelEmails(oncall.ID), w.expectedMembers(group0ID); !slices.Equal(got, want) {
+		t.Fatalf("on-call\n got %v\nwant %v", got, want)
+	}
+	// An account the sync does not manage, in the channel by hand, stays.
+	manual := w.mm.AddUser(fakemm.User{Username: "manual", Email: "manual@elsewhere.example"})
+	w.mm.AddTeamMember(eng.ID, manual.ID)
+	w.mm.AddChannelMember(oncall.ID, manual.ID)
+
+	// Mary leaves the group: she leaves the channel (not the team).
+	mary := w.account("mary.smith@contoso.example")
+	groups := slices.Clone(w.groups)
+	for i, g := range groups {
+		if g.ID == group0ID {
+			groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(id string) bool { return id == mary.Props["entra_object_id"] })
+		}
+	}
+	w.setGroups(groups)
+	w.mustRun(0)
+	got := w.channelEmails(oncall.ID)
+	if slices.Contains(got, mary.Email) || !slices.Contains(got, "manual@elsewhere.example") {
+		t.Fatalf("after mary left the group: %v", got)
+	}
+	if !strings.Contains(w.stdout.String(), "- channel-remove mary.smith") || !strings.Contains(w.stdout.String(), "eng/on-call") {
+		t.Errorf("the plan does not show the removal:\n%s", w.stdout.String())
+	}
+	w.noop()
+
+	// The group reads empty: nothing changes and the run fails.
+	for i, g := range groups {
+		if g.ID == group0ID {
+			groups[i].Members = nil
+		}
+	}
+	w.setGroups(groups)
+	w.env["INPUT_MAX-REMOVALS"] = "10%"
+	w.mm.ResetCounters()
+	w.mustRun(1)
+	if w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), "group-channels line 1") {
+		t.Fatalf("empty group: %d writes\n%s", w.mm.Writes(), w.stdout.String())
+	}
+	if got := w.channelEmails(oncall.ID); len(got) < 2 {
+		t.Fatalf("the channel was emptied: %v", got)
+	}
+}
+
+// Both forms of the add converge: a 5.x–9.10 server answers the batch form
+// 400 and takes one user per request, a current one takes the batch.
+func TestChannelAddFormsConverge(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		gen  fakemm.Generation
+	}{{"5.x single adds", fakemm.Generation5}, {"11.x batch adds", fakemm.Generation11}} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			w.useMattermost(fakemm.Options{Generation: tt.gen, MaxUsersPerTeam: 1000})
+			eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+			a := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "a", Type: "P"})
+			b := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "b"})
+			w.env["INPUT_CHANNELS"] = "eng/b"
+			w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/a"
+			w.mustRun(0)
+			want := w.expectedMembers(group0ID)
+			if got := w.channelEmails(a.ID); !slices.Equal(got, want) {
+				t.Fatalf("eng/a\n got %v\nwant %v", got, want)
+			}
+			everyone := w.accountEmails()
+			if got := w.channelEmails(b.ID); !slices.Equal(got, everyone) {
+				t.Fatalf("eng/b has %d members, want every synced user (%d)", len(got), len(everyone))
+			}
+			adds, posts := len(want)+len(everyone), w.mm.Requests()[reqChannelAdd]
+			if tt.gen == fakemm.Generation5 {
+				// One request per user, plus at most one refused batch per channel.
+				if posts < adds || posts > adds+2 {
+					t.Errorf("%d add requests for %d adds on a single-add server", posts, adds)
+				}
+			} else if posts != 2 {
+				t.Errorf("%d add requests, want one batch per channel", posts)
+			}
+			w.noop()
+		})
+	}
+}
+
+func TestChannelInputErrorsChangeNothing(t *testing.T) {
+	for _, tt := range []struct{ name, input, value, want string }{
+		{"unknown channel", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/eng-internal\nmm-team-1: eng/on-cal", `input group-channels line 2: team "eng" has no channel named "on-cal"`},
+		{"unknown team", "INPUT_CHANNELS", "engg/on-call", `input channels: Mattermost has no team named "engg"`},
+		{"archived channel", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/old", "input group-channels line 1: channel eng/old is archived"},
+		{"no such group", "INPUT_GROUP-CHANNELS", "# GROUP: team/channel\nmm-team-0: eng/eng-internal\nNo Such Group: eng/on-call", `input group-channels line 3: Entra ID has no group named "No Such Group"`},
+		{"display name, not a URL name", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/On Call", "group-channels"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+			w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "eng-internal"})
+			w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "on-call"})
+			old := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "old"})
+			w.mm.ArchiveChannel(old.ID)
+			w.env[tt.input] = tt.value
+			code := w.run()
+			if code == 0 || w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), tt.want) {
+				t.Errorf("exit %d, %d writes; want a failure naming %q:\n%s", code, w.mm.Writes(), tt.want, w.stdout.String())
+			}
+		})
+	}
+}

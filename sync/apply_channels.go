@@ -1,0 +1,139 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	gosync "sync"
+)
+
+// channelBatch is the most accounts one AddChannelMembers call is given:
+// Mattermost's limit for the batch add form (api4/channel.go maxListSize).
+// A target on a server without the batch form adds them one by one.
+const channelBatch = 1000
+
+// channels runs the channel membership changes after the team changes
+// (joining a channel needs the team): adds grouped per channel in batches,
+// up to workers channels at once, then removals one by one. An account
+// created in this run gets its id from the create's result; an account
+// whose team add failed is not sent, since the server would refuse it.
+func (x *applier) channels(ctx context.Context, workers int) {
+	plan := x.plan
+	ct, ok := x.t.(ChannelTarget)
+	if !ok {
+		for i, a := range plan.Actions {
+			if a.Kind == KindChannelAdd || a.Kind == KindChannelRemove {
+				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage channels")))
+			}
+		}
+		return
+	}
+	created := x.createdAccounts()
+	type teamUser struct{ team, entraID string }
+	teamFailed := map[teamUser]string{}
+	for _, r := range x.results {
+		if r.Kind == KindTeamAdd && r.Status != StatusDone {
+			teamFailed[teamUser{r.Team, r.EntraID}] = r.Error
+		}
+	}
+	byChannel := map[string][]int{}
+	var order []string
+	for i, a := range plan.Actions {
+		if a.Kind != KindChannelAdd {
+			continue
+		}
+		if _, seen := byChannel[a.ChannelID]; !seen {
+			order = append(order, a.ChannelID)
+		}
+		byChannel[a.ChannelID] = append(byChannel[a.ChannelID], i)
+	}
+	jobs := make(chan string)
+	var wg gosync.WaitGroup
+	for range min(max(workers, 1), len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				x.addToChannel(ctx, ct, byChannel[id], created, func(a *Action) string { return teamFailed[teamUser{a.Team, a.EntraID}] })
+			}
+		}()
+	}
+	for _, id := range order {
+		jobs <- id
+	}
+	close(jobs)
+	wg.Wait()
+	for i, a := range plan.Actions {
+		if a.Kind != KindChannelRemove {
+			continue
+		}
+		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
+		if err := ctx.Err(); err != nil {
+			r = notAttempted(r, err)
+		} else if err := ct.RemoveChannelMember(ctx, a.ChannelID, a.AccountID); err != nil {
+			r = failed(r, fmt.Errorf("remove %s from channel %s/%s: %w", a.Username, a.Team, a.Channel, err))
+		}
+		x.finish(i, r)
+	}
+}
+
+// addToChannel adds the accounts of the actions idx (all for one channel)
+// in batches of channelBatch. teamFailed says why the account's team add
+// failed in this run ("" if it did not).
+func (x *applier) addToChannel(ctx context.Context, ct ChannelTarget, idx []int, created map[string]string, teamFailed func(*Action) string) {
+	var ids []string
+	var sent []int
+	for _, i := range idx {
+		a := x.plan.Actions[i]
+		if a.AccountID == "" {
+			a.AccountID = created[a.EntraID]
+		}
+		switch why := teamFailed(&a); {
+		case a.AccountID == "":
+			x.finish(i, failed(Result{Action: a}, fmt.Errorf("add %s to channel %s/%s: the account was not created", a.Email, a.Team, a.Channel)))
+		case why != "":
+			r := Result{Action: a, AccountID: a.AccountID}
+			if err := ctx.Err(); err != nil {
+				x.finish(i, notAttempted(r, err))
+				continue
+			}
+			x.finish(i, failed(r, fmt.Errorf("add %s to channel %s/%s: not sent, because adding the account to team %s failed: %s", a.Username, a.Team, a.Channel, a.Team, why)))
+		default:
+			ids, sent = append(ids, a.AccountID), append(sent, i)
+		}
+	}
+	for start := 0; start < len(ids); start += channelBatch {
+		end := min(start+channelBatch, len(ids))
+		var perUser map[string]error
+		err := ctx.Err()
+		if err == nil {
+			perUser, err = ct.AddChannelMembers(ctx, x.plan.Actions[sent[start]].ChannelID, ids[start:end])
+		}
+		for k, i := range sent[start:end] {
+			a, id := x.plan.Actions[i], ids[start+k]
+			r := Result{Action: a, Status: StatusDone, AccountID: id}
+			userErr, settled := perUser[id]
+			switch {
+			case ctx.Err() != nil && !settled:
+				r = notAttempted(r, ctx.Err())
+			case userErr != nil:
+				r = failed(r, fmt.Errorf("add %s to channel %s/%s: %w", a.Username, a.Team, a.Channel, userErr))
+			case err != nil && !settled:
+				r = failed(r, fmt.Errorf("add %s to channel %s/%s: %w", a.Username, a.Team, a.Channel, err))
+			}
+			x.finish(i, r)
+		}
+	}
+}
+
+// createdAccounts maps the object id of each account created (or adopted)
+// in this run to its new account id.
+func (x *applier) createdAccounts() map[string]string {
+	created := map[string]string{}
+	for _, r := range x.results {
+		if r.Kind == KindCreate && (r.Status == StatusDone || r.Status == StatusAdopted) && r.AccountID != "" {
+			created[r.EntraID] = r.AccountID
+		}
+	}
+	return created
+}
