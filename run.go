@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strings"
 	gosync "sync"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/snapshot"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
@@ -134,38 +133,38 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	endRead := con.group("Reading Entra ID and Mattermost")
-	pre, err := preflight(ctx, mm, cfg)
+	pre, err := snapshot.Preflight(ctx, mm, cfg)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
 	}
-	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.version, cfg.MattermostURL, pre.me.Username)
+	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.Version, cfg.MattermostURL, pre.Me.Username)
 
-	snap, err := readState(ctx, cfg, src, mm, pre.me.ID)
+	snap, err := snapshot.Read(ctx, cfg, src, mm, pre.Me.ID)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
 	}
-	users, observed := snap.users, snap.observed
-	con.infof("Read %d Entra ID users (%d in scope), %d recently deleted, and %d Mattermost accounts.", snap.read, len(users), len(snap.deleted), len(observed.Accounts))
+	users, observed := snap.Users, snap.Observed
+	con.infof("Read %d Entra ID users (%d in scope), %d recently deleted, and %d Mattermost accounts.", snap.Read, len(users), len(snap.Deleted), len(observed.Accounts))
 	endRead()
-	for _, w := range snap.warnings {
+	for _, w := range snap.Warnings {
 		con.warningf("%s", w)
 	}
 
-	dir := mmsync.Directory{Users: users, Deleted: snap.deleted, ScopeGroups: snap.scopeGroups}
+	dir := mmsync.Directory{Users: users, Deleted: snap.Deleted, ScopeGroups: snap.ScopeGroups}
 	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
-		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.capacity,
-		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.teams, Channels: snap.channels,
+		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
+		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
 	})
 	newReport := func(results []mmsync.Result) *report.Report {
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()
-		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.version, snap.read, len(observed.Accounts)
-		rep.OutOfScope = snap.outOfScope
+		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.Version, snap.Read, len(observed.Accounts)
+		rep.OutOfScope = snap.OutOfScope
 		return rep
 	}
 	if plan.StopError != "" {
@@ -196,7 +195,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 
 	var results []mmsync.Result
 	if !cfg.DryRun && len(plan.Actions) > 0 {
-		target := mattermost.NewTarget(mm, pre.policy, mattermost.TargetOptions{
+		target := mattermost.NewTarget(mm, pre.Policy, mattermost.TargetOptions{
 			DisableWelcomeEmail: !cfg.WelcomeEmail, EmailVerified: true,
 		})
 		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
@@ -243,80 +242,6 @@ func warnAttention(con *console, plan *mmsync.Plan) {
 		}
 		con.warningf("%s", m)
 	}
-}
-
-type serverFacts struct {
-	me       mattermost.User
-	version  string
-	policy   mattermost.PasswordPolicy
-	capacity mmsync.Capacity
-}
-
-// preflight proves the token and the server before anything else: a wrong
-// token or URL is reported as such, not as 2,000 failed creates.
-func preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (serverFacts, error) {
-	var f serverFacts
-	var err error
-	if f.me, err = mm.GetMe(ctx); err != nil {
-		return f, describeMattermostError(err, cfg.MattermostURL, "check mattermost-token")
-	}
-	if !slices.Contains(strings.Fields(f.me.Roles), "system_admin") {
-		return f, fmt.Errorf("input mattermost-token: the token belongs to %q, who is not a system admin; "+
-			"the sync needs a system admin's personal access token to create and update users", f.me.Username)
-	}
-	if f.version, err = mm.Ping(ctx); err != nil {
-		return f, describeMattermostError(err, cfg.MattermostURL, "read the server version")
-	}
-	if f.policy, err = mm.PasswordPolicy(ctx); err != nil {
-		return f, describeMattermostError(err, cfg.MattermostURL, "read the password policy")
-	}
-	// Older servers have no /limits/server (nil, nil): no cap to plan for.
-	limits, err := mm.GetServerLimits(ctx)
-	if err != nil {
-		return f, describeMattermostError(err, cfg.MattermostURL, "read the server's user limits")
-	}
-	if limits != nil {
-		f.capacity = mmsync.Capacity{HardLimit: limits.MaxUsersHardLimit, Active: limits.ActiveUserCount}
-	}
-	return f, nil
-}
-
-func describeMattermostError(err error, url, what string) error {
-	var re *mattermost.RedirectError
-	if errors.As(err, &re) {
-		return fmt.Errorf("input mattermost-url: %w", err)
-	}
-	var ae *mattermost.AppError
-	if errors.As(err, &ae) {
-		switch {
-		case ae.StatusCode == http.StatusUnauthorized:
-			return fmt.Errorf("input mattermost-token: Mattermost at %s refused the token (401 %s). "+
-				"Check that the token is current and was pasted whole, that personal access tokens are enabled "+
-				"(System Console > Integrations > Integration Management), and that its owner is a system admin", url, ae.ID)
-		case ae.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("input mattermost-token: Mattermost refused to %s (403 %s): the token's owner lacks the permission; use a system admin's token", what, ae.ID)
-		case ae.StatusCode == http.StatusNotFound && ae.ID == "":
-			return fmt.Errorf("input mattermost-url: %s answered 404 to %s %s: it does not look like a Mattermost server "+
-				"(give the server's base URL, e.g. https://chat.example.com)", url, ae.Method, ae.Path)
-		}
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return fmt.Errorf("input mattermost-url: cannot %s at %s: %w", what, url, err)
-}
-
-func describeGraphError(err error) error {
-	var ae *entra.AuthError
-	if errors.As(err, &ae) {
-		return fmt.Errorf("microsoft graph: %w", err)
-	}
-	var ie *entra.IncompleteReadError
-	if errors.As(err, &ie) {
-		return fmt.Errorf("read Entra ID users: %w; nothing was changed, because acting on a partial directory could deprovision people", err)
-	}
-	return fmt.Errorf("read Entra ID users: %w", err)
 }
 
 // fatal reports a run that stopped before applying anything.

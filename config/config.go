@@ -244,6 +244,10 @@ var (
 	domainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 )
 
+// IsObjectID reports whether s has the form of an Entra ID object id (a
+// GUID), as opposed to a display name.
+func IsObjectID(s string) bool { return guidRE.MatchString(s) }
+
 // Parse validates raw values into a Config.
 func Parse(vals map[string]string) (*Config, error) {
 	var errs Errors

@@ -77,7 +77,7 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 	o.MaxRemovals = Percent(10) // of 20 managed members = 2
 	o.Teams = policy(groupMembers)
 	p := BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)
-	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || !strings.Contains(p.RemovalError, "10% of 20 managed members of the mapped teams = 2") {
+	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || !strings.Contains(p.RemovalError, "10% of 20 managed members of the mapped teams and channels = 2") {
 		t.Fatalf("removals %d withheld %d: %s", p.Count(KindTeamRemove), len(p.WithheldRemovals), p.RemovalError)
 	}
 	if !p.Failed() {

@@ -1,4 +1,4 @@
-package main
+package snapshot
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 		case mattermost.StatusCode(err) == 404 && appErrorID(err) == mattermost.IDChannelByNameMissing:
 			return nil, fmt.Errorf("%s: team %q has no channel named %q (use the channel's URL name, as in https://chat.example.com/%s/channels/<name>, not its display name)", where, ref.Team, ref.Channel, ref.Team)
 		case err != nil:
-			return nil, describeMattermostError(err, c.url, "look up channel "+ref.String())
+			return nil, DescribeMattermostError(err, c.url, "look up channel "+ref.String())
 		case ch.Archived():
 			return nil, fmt.Errorf("%s: channel %s is archived; unarchive it or remove it from the input", where, ref)
 		}
@@ -65,7 +65,7 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 			t, err := mm.GetTeamByName(ctx, ref.Team)
 			switch {
 			case err != nil:
-				return nil, describeMattermostError(err, c.url, "look up team "+ref.Team)
+				return nil, DescribeMattermostError(err, c.url, "look up team "+ref.Team)
 			case t.DeleteAt != 0:
 				return nil, fmt.Errorf("%s: team %q of channel %s is archived", where, ref.Team, ref)
 			}
@@ -106,7 +106,7 @@ func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) er
 		st := c.states[ref]
 		list, err := mm.GetChannelMembers(ctx, st.ID)
 		if err != nil {
-			return describeMattermostError(err, c.url, "read the members of channel "+ref.String())
+			return DescribeMattermostError(err, c.url, "read the members of channel "+ref.String())
 		}
 		st.Members = make(map[string]bool, len(list))
 		for _, m := range list {

@@ -1,10 +1,9 @@
-package main
+package snapshot
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -15,31 +14,34 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// snapshot is everything a run reads before it plans: both sides in full,
+// Snapshot is everything a run reads before it plans: both sides in full,
 // or an error. Nothing is written before a snapshot is complete.
-type snapshot struct {
-	users      []mmsync.DirectoryUser // in scope
-	read       int                    // directory users read before scoping
-	outOfScope int
-	observed   mmsync.Observed
-	teams      *mmsync.TeamPolicy
-	channels   *mmsync.ChannelPolicy
-	// deleted are the tenant's recently deleted users (nil if unreadable);
-	// scopeGroups the member count of each group in the groups input.
-	deleted     []mmsync.DeletedUser
-	scopeGroups map[string]int
-	// warnings are reads that failed without failing the run (the deleted
+type Snapshot struct {
+	Users      []mmsync.DirectoryUser // in scope
+	Read       int                    // directory users read before scoping
+	OutOfScope int
+	Observed   mmsync.Observed
+	Teams      *mmsync.TeamPolicy
+	Channels   *mmsync.ChannelPolicy
+	// Deleted are the tenant's recently deleted users (nil if unreadable);
+	// ScopeGroups the member count of each group in the groups input.
+	Deleted     []mmsync.DeletedUser
+	ScopeGroups map[string]int
+	// Warnings are reads that failed without failing the run (the deleted
 	// users: without them fewer accounts are deactivated, never more).
-	warnings []string
+	Warnings []string
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// Directory is the snapshot's Entra ID side, as the planner takes it.
+func (s *Snapshot) Directory() mmsync.Directory {
+	return mmsync.Directory{Users: s.Users, Deleted: s.Deleted, ScopeGroups: s.ScopeGroups}
+}
 
-// readState reads the directory (users, and the members of every group the
+// Read reads the directory (users, and the members of every group the
 // configuration names) and Mattermost (users, and the members of every team
 // it names) concurrently. Unknown teams and unknown or ambiguous groups are
 // errors here, before any change.
-func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *mattermost.Client, selfID string) (*snapshot, error) {
+func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *mattermost.Client, selfID string) (*Snapshot, error) {
 	teamNames := append([]string(nil), cfg.Teams...)
 	for _, gt := range cfg.GroupTeams {
 		teamNames = append(teamNames, gt.Teams...)
@@ -58,7 +60,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 		case mattermost.StatusCode(err) == 404:
 			return nil, fmt.Errorf("input teams/group-teams: Mattermost has no team named %q (use the team's URL name, as in https://chat.example.com/<name>)", name)
 		case err != nil:
-			return nil, describeMattermostError(err, cfg.MattermostURL, "look up team "+name)
+			return nil, DescribeMattermostError(err, cfg.MattermostURL, "look up team "+name)
 		case t.DeleteAt != 0:
 			return nil, fmt.Errorf("input teams/group-teams: team %q is archived", name)
 		}
@@ -71,14 +73,14 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	}
 	groupRefs = append(groupRefs, chans.groupRefs()...)
 
-	s := &snapshot{}
+	s := &Snapshot{}
 	members := map[string]map[string]bool{} // group ref → member ids
 	var users []mmsync.DirectoryUser
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
 		if users, err = src.ListUsersFiltered(gctx, cfg.UserFilter); err != nil {
-			return describeGraphError(err)
+			return DescribeGraphError(err)
 		}
 		return nil
 	})
@@ -99,20 +101,20 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	if cfg.Deactivate {
 		g.Go(func() error {
 			var err error
-			if s.deleted, err = src.ListDeletedUsers(gctx); err != nil {
-				s.deleted = nil
+			if s.Deleted, err = src.ListDeletedUsers(gctx); err != nil {
+				s.Deleted = nil
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}
-				s.warnings = append(s.warnings, deletedUsersWarning(err))
+				s.Warnings = append(s.Warnings, deletedUsersWarning(err))
 			}
 			return nil
 		})
 	}
 	g.Go(func() error {
 		var err error
-		if s.observed, err = mm.ObserveAs(gctx, selfID); err != nil {
-			return describeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
+		if s.Observed, err = mm.ObserveAs(gctx, selfID); err != nil {
+			return DescribeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
 		}
 		return nil
 	})
@@ -121,7 +123,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 		for name, t := range teams {
 			list, err := mm.GetTeamMembers(gctx, t.ID)
 			if err != nil {
-				return describeMattermostError(err, cfg.MattermostURL, "read the members of team "+name)
+				return DescribeMattermostError(err, cfg.MattermostURL, "read the members of team "+name)
 			}
 			t.Members = make(map[string]bool, len(list))
 			for _, m := range list {
@@ -136,26 +138,26 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	s.observed.Channels, s.channels = chans.observed(), chans.policy(members)
+	s.Observed.Channels, s.Channels = chans.observed(), chans.policy(members)
 
 	scope := mmsync.Scope{IncludeGuests: cfg.IncludeGuests, Only: cfg.OnlyUsers}
 	if len(cfg.Groups) > 0 {
 		scope.Members = map[string]bool{}
-		s.scopeGroups = make(map[string]int, len(cfg.Groups))
+		s.ScopeGroups = make(map[string]int, len(cfg.Groups))
 		for _, ref := range cfg.Groups {
-			s.scopeGroups[ref] = len(members[ref])
+			s.ScopeGroups[ref] = len(members[ref])
 			for id := range members[ref] {
 				scope.Members[id] = true
 			}
 		}
 	}
-	s.read = len(users)
-	s.users, s.outOfScope = scope.InScope(users)
+	s.Read = len(users)
+	s.Users, s.OutOfScope = scope.InScope(users)
 	if len(teams) > 0 {
-		s.observed.Teams = teams
-		s.teams = &mmsync.TeamPolicy{Everyone: cfg.Teams, Remove: cfg.RemoveFromTeams}
+		s.Observed.Teams = teams
+		s.Teams = &mmsync.TeamPolicy{Everyone: cfg.Teams, Remove: cfg.RemoveFromTeams}
 		for _, gt := range cfg.GroupTeams {
-			s.teams.ByGroup = append(s.teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, Members: members[gt.Group], Teams: gt.Teams})
+			s.Teams.ByGroup = append(s.Teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, Members: members[gt.Group], Teams: gt.Teams})
 		}
 	}
 	return s, nil
@@ -166,7 +168,7 @@ func readState(ctx context.Context, cfg *config.Config, src *entra.Source, mm *m
 // where the reference comes from, for errors ("groups/group-teams").
 func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (map[string]bool, error) {
 	id := ref
-	if !guidRE.MatchString(ref) {
+	if !config.IsObjectID(ref) {
 		found, err := src.FindGroupsByName(ctx, ref)
 		if err != nil {
 			return nil, fmt.Errorf("input %s: look up group %q: %w", input, ref, err)

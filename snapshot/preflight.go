@@ -1,0 +1,90 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
+
+type ServerFacts struct {
+	Me       mattermost.User
+	Version  string
+	Policy   mattermost.PasswordPolicy
+	Capacity mmsync.Capacity
+}
+
+// Preflight proves the token and the server before anything else: a wrong
+// token or URL is reported as such, not as 2,000 failed creates.
+func Preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (ServerFacts, error) {
+	var f ServerFacts
+	var err error
+	if f.Me, err = mm.GetMe(ctx); err != nil {
+		return f, DescribeMattermostError(err, cfg.MattermostURL, "check mattermost-token")
+	}
+	if !slices.Contains(strings.Fields(f.Me.Roles), "system_admin") {
+		return f, fmt.Errorf("input mattermost-token: the token belongs to %q, who is not a system admin; "+
+			"the sync needs a system admin's personal access token to create and update users", f.Me.Username)
+	}
+	if f.Version, err = mm.Ping(ctx); err != nil {
+		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the server version")
+	}
+	if f.Policy, err = mm.PasswordPolicy(ctx); err != nil {
+		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the password policy")
+	}
+	// Older servers have no /limits/server (nil, nil): no cap to plan for.
+	limits, err := mm.GetServerLimits(ctx)
+	if err != nil {
+		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the server's user limits")
+	}
+	if limits != nil {
+		f.Capacity = mmsync.Capacity{HardLimit: limits.MaxUsersHardLimit, Active: limits.ActiveUserCount}
+	}
+	return f, nil
+}
+
+func DescribeMattermostError(err error, url, what string) error {
+	var re *mattermost.RedirectError
+	if errors.As(err, &re) {
+		return fmt.Errorf("input mattermost-url: %w", err)
+	}
+	var ae *mattermost.AppError
+	if errors.As(err, &ae) {
+		switch {
+		case ae.StatusCode == http.StatusUnauthorized:
+			return fmt.Errorf("input mattermost-token: Mattermost at %s refused the token (401 %s). "+
+				"Check that the token is current and was pasted whole, that personal access tokens are enabled "+
+				"(System Console > Integrations > Integration Management), and that its owner is a system admin", url, ae.ID)
+		case ae.StatusCode == http.StatusForbidden:
+			return fmt.Errorf("input mattermost-token: Mattermost refused to %s (403 %s): the token's owner lacks the permission; use a system admin's token", what, ae.ID)
+		case ae.StatusCode == http.StatusNotFound && ae.ID == "":
+			return fmt.Errorf("input mattermost-url: %s answered 404 to %s %s: it does not look like a Mattermost server "+
+				"(give the server's base URL, e.g. https://chat.example.com)", url, ae.Method, ae.Path)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("input mattermost-url: cannot %s at %s: %w", what, url, err)
+}
+
+func DescribeGraphError(err error) error {
+	var ae *entra.AuthError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("microsoft graph: %w", err)
+	}
+	var ie *entra.IncompleteReadError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("read Entra ID users: %w; nothing was changed, because acting on a partial directory could deprovision people", err)
+	}
+	return fmt.Errorf("read Entra ID users: %w", err)
+}
+
