@@ -87,4 +87,3 @@ func DescribeGraphError(err error) error {
 	}
 	return fmt.Errorf("read Entra ID users: %w", err)
 }
-
