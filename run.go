@@ -102,8 +102,13 @@ func run(ctx context.Context, args []string, d deps) int {
 // report. Nothing is written to Mattermost before both reads succeeded.
 func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
 	started := d.now()
+	// One reporter for both reads, which run at the same time: a terminal
+	// has one line for a bar. It prints nothing for reads of a few seconds.
+	reading := con.progress("Reading users (Entra ID and Mattermost)", 0)
+	defer reading.Finish()
 	mm, err := mattermost.New(cfg.MattermostURL, cfg.MattermostToken, mattermost.Options{
 		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version, Clock: d.clock,
+		Progress: reading.Add,
 	})
 	if err != nil {
 		return fatal(ctx, con, cfg, d, started, fmt.Errorf("input mattermost-url: %w", err))
@@ -111,6 +116,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
+		Progress: reading.Add,
 	}
 	if d.clock != nil {
 		ecfg.Sleep = d.clock.Sleep
@@ -145,6 +151,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
 	}
+	reading.Finish()
 	users, observed := snap.Users, snap.Observed
 	con.infof("Read %d Entra ID users (%d in scope), %d recently deleted, and %d Mattermost accounts.", snap.Read, len(users), len(snap.Deleted), len(observed.Accounts))
 	endRead()

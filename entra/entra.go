@@ -84,6 +84,9 @@ type Config struct {
 	// (default 8, raised to at least 6, at most 10). Retry-After is honoured.
 	// See retry.go for the policy.
 	MaxRetries int
+	// Progress, when set, is told of the users the users read adds, as
+	// they arrive (n is how many; called from the reading goroutine).
+	Progress func(n int)
 	// Timeout bounds one Graph request including retries (default 5 min).
 	Timeout time.Duration
 	// Sleep waits between the tries of a Graph request: d, or until ctx

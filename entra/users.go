@@ -71,6 +71,9 @@ func (s *Source) ListUsersFiltered(ctx context.Context, filter string) ([]mmsync
 				return fmt.Errorf("%w (user %q)", ErrMissingID, firstNonEmpty(du.UserPrincipalName, du.Mail, du.DisplayName))
 			}
 			out = append(out, du)
+			if s.cfg.Progress != nil {
+				s.cfg.Progress(1)
+			}
 			return nil
 		}, func() int { return len(out) })
 	if err != nil {

@@ -66,6 +66,9 @@ type Options struct {
 	// status) and an info line per retry. Headers, query strings and bodies
 	// are never logged.
 	Logger *slog.Logger
+	// Progress, when set, is told of the users the user listing reads, a
+	// page at a time (n is how many; called from the reading goroutine).
+	Progress func(n int)
 }
 
 // Client talks to one Mattermost server with one token. It is safe for
@@ -83,6 +86,7 @@ type Client struct {
 	backoff      Backoff
 	clock        Clock
 	logger       *slog.Logger
+	progress     func(n int)
 
 	gate    *rateGate // nil: no pacing (tests compare with and without)
 	breaker *breaker
@@ -107,7 +111,7 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	c := &Client{
 		base: base, token: token, userAgent: opts.UserAgent, hc: httpClient(opts),
 		retryMax: opts.RetryMax, retryWaitMin: opts.RetryWaitMin, retryWaitMax: opts.RetryWaitMax,
-		checkRetry: opts.CheckRetry, backoff: opts.Backoff, clock: opts.Clock, logger: opts.Logger,
+		checkRetry: opts.CheckRetry, backoff: opts.Backoff, clock: opts.Clock, logger: opts.Logger, progress: opts.Progress,
 	}
 	switch {
 	case c.retryMax == 0:

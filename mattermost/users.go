@@ -213,6 +213,9 @@ func (c *Client) eachUser(ctx context.Context, fn func(*User)) error {
 			seen[u.ID] = struct{}{}
 			fn(u)
 		}
+		if c.progress != nil {
+			c.progress(len(batch))
+		}
 		if len(batch) < PerPage {
 			return nil
 		}
