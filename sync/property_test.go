@@ -330,3 +330,51 @@ func checkNoActiveLeaverAddress(t *rapid.T, w world, plan *Plan, before, after O
 		}
 	}
 }
+
+// With a concurrent writer (an account appears while Apply runs, holding an
+// address of the pool) the applier never adopts what the plan's rule would
+// not, never touches a protected account, and reports every action.
+func TestPropApplyWithConcurrentWriter(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := drawWorld(t)
+		target := newFakeTarget(w.obs.Accounts...)
+		intruder := Account{ID: "zz-intruder", Username: "intruder", Email: rapid.SampledFrom(propAddrs).Draw(t, "intruderEmail"), Roles: "system_user"}
+		switch rapid.IntRange(0, 3).Draw(t, "intruderKind") {
+		case 1:
+			intruder.DeleteAt = 99
+		case 2:
+			intruder.Roles = "system_admin system_user"
+		case 3:
+			w.opts.Ignore = append(w.opts.Ignore, "intruder")
+		}
+		target.beforeWrite = func(m *memTarget) {
+			if m.byEmail(intruder.Email) == nil {
+				m.Add(intruder)
+			}
+		}
+		plan := BuildPlan(w.dir, target.observed(), w.opts)
+		results := Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2})
+		if len(results) != len(plan.Actions) {
+			t.Fatalf("%d results for %d actions", len(results), len(plan.Actions))
+		}
+		after := target.observed()
+		var now *Account
+		for i := range after.Accounts {
+			if after.Accounts[i].ID == intruder.ID {
+				now = &after.Accounts[i]
+			}
+		}
+		if now == nil {
+			return // no write happened
+		}
+		r := newRules(w.opts.withDefaults(), "self")
+		ok, _ := r.adoption("", &intruder)
+		adopted := now.Props[PropLink] != ""
+		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "") {
+			t.Fatalf("the intruder was adopted although the rule says no (ok=%v): %+v", ok, now)
+		}
+		if r.protection(&intruder) != "" && !reflect.DeepEqual(*now, intruder) {
+			t.Fatalf("a protected intruder was changed: %+v", now)
+		}
+	})
+}
