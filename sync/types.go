@@ -118,7 +118,8 @@ type NewUser struct {
 }
 
 // Patch lists the fields to change on an existing account; nil means leave
-// alone. Props, when non-nil, is the complete map to store (Mattermost
+// alone. It mirrors mattermost.UserPatch, the wire form, on purpose: the
+// planner's values do not depend on the client package. Props, when non-nil, is the complete map to store (Mattermost
 // replaces props wholesale).
 type Patch struct {
 	Email     *string

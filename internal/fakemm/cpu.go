@@ -1,6 +1,8 @@
 package fakemm
 
 import (
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+
 	"context"
 	"time"
 )
@@ -98,19 +100,7 @@ func (c *cores) hashPassword(ctx context.Context, sleep Sleeper) error {
 type Sleeper func(ctx context.Context, d time.Duration) error
 
 // realSleep is the wall clock's Sleeper.
-func realSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var realSleep Sleeper = clock.Sleep
 
 // SetCPU changes the server's password hashing (the zero CPU: free).
 // Creates already waiting for a core keep the old CPU.

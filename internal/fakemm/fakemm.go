@@ -107,7 +107,9 @@ type Options struct {
 	Teams []Team
 }
 
-// User is a Mattermost user as the API sends it.
+// User is a Mattermost user as the API sends it. It repeats the client's
+// mattermost.User on purpose: the fake must not import the code it tests,
+// and its JSON tags are the server's (model/user.go), not the client's.
 type User struct {
 	ID                  string            `json:"id"`
 	CreateAt            int64             `json:"create_at"`
@@ -172,7 +174,8 @@ type Team struct {
 	Type        string `json:"type"`
 }
 
-// TeamMember is one membership.
+// TeamMember is one membership (the server's model.TeamMember; repeated
+// from mattermost.TeamMember for the reason User is).
 type TeamMember struct {
 	TeamID        string `json:"team_id"`
 	UserID        string `json:"user_id"`
