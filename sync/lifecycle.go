@@ -66,21 +66,28 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 	// by address, then object id. Small keys are sorted, not the desired
 	// accounts themselves, which are then built once, in order.
 	type key struct {
-		email, noEmail string
-		u              *DirectoryUser
+		email string
+		i     int32
 	}
 	keys := make([]key, len(dir.Users))
 	for i := range dir.Users {
-		u := &dir.Users[i]
-		email, reason, _ := Email(*u)
-		keys[i] = key{email: email, noEmail: reason, u: u}
+		email, _, _ := Email(dir.Users[i])
+		keys[i] = key{email: email, i: int32(i)}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
-		return compareStrings(a.email, b.email, a.u.ID, b.u.ID)
+		if c := strings.Compare(a.email, b.email); c != 0 {
+			return c
+		}
+		return strings.Compare(dir.Users[a.i].ID, dir.Users[b.i].ID)
 	})
 	p.want = make([]desired, len(keys))
-	for i, k := range keys {
-		p.want[i] = desired{u: k.u, email: k.email, noEmail: k.noEmail, profile: r.opts.Attributes.Profile(k.u)}
+	for j, k := range keys {
+		u := &dir.Users[k.i]
+		d := desired{u: u, email: k.email, profile: r.opts.Attributes.Profile(u)}
+		if d.email == "" {
+			_, d.noEmail, _ = Email(*u)
+		}
+		p.want[j] = d
 	}
 	p.addrs = newAddressBook(p)
 	p.deleted = deletedAddresses(dir.Deleted, p.addrs)

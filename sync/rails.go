@@ -71,9 +71,12 @@ func (p *planner) applyRemovalCap(observed Observed) {
 			}
 		}
 	}
+	if len(removes) == 0 {
+		return
+	}
 	base := removalBase(p.acc, p.opts, observed)
 	limit := p.opts.MaxRemovals.Limit(base)
-	if len(removes) == 0 || len(removes) <= limit {
+	if len(removes) <= limit {
 		return
 	}
 	p.plan.RemovalError = fmt.Sprintf("%d membership removals planned, more than max-removals allows (%s of %d managed members of the mapped teams and channels = %d); "+
