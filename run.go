@@ -159,7 +159,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.warningf("%s", w)
 	}
 
-	dir := mmsync.Directory{Users: users, Deleted: snap.Deleted, ScopeGroups: snap.ScopeGroups}
+	dir := snap.Directory()
 	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,

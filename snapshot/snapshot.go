@@ -30,11 +30,13 @@ type Snapshot struct {
 	// Warnings are reads that failed without failing the run (the deleted
 	// users: without them fewer accounts are deactivated, never more).
 	Warnings []string
+	// outside are the users read but out of scope.
+	outside []mmsync.DirectoryUser
 }
 
 // Directory is the snapshot's Entra ID side, as the planner takes it.
 func (s *Snapshot) Directory() mmsync.Directory {
-	return mmsync.Directory{Users: s.Users, Deleted: s.Deleted, ScopeGroups: s.ScopeGroups}
+	return mmsync.Directory{Users: s.Users, OutOfScope: s.outside, Deleted: s.Deleted, ScopeGroups: s.ScopeGroups}
 }
 
 // Read reads the directory (users, and the members of every group the
@@ -152,7 +154,8 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 		}
 	}
 	s.Read = len(users)
-	s.Users, s.OutOfScope = scope.InScope(users)
+	s.Users, s.outside = scope.Split(users)
+	s.OutOfScope = len(s.outside)
 	if len(teams) > 0 {
 		s.Observed.Teams = teams
 		s.Teams = &mmsync.TeamPolicy{Everyone: cfg.Teams, Remove: cfg.RemoveFromTeams}

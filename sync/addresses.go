@@ -107,27 +107,64 @@ func (b *addressBook) notOwner(d *desired) string {
 	return "the address " + d.email + " is " + owner.DisplayName + "'s (" + owner.ID + "); this user has no mail of its own"
 }
 
+// readAddresses maps every address a user read holds (in scope or not) to
+// whether one of them is enabled or unknown, that is: may be a live person.
+func readAddresses(in []desired, out []DirectoryUser) map[string]bool {
+	live := make(map[string]bool, len(in)+len(out))
+	for i := range in {
+		if in[i].email != "" {
+			live[in[i].email] = live[in[i].email] || in[i].u.AccountEnabled != BoolFalse
+		}
+	}
+	for i := range out {
+		if email, _, ok := Email(out[i]); ok {
+			live[email] = live[email] || out[i].AccountEnabled != BoolFalse
+		}
+	}
+	return live
+}
+
 // deletedAddresses maps the addresses of deleted directory users that no
-// user in the directory claims now.
-func deletedAddresses(deleted []DeletedUser, b *addressBook) map[string]*DeletedUser {
+// user read (in scope or not) holds now.
+func deletedAddresses(deleted []DeletedUser, claimed map[string]bool) map[string]*DeletedUser {
 	if len(deleted) == 0 {
 		return nil
 	}
 	out := make(map[string]*DeletedUser, len(deleted))
-	claimed := make(map[string]bool, len(b.p.want))
-	for i := range b.p.want {
-		claimed[b.p.want[i].email] = true
-	}
 	for i := range deleted {
 		du := &deleted[i]
 		email, _, ok := Email(DirectoryUser{Mail: du.Mail, UserPrincipalName: du.UserPrincipalName})
-		if ok && !claimed[email] {
+		if _, held := claimed[email]; ok && !held {
 			if _, seen := out[email]; !seen || du.ID < out[email].ID {
 				out[email] = du
 			}
 		}
 	}
 	return out
+}
+
+// outsideDisabled maps the addresses of disabled users out of scope that no
+// live user read holds and no user in scope holds at all (those are the
+// in-scope planning's).
+func outsideDisabled(out []DirectoryUser, claimed map[string]bool) map[string]*DirectoryUser {
+	var m map[string]*DirectoryUser
+	for i := range out {
+		u := &out[i]
+		if u.AccountEnabled != BoolFalse {
+			continue
+		}
+		email, _, ok := Email(*u)
+		if !ok || claimed[email] {
+			continue
+		}
+		if m == nil {
+			m = map[string]*DirectoryUser{}
+		}
+		if prev, seen := m[email]; !seen || u.ID < prev.ID {
+			m[email] = u
+		}
+	}
+	return m
 }
 
 func (b *addressBook) want(c claim) {

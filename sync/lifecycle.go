@@ -15,8 +15,11 @@ type planner struct {
 	byID  map[string]*desired // directory users in scope, by object id; see user
 	addrs *addressBook
 	// deleted maps an address to the deleted directory user that held it,
-	// when no user in the directory claims it now.
+	// when no user read (in scope or not) claims it now.
 	deleted map[string]*DeletedUser
+	// outsideDisabled maps an address to the disabled, out-of-scope user
+	// that holds it, when no other user read claims it.
+	outsideDisabled map[string]*DirectoryUser
 	// noDestructive plans as if no deactivation or release were allowed:
 	// the second pass after the threshold withheld them.
 	noDestructive bool
@@ -90,7 +93,9 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 		p.want[j] = d
 	}
 	p.addrs = newAddressBook(p)
-	p.deleted = deletedAddresses(dir.Deleted, p.addrs)
+	claimed := readAddresses(p.want, dir.OutOfScope)
+	p.deleted = deletedAddresses(dir.Deleted, claimed)
+	p.outsideDisabled = outsideDisabled(dir.OutOfScope, claimed)
 	return p
 }
 
@@ -127,6 +132,12 @@ func (p *planner) skip(u *DirectoryUser, email string, ai int, reason string) {
 		}
 	}
 	p.plan.Skipped = append(p.plan.Skipped, s)
+}
+
+// attention is a skip an administrator must look at: a warning annotation.
+func (p *planner) attention(u *DirectoryUser, ai int, reason string) {
+	p.skip(u, "", ai, reason)
+	p.plan.Skipped[len(p.plan.Skipped)-1].Attention = true
 }
 
 // decide settles one directory user: the account it has (linked, or holding
@@ -178,7 +189,13 @@ func (p *planner) linkedUser(d *desired, ai int) {
 		return
 	}
 	if reason := p.acc.protected[ai]; reason != "" {
-		p.skip(u, d.email, ai, reason)
+		if u.AccountEnabled == BoolFalse && acct.Active() {
+			// A leaver who keeps an active account is the riskiest case:
+			// an administrator must see it.
+			p.attention(u, ai, "account disabled in Entra ID, but the account stays active: "+reason)
+		} else {
+			p.skip(u, d.email, ai, reason)
+		}
 		if u.AccountEnabled == BoolFalse {
 			p.otherHolder(d, ai)
 		}
@@ -256,6 +273,8 @@ func (p *planner) otherHolder(d *desired, ai int) {
 	p.handled[h] = true
 	if p.acc.protected[h] == "" {
 		p.disabledAddress(d, h)
+	} else if p.acc.all[h].Active() {
+		p.attention(d.u, h, "account disabled in Entra ID, but an account with its address stays active: "+p.acc.protected[h])
 	}
 }
 
@@ -317,7 +336,11 @@ func (p *planner) unlinkedUser(d *desired) {
 		return
 	}
 	if h >= 0 && p.acc.protected[h] != "" {
-		p.skip(u, d.email, h, p.acc.protected[h])
+		if u.AccountEnabled == BoolFalse && p.acc.all[h].Active() {
+			p.attention(u, h, "account disabled in Entra ID, but the account with its address stays active: "+p.acc.protected[h])
+		} else {
+			p.skip(u, d.email, h, p.acc.protected[h])
+		}
 		return
 	}
 	switch u.AccountEnabled {
@@ -400,9 +423,8 @@ func (p *planner) leavers() {
 		if p.handled[i] || !a.Active() {
 			continue
 		}
-		if p.acc.owner[i] != "" {
-			gone = append(gone, i)
-		} else if _, ok := p.deleted[strings.ToLower(a.Email)]; ok {
+		email := strings.ToLower(a.Email)
+		if p.acc.owner[i] != "" || p.deleted[email] != nil || p.outsideDisabled[email] != nil {
 			gone = append(gone, i)
 		}
 	}
@@ -411,14 +433,16 @@ func (p *planner) leavers() {
 		a := &p.acc.all[i]
 		owner, reason := p.acc.owner[i], "gone from Entra ID (deleted, or out of the sync's scope)"
 		if owner == "" {
-			del := p.deleted[strings.ToLower(a.Email)]
-			owner, reason = del.ID, "the address belongs to an Entra ID user deleted from the tenant ("+del.ID+"); the account was not linked"
+			if del := p.deleted[strings.ToLower(a.Email)]; del != nil {
+				owner, reason = del.ID, "the address belongs to an Entra ID user deleted from the tenant ("+del.ID+"); the account was not linked"
+			} else {
+				u := p.outsideDisabled[strings.ToLower(a.Email)]
+				owner, reason = u.ID, "the address belongs to an Entra ID user who is disabled (and out of the sync's scope); the account was not linked"
+			}
 		}
 		switch {
 		case p.acc.protected[i] != "":
-			if p.acc.owner[i] != "" {
-				p.skip(nil, "", i, "gone from Entra ID, but "+p.acc.protected[i])
-			}
+			p.attention(nil, i, "gone from or disabled in Entra ID, but the account stays active: "+p.acc.protected[i])
 		case !p.opts.Deactivate:
 			p.skip(nil, "", i, "gone from Entra ID; deactivate is off")
 		default:

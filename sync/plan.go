@@ -207,6 +207,12 @@ func (o Options) withDefaults() Options {
 type Directory struct {
 	// Users are the users in scope.
 	Users []DirectoryUser
+	// OutOfScope are the users read but left out of scope (groups,
+	// only-users, guests). The planner manages none of them, but their
+	// addresses still count: one that belongs to a disabled user never keeps
+	// an active unlinked account, and one that belongs to a live user is
+	// never treated as a deleted user's.
+	OutOfScope []DirectoryUser
 	// Deleted are users deleted from the tenant in the last 30 days (all of
 	// them, not only those in scope); nil when they could not be read.
 	Deleted []DeletedUser

@@ -317,3 +317,47 @@ func TestShrunkPropertyFailures(t *testing.T) {
 		})
 	}
 }
+
+// Found by review: the scope must not hide a leaver's address, nor make a
+// live person's address look like a deleted user's.
+func TestOutOfScopeUsersStillCount(t *testing.T) {
+	dee := user("u-dee", "dee@x.example", "Dee")
+	dee.AccountEnabled = BoolFalse
+	ann := user("u-ann", "ann@x.example", "Ann")
+	annAcct := linkedTo(Account{ID: "m-ann", Username: "ann", Email: "ann@x.example", Nickname: "Ann", Roles: "system_user"}, "u-ann")
+	deeAcct := Account{ID: "m-dee", Username: "dee", Email: "dee@x.example", Roles: "system_user", Props: map[string]string{}}
+	// Dee removed her link, was disabled and taken out of the sync's group.
+	p := BuildPlan(Directory{Users: []DirectoryUser{ann}, OutOfScope: []DirectoryUser{dee}}, Observed{Accounts: []Account{deeAcct, annAcct}, SelfID: "self"}, opts())
+	if got := fmt.Sprint(kindsOf(p)); got != "[deactivate dee]" {
+		t.Errorf("disabled and out of scope: %s", got)
+	}
+	// A guest deleted and invited again: the new, enabled guest is out of
+	// scope (include-guests: false); the hand-made account stays.
+	guest := DirectoryUser{ID: "u-new-guest", AccountEnabled: BoolTrue, UserType: "Guest", Mail: "pat@partner.example", DisplayName: "Pat"}
+	pat := Account{ID: "m-pat", Username: "pat", Email: "pat@partner.example", Roles: "system_user"}
+	p = BuildPlan(Directory{Users: []DirectoryUser{ann}, OutOfScope: []DirectoryUser{guest}, Deleted: []DeletedUser{{ID: "u-old-guest", Mail: "pat@partner.example"}}},
+		Observed{Accounts: []Account{pat, annAcct}, SelfID: "self"}, opts())
+	if got := fmt.Sprint(kindsOf(p)); got != "[]" {
+		t.Errorf("a live guest's address was taken for a deleted user's: %s", got)
+	}
+}
+
+// Found by review: a disabled user whose account is protected stays active,
+// and the run must say so as a warning.
+func TestDisabledProtectedAccountNeedsAttention(t *testing.T) {
+	boss := user("u-boss", "boss@x.example", "Boss")
+	boss.AccountEnabled = BoolFalse
+	acct := linkedTo(Account{ID: "m-boss", Username: "boss", Email: "boss@x.example", Roles: "system_admin system_user"}, "u-boss")
+	p := BuildPlan(Directory{Users: []DirectoryUser{boss}}, Observed{Accounts: []Account{acct}, SelfID: "self"}, opts())
+	if len(p.Actions) != 0 || len(p.Skipped) != 1 || !p.Skipped[0].Attention || !strings.Contains(p.Skipped[0].Reason, "system admin") {
+		t.Fatalf("actions %v, skipped %+v", kindsOf(p), p.Skipped)
+	}
+}
+
+func kindsOf(p *Plan) []string {
+	out := []string{}
+	for _, a := range p.Actions {
+		out = append(out, string(a.Kind)+" "+a.Username)
+	}
+	return out
+}

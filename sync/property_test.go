@@ -40,6 +40,10 @@ func drawWorld(t *rapid.T) world {
 		}
 		u.UserPrincipalName = rapid.SampledFrom(append([]string{"u" + fmt.Sprint(i) + "@x.onmicrosoft.com"}, propAddrs...)).Draw(t, "upn")
 		u.JobTitle = rapid.SampledFrom([]string{"", "Engineer", "Lead"}).Draw(t, "title")
+		if rapid.IntRange(0, 4).Draw(t, "outOfScope") == 0 {
+			w.dir.OutOfScope = append(w.dir.OutOfScope, u) // read, but not in scope
+			continue
+		}
 		w.dir.Users = append(w.dir.Users, u)
 	}
 	for i := range rapid.IntRange(0, 2).Draw(t, "deleted") {
@@ -189,7 +193,7 @@ func TestPropPlanIsSafe(t *testing.T) {
 		// (e) The plan does not depend on the order of the inputs.
 		perm := rapid.Permutation(w.dir.Users).Draw(t, "dirOrder")
 		accts := rapid.Permutation(w.obs.Accounts).Draw(t, "accountOrder")
-		again := BuildPlan(Directory{Users: perm, Deleted: w.dir.Deleted}, Observed{Accounts: accts, SelfID: "self", Teams: w.obs.Teams, Channels: w.obs.Channels}, w.opts)
+		again := BuildPlan(Directory{Users: perm, OutOfScope: w.dir.OutOfScope, Deleted: w.dir.Deleted}, Observed{Accounts: accts, SelfID: "self", Teams: w.obs.Teams, Channels: w.obs.Channels}, w.opts)
 		if planJSON(plan) != planJSON(again) {
 			t.Fatalf("the plan depends on input order:\n%s\n%s", planJSON(plan), planJSON(again))
 		}
@@ -302,6 +306,17 @@ func checkNoActiveLeaverAddress(t *rapid.T, w world, plan *Plan, before, after O
 		if u.AccountEnabled != BoolFalse {
 			claimed[e] = BoolTrue
 			enabled[u.ID] = true
+		} else if claimed[e] != BoolTrue {
+			claimed[e] = BoolFalse
+		}
+	}
+	for _, u := range w.dir.OutOfScope {
+		e, _, ok := Email(u)
+		if !ok {
+			continue
+		}
+		if u.AccountEnabled != BoolFalse {
+			claimed[e] = BoolTrue // a live person, though the sync does not manage them
 		} else if claimed[e] != BoolTrue {
 			claimed[e] = BoolFalse
 		}

@@ -21,6 +21,13 @@ type Scope struct {
 // InScope returns the users within s, and how many were left out. It is
 // pure, so what it keeps is what the plan shows.
 func (s Scope) InScope(users []DirectoryUser) (in []DirectoryUser, out int) {
+	in, rest := s.Split(users)
+	return in, len(rest)
+}
+
+// Split returns the users within s and the users left out (the planner
+// still needs their addresses: see Directory.OutOfScope).
+func (s Scope) Split(users []DirectoryUser) (in, out []DirectoryUser) {
 	only := make([]string, 0, len(s.Only))
 	for _, o := range s.Only {
 		if o = strings.ToLower(strings.TrimSpace(o)); o != "" {
@@ -32,7 +39,7 @@ func (s Scope) InScope(users []DirectoryUser) (in []DirectoryUser, out int) {
 		if s.keep(&u, only) {
 			in = append(in, u)
 		} else {
-			out++
+			out = append(out, u)
 		}
 	}
 	return in, out
