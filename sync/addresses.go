@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -41,6 +42,9 @@ const (
 	claimVisiting
 	claimGranted
 	claimRefused
+	// claimBlocked: beyond the server's user limit, so neither made nor
+	// holding or freeing any address.
+	claimBlocked
 )
 
 func claimOf(a Action, acct int, addr string, d *desired) claim {
@@ -174,8 +178,50 @@ func (b *addressBook) want(c claim) {
 	b.claims = append(b.claims, c)
 }
 
+// applyCapacity keeps creates and reactivations within the server's active
+// user limit (Team Edition v11 refuses both at 250), reactivations first,
+// counting the seats this run's deactivations free. It runs before any
+// address is granted: a blocked claim takes no address and frees none (its
+// account does not move), so a change that depended on it becomes a
+// conflict rather than a write the server would refuse.
+func (b *addressBook) applyCapacity() {
+	p := b.p
+	c := p.opts.Capacity
+	if c.HardLimit <= 0 {
+		return
+	}
+	var reacts, creates []int
+	for i := range b.claims {
+		switch b.claims[i].act.Kind {
+		case KindReactivate:
+			reacts = append(reacts, i)
+		case KindCreate:
+			creates = append(creates, i)
+		}
+	}
+	room := c.HardLimit - c.Active + int64(len(p.deacts))
+	if int64(len(reacts)+len(creates)) <= room {
+		return
+	}
+	// The order the plan shows, so that what is blocked is predictable.
+	byAction := func(i, j int) int { return compareAction(&b.claims[i].act, &b.claims[j].act) }
+	slices.SortFunc(reacts, byAction)
+	slices.SortFunc(creates, byAction)
+	blocked := 0
+	for k, i := range append(reacts, creates...) {
+		if int64(k) >= max(room, 0) {
+			b.claims[i].state = claimBlocked
+			b.claims[i].why = "it does not fit under the server's user limit"
+			blocked++
+		}
+	}
+	p.plan.CapacityError = fmt.Sprintf("Mattermost allows %d active users and has %d; %d creates or reactivations do not fit and were not attempted. "+
+		"Deactivate unused accounts, or license the server for more users", c.HardLimit, c.Active, blocked)
+}
+
 // resolve grants or refuses every claim, then hands the actions to the plan.
 func (b *addressBook) resolve() {
+	b.applyCapacity()
 	for i := range b.claims {
 		b.grant(i)
 	}
@@ -197,6 +243,10 @@ func (b *addressBook) resolve() {
 	for i := range b.claims {
 		c := &b.claims[i]
 		a := c.act
+		if c.state == claimBlocked {
+			p.plan.Blocked = append(p.plan.Blocked, a)
+			continue
+		}
 		if c.state == claimRefused {
 			p.plan.Conflicts = append(p.plan.Conflicts, b.conflict(c))
 			if a.Kind == KindCreate {
@@ -235,7 +285,7 @@ func (b *addressBook) grant(i int) bool {
 	switch c.state {
 	case claimGranted:
 		return true
-	case claimRefused:
+	case claimRefused, claimBlocked:
 		return false
 	case claimVisiting:
 		// A cycle (two accounts swapping addresses): neither can go first.
@@ -256,7 +306,7 @@ func (b *addressBook) grant(i int) bool {
 			c.state, c.act.Wave = claimGranted, hc.act.Wave+1
 		} else {
 			c.state, c.by = claimRefused, h
-			c.why = "the address is held by " + b.p.acc.all[h].Username + ", whose own address change cannot be made in this run (" + firstNonEmpty(hc.why, "the two accounts swap addresses") + ")"
+			c.why = "the address is held by " + b.p.acc.all[h].Username + ", which keeps it in this run (" + firstNonEmpty(hc.why, "the two accounts swap addresses") + ")"
 		}
 	default:
 		if why := b.release(h, c); why != "" {

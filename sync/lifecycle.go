@@ -368,6 +368,7 @@ func (p *planner) unlinkedUser(d *desired) {
 		return
 	}
 	acct := &p.acc.all[h]
+	p.plan.Managed++ // managed from this run on: part of max-deactivations' base
 	patch, changes := diffProfile(acct, d.profile)
 	patch.Props = p.r.linker.linkProps(acct, acct.ID, u.ID)
 	changes = append(changes, Change{Field: "link", Old: acct.Props[PropEntraID], New: u.ID})

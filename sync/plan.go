@@ -111,8 +111,10 @@ type Plan struct {
 	Skipped   []Skip     `json:"skipped"`
 	Conflicts []Conflict `json:"conflicts,omitempty"`
 	Unchanged int        `json:"unchanged"`
-	// Managed is how many active accounts the sync manages: the base of
-	// max-deactivations.
+	// Managed is how many active accounts the sync manages, counting those
+	// this run links (adopts): the base of max-deactivations. A first run
+	// after a hand-made script adopts everyone, and may still deactivate
+	// its one leaver.
 	Managed int `json:"managed"`
 
 	// StopError, when set, means the plan refused to change anything (an
@@ -287,7 +289,6 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 		p.run()
 		p.plan.Withheld, p.plan.ThresholdError = withheld, msg
 	}
-	p.applyCapacity()
 	p.planTeams(observed.Teams)
 	p.planChannels(observed.Channels)
 	p.applyRemovalCap(observed)

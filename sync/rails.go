@@ -87,38 +87,6 @@ func (p *planner) applyRemovalCap(observed Observed) {
 	p.channels = slices.DeleteFunc(p.channels, isRemove)
 }
 
-// applyCapacity keeps creates and reactivations within the server's active
-// user limit (Team Edition v11 refuses both at 250), reactivations first,
-// counting the seats this run's deactivations free.
-func (p *planner) applyCapacity() {
-	c := p.opts.Capacity
-	if c.HardLimit <= 0 {
-		return
-	}
-	room := c.HardLimit - c.Active + int64(len(p.deacts))
-	need := int64(len(p.reacts) + len(p.creates))
-	if need <= room {
-		return
-	}
-	room = max(room, 0)
-	// The same order the plan shows, so that what is blocked is predictable.
-	slices.SortFunc(p.reacts, func(a, b Action) int { return compareAction(&a, &b) })
-	slices.SortFunc(p.creates, func(a, b Action) int { return compareAction(&a, &b) })
-	var blocked []Action
-	if int64(len(p.reacts)) > room {
-		blocked = append(blocked, p.reacts[room:]...)
-		p.reacts = p.reacts[:room]
-		room = 0
-	} else {
-		room -= int64(len(p.reacts))
-	}
-	blocked = append(blocked, p.creates[room:]...)
-	p.creates = p.creates[:room]
-	p.plan.Blocked = blocked
-	p.plan.CapacityError = fmt.Sprintf("Mattermost allows %d active users and has %d; %d creates or reactivations do not fit and were not attempted. "+
-		"Deactivate unused accounts, or license the server for more users", c.HardLimit, c.Active, len(blocked))
-}
-
 func refList(refs []ChannelRef) string {
 	s := make([]string, len(refs))
 	for i, r := range refs {

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -102,5 +103,53 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 	o2.MaxDeactivations = Percent(10)
 	if p := BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, o2); !strings.Contains(p.StopError, "Everyone") {
 		t.Fatalf("empty scope group: %q", p.StopError)
+	}
+}
+
+// Found by review: the user limit blocks a reactivation that would free an
+// address another update takes; the update's address change becomes a
+// conflict, and the plan passes its own check.
+func TestCapacityBlocksTheMoverAndItsDependents(t *testing.T) {
+	u0 := user("u0", "b@x.example", "U0") // renamed a@ → b@, returning
+	u1 := user("u1", "a@x.example", "U1") // now has a@
+	a := linkedTo(Account{ID: "m0", Username: "ann", Email: "a@x.example", Nickname: "U0", DeleteAt: 7, Roles: "system_user"}, "u0")
+	a.Props[PropDeactivated] = testLinker.DeactivatedMark("m0", "u0", 7)
+	b := linkedTo(Account{ID: "m1", Username: "bob", Email: "c@x.example", Nickname: "U1", Roles: "system_user"}, "u1")
+	o := opts()
+	o.Reactivate = ReactivateBySync
+	o.Capacity = Capacity{HardLimit: 250, Active: 250}
+	dir := Directory{Users: []DirectoryUser{u0, u1}}
+	obs := Observed{Accounts: []Account{a, b}, SelfID: "self"}
+	p := BuildPlan(dir, obs, o)
+	if err := p.Check(dir, obs); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Blocked) != 1 || p.Blocked[0].AccountID != "m0" || len(p.Conflicts) != 1 || p.Conflicts[0].HolderUsername != "ann" || len(p.Actions) != 0 {
+		t.Fatalf("blocked %+v, conflicts %+v, actions %v", p.Blocked, p.Conflicts, kindsOf(p))
+	}
+	target := newFakeTarget(a, b)
+	for _, r := range Apply(context.Background(), p, target, ApplyOptions{}) {
+		t.Errorf("unexpected write: %s %s", r.Kind, r.Username)
+	}
+}
+
+// Found by review: the first run after a hand-made script adopts everyone,
+// and those adoptions are the threshold's base, so its one leaver fits.
+func TestFirstRunAdoptionsCountInTheBase(t *testing.T) {
+	var users []DirectoryUser
+	var accts []Account
+	for i := range 100 {
+		u := user(fmt.Sprintf("u%d", i), fmt.Sprintf("p%d@x.example", i), fmt.Sprintf("P%d", i))
+		if i == 0 {
+			u.AccountEnabled = BoolFalse
+		}
+		users = append(users, u)
+		accts = append(accts, Account{ID: fmt.Sprintf("m%d", i), Username: fmt.Sprintf("p%d", i), Email: u.Mail, Nickname: u.DisplayName, Roles: "system_user"})
+	}
+	o := opts()
+	o.MaxDeactivations = Percent(10)
+	p := BuildPlan(Directory{Users: users}, Observed{Accounts: accts, SelfID: "self"}, o)
+	if p.Managed != 99 || p.Count(KindDeactivate) != 1 || p.ThresholdError != "" {
+		t.Fatalf("managed %d, deactivations %d: %q", p.Managed, p.Count(KindDeactivate), p.ThresholdError)
 	}
 }
