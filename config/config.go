@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -240,7 +242,10 @@ func Secrets(vals map[string]string) []string {
 }
 
 var (
-	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// hostRE is a DNS host name of one or more labels ("mattermost",
+	// "chat.example.com"), as a URL's host must be.
+	hostRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
 	domainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 )
 
@@ -315,6 +320,9 @@ func Parse(vals map[string]string) (*Config, error) {
 	}
 	if c.MaxDeactivations, err = mmsync.ParseThreshold(vals["max-deactivations"]); err != nil {
 		bad("max-deactivations", "%v", err)
+	}
+	if err := checkReportPath(c.ReportPath); err != nil {
+		bad("report-path", "%v", err)
 	}
 	if c.MaxRemovals, err = mmsync.ParseThreshold(vals["max-removals"]); err != nil {
 		bad("max-removals", "%v", err)
@@ -425,6 +433,8 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 		return "", fmt.Errorf("%q must start with http:// or https://", s)
 	case u.Host == "" || u.Hostname() == "":
 		return "", fmt.Errorf("%q has no host name", s)
+	case net.ParseIP(u.Hostname()) == nil && !hostRE.MatchString(u.Hostname()):
+		return "", fmt.Errorf("%q: %q is not a host name (letters, digits and -, in dot-separated labels) or an IP address", s, u.Hostname())
 	case u.User != nil:
 		return "", fmt.Errorf("%q must not carry credentials; use the token input", redact.URL(u))
 	case u.RawQuery != "" || u.Fragment != "":
@@ -436,6 +446,23 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 		}
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// checkReportPath refuses, before anything changes, a report path the run
+// could not write at the end: a directory, or a file in a directory that
+// does not exist. Empty is the default (see report.DefaultPath).
+func checkReportPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%q is a directory; give a file name, e.g. %s", path, filepath.Join(path, "entra-mattermost-sync-report.json"))
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("the directory %q does not exist", dir)
+	}
+	return nil
 }
 
 // CleartextWarning returns a warning when a validated URL sends a secret

@@ -240,3 +240,25 @@ func TestCleartextWarning(t *testing.T) {
 		}
 	}
 }
+
+// Found by review: inputs that used to fail only at the network or at the end.
+func TestInputsCaughtBeforeTheNetwork(t *testing.T) {
+	if _, err := ParseURL("https://chat_ex!ample.com", false); err == nil {
+		t.Error("a host name with ! accepted")
+	}
+	for _, ok := range []string{"https://chat.example.com", "http://mattermost:8065", "http://10.0.0.5", "http://[::1]:8065"} {
+		if _, err := ParseURL(ok, false); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	dir := t.TempDir()
+	if err := checkReportPath(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory as report-path: %v", err)
+	}
+	if err := checkReportPath(dir + "/missing/r.json"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a missing directory: %v", err)
+	}
+	if err := checkReportPath(dir + "/r.json"); err != nil {
+		t.Errorf("a file in an existing directory: %v", err)
+	}
+}

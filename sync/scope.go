@@ -118,6 +118,7 @@ var profileSources = map[Attribute]bool{"displayName": true, "givenName": true, 
 // a line, overriding DefaultAttributeMap. Errors name the line.
 func ParseAttributeMap(text string) (AttributeMap, error) {
 	m := DefaultAttributeMap
+	seen := map[string]int{}
 	for n, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(stripComment(line))
 		if line == "" {
@@ -128,6 +129,10 @@ func ParseAttributeMap(text string) (AttributeMap, error) {
 			return m, fmt.Errorf("line %d %q: want `mattermost_field: entra_attribute`", n+1, line)
 		}
 		field = strings.ToLower(strings.TrimSpace(field))
+		if prev, dup := seen[field]; dup {
+			return m, fmt.Errorf("line %d: %s is already mapped on line %d; map each field once", n+1, field, prev)
+		}
+		seen[field] = n + 1
 		attr, known := attributes[strings.ToLower(strings.TrimSpace(src))]
 		if !known || !profileSources[attr] {
 			return m, fmt.Errorf("line %d: unknown Entra ID attribute %q (use displayName, givenName, surname, jobTitle, department, employeeId, officeLocation or none)", n+1, strings.TrimSpace(src))

@@ -179,3 +179,12 @@ func FuzzParseAttributeMap(f *testing.F) {
 		}
 	})
 }
+
+func TestAttributeMapFieldOnce(t *testing.T) {
+	if _, err := ParseAttributeMap("position: jobTitle\nposition: department"); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a field mapped twice: %v", err)
+	}
+	if _, err := ParseThreshold("+5"); err == nil {
+		t.Fatal("+5 accepted as a count")
+	}
+}

@@ -40,7 +40,7 @@ func ParseThreshold(s string) (Threshold, error) {
 		return Threshold{share: r.Quo(r, big.NewRat(100, 1))}, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || !decimal(s) || strings.Contains(s, ".") {
 		return Threshold{}, fmt.Errorf("%q is neither a count (25) nor a percentage (10%%)", s)
 	}
 	return Threshold{Count: n}, nil
