@@ -86,6 +86,7 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 
 func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 	users := make([]fakegraph.User, 0, len(t.Users)+1)
+	var deleted string
 	for i, u := range t.Users {
 		c := fakegraph.User{}
 		for k, v := range u {
@@ -99,7 +100,7 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 		case 3:
 			c["accountEnabled"] = false // a leaver: deactivated, not deleted
 		case 5:
-			continue // deleted from the directory: deactivated too
+			deleted = u.ID() // deleted below, into the deleted items: deactivated too
 		}
 		users = append(users, c)
 	}
@@ -109,6 +110,7 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 		"mail": "zoe.angstrom@contoso.example", "userPrincipalName": "zoe.angstrom@contoso.example", "mailNickname": "zoe.angstrom",
 	})
 	graph.SetUsers(users)
+	graph.DeleteUser(deleted)
 }
 
 // randomDemoSecret makes the demo's credentials fresh on every run, so that

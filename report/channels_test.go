@@ -20,8 +20,8 @@ func TestChannelChangesAreReported(t *testing.T) {
 	WritePlan(&text, plan)
 	for _, want := range []string{
 		"; 1 channel memberships to add, 1 to remove.",
-		"+ channel-add    ann                    eng/on-call (group-channels line 2 (On call))",
-		"- channel-remove bob                    eng/secret (no mapping puts this user in channel eng/secret any more (remove-from-channels))",
+		"+ channel-add     ann                    eng/on-call (group-channels line 2 (On call))",
+		"- channel-remove  bob                    eng/secret (no mapping puts this user in channel eng/secret any more (remove-from-channels))",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("plan text lacks %q:\n%s", want, text.String())

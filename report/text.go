@@ -40,7 +40,7 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 		writeAction(w, a)
 	}
 	for _, c := range plan.Conflicts {
-		fmt.Fprintf(w, "  ! conflict    %-22s %s %s: %s\n", c.Username, c.Field, c.Value, oneLine(c.Reason))
+		fmt.Fprintf(w, "  ! conflict        %-22s %s %s: %s\n", c.Username, c.Field, c.Value, oneLine(c.Reason))
 	}
 }
 
@@ -49,15 +49,15 @@ func writeAction(w io.Writer, a mmsync.Action) {
 		mmsync.KindReactivate: "^", mmsync.KindRelease: "-", mmsync.KindTeamAdd: "+", mmsync.KindTeamRemove: "-",
 		mmsync.KindChannelAdd: "+", mmsync.KindChannelRemove: "-"}[a.Kind]
 	if a.Kind == mmsync.KindTeamAdd || a.Kind == mmsync.KindTeamRemove {
-		fmt.Fprintf(w, "  %s %-11s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
+		fmt.Fprintf(w, "  %s %-15s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
 		return
 	}
 	if a.Kind == mmsync.KindChannelAdd || a.Kind == mmsync.KindChannelRemove {
 		// The mapping line that caused it, as the plan shows it.
-		fmt.Fprintf(w, "  %s %-14s %-22s %s (%s)\n", sign, a.Kind, a.Username, place(a), oneLine(a.Reason))
+		fmt.Fprintf(w, "  %s %-15s %-22s %s (%s)\n", sign, a.Kind, a.Username, place(a), oneLine(a.Reason))
 		return
 	}
-	fmt.Fprintf(w, "  %s %-11s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
+	fmt.Fprintf(w, "  %s %-15s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
 	switch a.Kind {
 	case mmsync.KindCreate:
 		p := a.Profile
