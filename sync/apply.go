@@ -181,6 +181,16 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 	case KindDeactivate:
 		return x.deactivate(ctx, r)
 	case KindRelease:
+		acct, err := x.t.GetUser(ctx, a.AccountID)
+		if err == nil {
+			err = changedSince(a, &acct)
+		}
+		if err == nil && acct.DeleteAt == 0 {
+			err = errors.New("it was reactivated since the plan was made; a live account keeps its address")
+		}
+		if err != nil {
+			return failed(r, fmt.Errorf("release the address of %s: %w", a.Username, err))
+		}
 		if _, err := x.t.PatchUser(ctx, a.AccountID, a.Patch); err != nil {
 			return failed(r, fmt.Errorf("release the address of %s: %w", a.Username, err))
 		}
@@ -240,6 +250,19 @@ func (x *applier) update(ctx context.Context, r Result, p Patch) Result {
 // undone by reactivate: deactivated-by-sync.
 func (x *applier) deactivate(ctx context.Context, r Result) Result {
 	a := r.Action
+	// A destructive write goes ahead only on the account the plan saw.
+	before, err := x.t.GetUser(ctx, a.AccountID)
+	if err == nil {
+		err = changedSince(a, &before)
+	}
+	if err != nil {
+		return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
+	}
+	if before.DeleteAt != 0 {
+		r.Status, r.AccountID = StatusDone, a.AccountID
+		r.Note = "already deactivated since the plan was made (by someone else): left as it is"
+		return r
+	}
 	if err := x.t.SetActive(ctx, a.AccountID, false); err != nil {
 		return failed(r, fmt.Errorf("deactivate %s: %w", a.Username, err))
 	}
@@ -258,6 +281,15 @@ func (x *applier) deactivate(ctx context.Context, r Result) Result {
 		r.Note = "deactivated, but recording that this sync did it failed, so reactivate: deactivated-by-sync will not hand it back by itself (reactivate it in Mattermost if the user returns): " + err.Error()
 	}
 	return r
+}
+
+// changedSince reports an account whose address is no longer the one the
+// plan saw: the plan's reasons no longer hold, and the next run re-plans.
+func changedSince(a Action, now *Account) error {
+	if a.Observed != nil && !strings.EqualFold(now.Email, a.Observed.Email) {
+		return fmt.Errorf("its address changed from %s to %s since the plan was made; not changed now, the next run re-plans", a.Observed.Email, now.Email)
+	}
+	return nil
 }
 
 func (x *applier) create(ctx context.Context, r Result) Result {

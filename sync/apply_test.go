@@ -152,3 +152,54 @@ func TestPendingEmailIsAskedOnce(t *testing.T) {
 		t.Fatalf("after verification: %+v %+v", fourth.Actions, fourth.Skipped)
 	}
 }
+
+// A destructive write goes ahead only on the account the plan saw.
+func TestDestructiveWritesCheckTheirPrecondition(t *testing.T) {
+	jane := linkedTo(Account{ID: "mj", Username: "jane", Email: "jane@x.example", Roles: "system_user"}, "id-jane")
+	dir := Directory{Users: []DirectoryUser{user("other", "o@x.example", "O")}}
+	t.Run("address changed since", func(t *testing.T) {
+		target := newFakeTarget(jane)
+		plan := BuildPlan(dir, target.observed(), opts())
+		target.accounts["mj"].Email = "jane.new@x.example"
+		r := Apply(context.Background(), plan, target, ApplyOptions{})
+		for _, res := range r {
+			if res.Kind == KindDeactivate && (res.Status != StatusFailed || !strings.Contains(res.Error, "changed")) {
+				t.Fatalf("%+v", res)
+			}
+		}
+		if target.accounts["mj"].DeleteAt != 0 {
+			t.Fatal("deactivated although the account changed")
+		}
+	})
+	t.Run("already deactivated since", func(t *testing.T) {
+		target := newFakeTarget(jane)
+		plan := BuildPlan(dir, target.observed(), opts())
+		target.accounts["mj"].DeleteAt = 42
+		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+			if res.Kind == KindDeactivate && (res.Status != StatusDone || res.Note == "") {
+				t.Fatalf("%+v", res)
+			}
+		}
+		if target.accounts["mj"].DeleteAt != 42 || target.accounts["mj"].Props[PropDeactivated] != "" {
+			t.Fatal("someone else's deactivation was redone or marked as the sync's")
+		}
+	})
+	t.Run("a release after a reactivation", func(t *testing.T) {
+		old := linkedTo(Account{ID: "mo", Username: "john", Email: "john@x.example", DeleteAt: 5, Roles: "system_user"}, "id-old")
+		target := newFakeTarget(old)
+		dir := Directory{Users: []DirectoryUser{user("id-new", "john@x.example", "John New")}}
+		plan := BuildPlan(dir, target.observed(), opts())
+		if plan.Count(KindRelease) != 1 {
+			t.Fatalf("no release planned: %v", kindsOf(plan))
+		}
+		target.accounts["mo"].DeleteAt = 0 // an administrator reactivated it
+		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+			if res.Kind == KindRelease && res.Status != StatusFailed {
+				t.Fatalf("%+v", res)
+			}
+		}
+		if target.accounts["mo"].Email != "john@x.example" {
+			t.Fatal("a live account's address was released")
+		}
+	})
+}
