@@ -169,7 +169,7 @@ func TestChannelRemovalAndEmptyGroup(t *testing.T) {
 	if slices.Contains(got, mary.Email) || !slices.Contains(got, "manual@elsewhere.example") {
 		t.Fatalf("after mary left the group: %v", got)
 	}
-	if !strings.Contains(w.stdout.String(), "- channel-remove mary.smith") || !strings.Contains(w.stdout.String(), "eng/on-call") {
+	if !strings.Contains(w.stdout.String(), "- channel-remove  mary.smith") || !strings.Contains(w.stdout.String(), "eng/on-call") {
 		t.Errorf("the plan does not show the removal:\n%s", w.stdout.String())
 	}
 	w.noop()
