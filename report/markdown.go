@@ -26,6 +26,9 @@ func (r *Report) Markdown() string {
 		title += ": finished with failures"
 	default:
 		title += ": done"
+		if n := r.Attention(); n > 0 {
+			title += fmt.Sprintf(", %d need attention", n)
+		}
 	}
 	fmt.Fprintf(&b, "## %s\n\n", title)
 	if r.Error != "" {

@@ -138,6 +138,19 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	return r
 }
 
+// Attention is how many conflicts and skips an administrator must look at
+// (each is also a warning annotation): a run with any is not a silent
+// success, though it did what it could.
+func (r *Report) Attention() int {
+	n := len(r.Conflicts)
+	for _, s := range r.Skipped {
+		if s.Attention {
+			n++
+		}
+	}
+	return n
+}
+
 // Failures returns the failed results, and those never attempted.
 func (r *Report) Failures() []mmsync.Result {
 	var out []mmsync.Result

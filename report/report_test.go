@@ -115,3 +115,17 @@ func FuzzCell(f *testing.F) {
 		}
 	})
 }
+
+func TestAttentionIsNotSilent(t *testing.T) {
+	plan := &mmsync.Plan{Conflicts: []mmsync.Conflict{{EntraID: "k", Field: "email", Value: "k@x.example"}},
+		Skipped: []mmsync.Skip{{EntraID: "n", Reason: "accountEnabled is null", Attention: true}, {EntraID: "d", Reason: "disabled"}}}
+	r := New(plan, nil, false)
+	if r.Attention() != 2 || !strings.Contains(r.Markdown(), "done, 2 need attention") {
+		t.Fatalf("attention %d:\n%s", r.Attention(), r.Markdown())
+	}
+	var b strings.Builder
+	r.WriteText(&b)
+	if !strings.Contains(b.String(), "2 need attention") {
+		t.Fatalf("text: %s", b.String())
+	}
+}

@@ -84,6 +84,9 @@ func writeAction(w io.Writer, a mmsync.Action) {
 func (r *Report) WriteText(w io.Writer) {
 	c := r.Counts
 	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
+	if n := r.Attention(); n > 0 && r.Status == "success" {
+		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
+	}
 	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed, %d conflicts",
 		label, c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed, c.Conflicts)
 	if c.NotAttempted > 0 {
