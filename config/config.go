@@ -449,8 +449,9 @@ func ParseURL(s string, httpsOnly bool) (string, error) {
 }
 
 // checkReportPath refuses, before anything changes, a report path the run
-// could not write at the end: a directory, or a file in a directory that
-// does not exist. Empty is the default (see report.DefaultPath).
+// could not write at the end: a directory, or a file under something that is
+// not a directory. Missing directories are fine: the report writer creates
+// them. Empty is the default (see report.DefaultPath).
 func checkReportPath(path string) error {
 	if path == "" {
 		return nil
@@ -458,11 +459,18 @@ func checkReportPath(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("%q is a directory; give a file name, e.g. %s", path, filepath.Join(path, "entra-mattermost-sync-report.json"))
 	}
-	dir := filepath.Dir(path)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("the directory %q does not exist", dir)
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%q is not a directory, so %q cannot be written", dir, path)
+			}
+			return nil
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return nil
+		}
 	}
-	return nil
 }
 
 // CleartextWarning returns a warning when a validated URL sends a secret

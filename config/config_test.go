@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -255,8 +256,14 @@ func TestInputsCaughtBeforeTheNetwork(t *testing.T) {
 	if err := checkReportPath(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory as report-path: %v", err)
 	}
-	if err := checkReportPath(dir + "/missing/r.json"); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("a missing directory: %v", err)
+	if err := checkReportPath(dir + "/missing/r.json"); err != nil {
+		t.Errorf("a missing directory is created by the writer: %v", err)
+	}
+	if err := os.WriteFile(dir+"/file", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkReportPath(dir + "/file/r.json"); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("a file as the directory: %v", err)
 	}
 	if err := checkReportPath(dir + "/r.json"); err != nil {
 		t.Errorf("a file in an existing directory: %v", err)

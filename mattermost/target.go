@@ -35,19 +35,6 @@ func NewTarget(c *Client, policy PasswordPolicy, opts TargetOptions) *Target {
 	return &Target{c: c, policy: policy, opts: opts}
 }
 
-// ObserveAs reads every account, bots and remote users included, for the
-// token owner selfID (the preflight read it with GetMe).
-func (c *Client) ObserveAs(ctx context.Context, selfID string) (mmsync.Observed, error) {
-	obs := mmsync.Observed{SelfID: selfID}
-	// Each page is converted as it arrives and dropped: the API users are
-	// never all held at once next to their accounts.
-	err := c.eachUser(ctx, func(u *User) { obs.Accounts = append(obs.Accounts, toAccount(u, false)) })
-	if err != nil {
-		return mmsync.Observed{}, err
-	}
-	return obs, nil
-}
-
 // CreateUser creates an email/password account with a fresh random password.
 func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Account, error) {
 	pw, err := GeneratePassword(t.policy)

@@ -65,7 +65,11 @@ func (r *Report) Markdown() string {
 				fmt.Fprintf(&b, "\n…and %d more failures in the JSON report.\n", len(fails)-maxFailRows)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Kind, cell(who(f.Action)), code(f.ErrorID), cell(f.Error))
+			msg := f.Error
+			if f.Retryable || f.Status == mmsync.StatusNotAttempted {
+				msg += " (the next run tries again by itself)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", f.Kind, cell(who(f.Action)), code(f.ErrorID), cell(msg))
 		}
 		b.WriteString("\n")
 	}

@@ -11,7 +11,7 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// channelRead is the channel side of readState: the channels and
+// channelRead is the channel side of Read: the channels and
 // group-channels inputs, the mapped channels looked up once each before the
 // concurrent reads, and their members, read among them.
 type channelRead struct {

@@ -14,6 +14,9 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
+// ServerFacts are what the preflight learns: the token's owner, the server's
+// version (as in X-Version-Id, e.g. 5.36.1), its password policy and its
+// active-user limit (zero HardLimit on servers without GET /limits/server).
 type ServerFacts struct {
 	Me       mattermost.User
 	Version  string
@@ -50,6 +53,10 @@ func Preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (
 	return f, nil
 }
 
+// DescribeMattermostError turns a Mattermost failure into a message that
+// names the input to fix (mattermost-url, mattermost-token) when the cause is
+// one, keeping err in the chain (errors.As finds the *mattermost.AppError).
+// what says what was being done ("read the server version").
 func DescribeMattermostError(err error, url, what string) error {
 	var re *mattermost.RedirectError
 	if errors.As(err, &re) {
@@ -61,9 +68,9 @@ func DescribeMattermostError(err error, url, what string) error {
 		case ae.StatusCode == http.StatusUnauthorized:
 			return fmt.Errorf("input mattermost-token: Mattermost at %s refused the token (401 %s). "+
 				"Check that the token is current and was pasted whole, that personal access tokens are enabled "+
-				"(System Console > Integrations > Integration Management), and that its owner is a system admin", url, ae.ID)
+				"(System Console > Integrations > Integration Management), and that its owner is a system admin (%w)", url, ae.ID, err)
 		case ae.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("input mattermost-token: Mattermost refused to %s (403 %s): the token's owner lacks the permission; use a system admin's token", what, ae.ID)
+			return fmt.Errorf("input mattermost-token: Mattermost refused to %s (403 %s): the token's owner lacks the permission; use a system admin's token (%w)", what, ae.ID, err)
 		case ae.StatusCode == http.StatusNotFound && ae.ID == "":
 			return fmt.Errorf("input mattermost-url: %s answered 404 to %s %s: it does not look like a Mattermost server "+
 				"(give the server's base URL, e.g. https://chat.example.com)", url, ae.Method, ae.Path)
@@ -76,6 +83,9 @@ func DescribeMattermostError(err error, url, what string) error {
 	return fmt.Errorf("input mattermost-url: cannot %s at %s: %w", what, url, err)
 }
 
+// DescribeGraphError puts a failed Graph read in words: an *entra.AuthError
+// names the credential input to fix, an *entra.IncompleteReadError says
+// that nothing was changed. err stays in the chain.
 func DescribeGraphError(err error) error {
 	var ae *entra.AuthError
 	if errors.As(err, &ae) {

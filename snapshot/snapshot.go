@@ -1,3 +1,8 @@
+// Package snapshot reads what a run needs before it plans, in full or not at
+// all: the directory (users in and out of scope, group members, recently
+// deleted users) and Mattermost (accounts, mapped teams and channels with
+// their members), after a preflight that proves the token and the server.
+// Its errors name the input an administrator must fix. Nothing here writes.
 package snapshot
 
 import (
@@ -49,7 +54,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 		teamNames = append(teamNames, gt.Teams...)
 	}
 	teams := map[string]mmsync.TeamState{}
-	chans, err := lookupChannels(ctx, cfg, mm, teams) // read_channels.go; adds the channels' teams
+	chans, err := lookupChannels(ctx, cfg, mm, teams) // channels.go; adds the channels' teams
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,10 @@ type Result struct {
 	// Pending is set when Mattermost held an email change back for the
 	// user to verify (EmailSettings.RequireEmailVerification).
 	Pending bool `json:"email_pending_verification,omitempty"`
+	// Retryable marks a failure that may not recur (the target's retries
+	// ran out on a 429, a 5xx or a dropped connection): the next run tries
+	// again on its own; anything else needs an administrator.
+	Retryable bool `json:"retryable,omitempty"`
 }
 
 // ApplyOptions bound the work Apply does at once.
@@ -70,6 +74,9 @@ const DefaultCreateWorkers = 4
 // connection). Apply does not retry: the target's client is the one retry
 // layer; the next run re-plans.
 func IsTransient(err error) bool {
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
 	var t interface{ Transient() bool }
 	return errors.As(err, &t) && t.Transient()
 }
@@ -177,7 +184,7 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 	case KindCreate:
 		return x.create(ctx, r)
 	case KindUpdate:
-		return x.update(ctx, r, a.Patch)
+		return x.update(ctx, r, a.Patch, false)
 	case KindDeactivate:
 		return x.deactivate(ctx, r)
 	case KindRelease:
@@ -204,7 +211,7 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 			r.Status, r.AccountID = StatusDone, a.AccountID
 			return r
 		}
-		return x.update(ctx, r, a.Patch)
+		return x.update(ctx, r, a.Patch, true)
 	}
 	return failed(r, fmt.Errorf("unknown action %q", a.Kind))
 }
@@ -214,22 +221,29 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 // the action fails so that the run says so; the next run re-plans it as a
 // conflict. If Mattermost keeps the old address (it waits for the user to
 // verify the new one), the request is recorded so it is not repeated.
-func (x *applier) update(ctx context.Context, r Result, p Patch) Result {
+//
+// afterWrite says this action already changed the account (a reactivation's
+// update): a failure then is a failure, never "not attempted".
+func (x *applier) update(ctx context.Context, r Result, p Patch, afterWrite bool) Result {
 	a := r.Action
+	fail := failed
+	if afterWrite {
+		fail = failedAfterWrite
+	}
 	got, err := x.t.PatchUser(ctx, a.AccountID, p)
 	if errors.Is(err, ErrEmailExists) && p.Email != nil {
 		wanted := *p.Email
 		p.Email = nil
 		if !p.Empty() {
 			if _, err2 := x.t.PatchUser(ctx, a.AccountID, p); err2 != nil {
-				return failed(r, fmt.Errorf("update %s: %w", a.Username, err2))
+				return fail(r, fmt.Errorf("update %s: %w", a.Username, err2))
 			}
 		}
 		r.AccountID = a.AccountID
 		return failed(r, fmt.Errorf("update %s: %s was taken by another account after the plan was made; the address was not changed (its other changes were), and the next run reports the conflict: %w", a.Username, wanted, err))
 	}
 	if err != nil {
-		return failed(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
+		return fail(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
 	}
 	r.Status, r.AccountID = StatusDone, a.AccountID
 	if p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
@@ -321,7 +335,7 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 func (x *applier) link(ctx context.Context, r Result, acct *Account) Result {
 	props := x.r.linker.linkProps(acct, acct.ID, r.EntraID)
 	if _, err := x.t.PatchUser(ctx, acct.ID, Patch{Props: props}); err != nil {
-		return failed(r, fmt.Errorf("created %s, but writing its link failed (the next run links it): %w", acct.Username, err))
+		return failedAfterWrite(r, fmt.Errorf("created %s, but writing its link failed (the next run links it): %w", acct.Username, err))
 	}
 	return r
 }
@@ -343,17 +357,27 @@ func (x *applier) adopt(ctx context.Context, r Result) Result {
 	p, changes := diffProfile(&acct, a.Profile)
 	p.Props = x.r.linker.linkProps(&acct, acct.ID, a.EntraID)
 	if _, err := x.t.PatchUser(ctx, acct.ID, p); err != nil {
-		return failed(r, fmt.Errorf("adopt %s: %w", acct.Username, err))
+		return failedAfterWrite(r, fmt.Errorf("adopt %s: %w", acct.Username, err))
 	}
 	r.Changes = changes
 	return r
 }
 
+// failed reports an action that changed nothing: when the target was
+// unavailable it was not attempted, and the next run makes it.
 func failed(r Result, err error) Result {
 	if errors.Is(err, ErrUnavailable) {
 		return notAttempted(r, err)
 	}
+	return failedAfterWrite(r, err)
+}
+
+// failedAfterWrite reports an action that failed part-way, after one of its
+// writes took effect (a create whose link could not be written): it keeps
+// its context, and is never "not attempted".
+func failedAfterWrite(r Result, err error) Result {
 	r.Status = StatusFailed
+	r.Retryable = IsTransient(err)
 	r.Error = err.Error()
 	var id ErrorIDer
 	if errors.As(err, &id) {

@@ -14,12 +14,7 @@ const teamBatch = 256
 // batches per team, removals one by one.
 func (x *applier) teams(ctx context.Context) {
 	plan := x.plan
-	created := map[string]string{} // object id → account id of a create
-	for _, r := range x.results {
-		if r.Kind == KindCreate && (r.Status == StatusDone || r.Status == StatusAdopted) && r.AccountID != "" {
-			created[r.EntraID] = r.AccountID
-		}
-	}
+	created := x.createdAccounts() // object id → account id of a create
 	byTeam := map[string][]int{}
 	var order []string
 	for i, a := range plan.Actions {
@@ -64,7 +59,9 @@ func (x *applier) teams(ctx context.Context) {
 				a := plan.Actions[i]
 				r := Result{Action: a, Status: StatusDone, AccountID: ids[start+k]}
 				switch {
-				case ctx.Err() != nil:
+				case err != nil && ctx.Err() != nil:
+					// Only an add that was never answered is not attempted: a
+					// batch that came back is what the server did.
 					r = notAttempted(r, ctx.Err())
 				case err != nil:
 					r = failed(r, fmt.Errorf("add %s to team %s: %w", a.Username, a.Team, err))

@@ -203,3 +203,27 @@ func TestDestructiveWritesCheckTheirPrecondition(t *testing.T) {
 		}
 	})
 }
+
+// unavailableTarget answers ErrUnavailable from the n-th write on.
+type unavailableTarget struct {
+	*memTarget
+	after int
+}
+
+func (u *unavailableTarget) PatchUser(ctx context.Context, id string, p Patch) (Account, error) {
+	if u.writes >= u.after {
+		return Account{}, ErrUnavailable
+	}
+	return u.memTarget.PatchUser(ctx, id, p)
+}
+
+// Found by review: a write that took effect is never reported as "not
+// attempted" when the target becomes unavailable afterwards.
+func TestAWriteThatHappenedIsNeverNotAttempted(t *testing.T) {
+	target := &unavailableTarget{memTarget: newFakeTarget(), after: 1} // the create succeeds, the link patch does not
+	plan := BuildPlan(Directory{Users: []DirectoryUser{user("a", "ann@x.example", "Ann")}}, Observed{}, opts())
+	r := Apply(context.Background(), plan, target, ApplyOptions{})
+	if r[0].Status != StatusFailed || r[0].AccountID == "" || !strings.Contains(r[0].Error, "created") || !r[0].Retryable {
+		t.Fatalf("%+v", r[0])
+	}
+}

@@ -138,7 +138,7 @@ func (p Patch) Empty() bool {
 
 // Target is the Mattermost side as Apply needs it. Implementations return
 // errors that match ErrEmailExists / ErrUsernameExists with errors.Is when the
-// server reports those conflicts, and errors that implement ErrorID when the
+// server reports those conflicts, and errors that implement ErrorIDer when the
 // server gave an error id.
 type Target interface {
 	CreateUser(ctx context.Context, u NewUser) (Account, error)

@@ -25,9 +25,6 @@ var reservedUsernames = map[string]bool{
 	"admin": true, "root": true, "surveybot": true, "feedbackbot": true, "playbooks": true, "calls": true,
 }
 
-// IsReservedUsername reports whether name must never be given to a person.
-func IsReservedUsername(name string) bool { return reservedUsernames[name] }
-
 // transliterations cover letters that Unicode decomposition does not reduce
 // to ASCII (ø has no combining-mark form, ß expands to two letters).
 var transliterations = map[rune]string{

@@ -55,10 +55,17 @@ func URL(u *url.URL) string {
 		return ""
 	}
 	c := *u
-	if c.User != nil {
-		c.User = url.User(Mask)
+	if c.User == nil {
+		return c.String()
 	}
-	return c.String()
+	// url.User would escape the mask ("%2A%2A%2A@"): render without the
+	// user information, then put the mask where it was.
+	c.User = nil
+	s := c.String()
+	if i := strings.Index(s, "//"); i >= 0 {
+		return s[:i+2] + Mask + "@" + s[i+2:]
+	}
+	return s
 }
 
 // Redactor is implemented by error types that hold text a secret may reach

@@ -31,7 +31,7 @@ func TestString(t *testing.T) {
 func TestURL(t *testing.T) {
 	u, _ := url.Parse("https://bob:secret@chat.example.com/x?y=1")
 	got := URL(u)
-	if strings.Contains(got, "secret") || strings.Contains(got, "bob") || got != "https://%2A%2A%2A@chat.example.com/x?y=1" {
+	if strings.Contains(got, "secret") || strings.Contains(got, "bob") || got != "https://***@chat.example.com/x?y=1" {
 		t.Errorf("URL = %q", got)
 	}
 	plain, _ := url.Parse("https://chat.example.com")
