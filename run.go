@@ -303,17 +303,7 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 // sendWebhook POSTs the run's outcome, signed. A webhook that stays down is a
 // warning: the sync itself has happened, and its result is in the summary.
 func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
-	p := webhook.Payload{
-		Status: rep.Status, DryRun: rep.DryRun, Error: rep.Error, Counts: rep.Counts,
-		Repository: d.getenv("GITHUB_REPOSITORY"), Event: d.getenv("GITHUB_EVENT_NAME"),
-		StartedAt: webhook.Timestamp(rep.StartedAt), FinishedAt: webhook.Timestamp(rep.FinishedAt),
-	}
-	if server, repo, id := d.getenv("GITHUB_SERVER_URL"), d.getenv("GITHUB_REPOSITORY"), d.getenv("GITHUB_RUN_ID"); server != "" && repo != "" && id != "" {
-		p.RunURL = server + "/" + repo + "/actions/runs/" + id
-	}
-	for _, f := range rep.Failures() {
-		p.AddFailure(webhook.Failure{Action: string(f.Kind), Email: f.Email, Username: f.Username, Error: f.Error, ErrorID: f.ErrorID})
-	}
+	p := webhook.FromReport(rep, d.getenv)
 	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret, string(cfg.LinkKey))
 	body, err := p.Marshal()
 	if err == nil {

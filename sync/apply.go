@@ -98,6 +98,9 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 		opts.CreateWorkers = DefaultCreateWorkers
 	}
 	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult}
+	if plan.usernames != nil && plan.Count(KindCreate) > 0 {
+		x.usernames = plan.usernames.Clone()
+	}
 	if x.r == nil {
 		x.r = newRules(Options{}.withDefaults(), "")
 	}
@@ -142,11 +145,12 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 }
 
 type applier struct {
-	plan     *Plan
-	t        Target
-	r        *rules
-	results  []Result
-	onResult func(Result)
+	plan      *Plan
+	usernames *UsernameAllocator // a copy: Apply leaves the plan as it was
+	t         Target
+	r         *rules
+	results   []Result
+	onResult  func(Result)
 }
 
 func (x *applier) finish(i int, r Result) {
@@ -320,7 +324,7 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 			}
 			return x.link(ctx, r, &acct)
 		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.usernameBase != "":
-			username = x.plan.usernames.Next(a.usernameBase, username)
+			username = x.usernames.Next(a.usernameBase, username)
 		case errors.Is(err, ErrEmailExists):
 			return x.adopt(ctx, r)
 		default:

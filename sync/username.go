@@ -175,6 +175,18 @@ func (a *UsernameAllocator) allocate(base string) string {
 	return name
 }
 
+// Clone returns an allocator with the same names taken, so that Apply's
+// retries leave the plan's own allocator (and the plan) as they were.
+func (a *UsernameAllocator) Clone() *UsernameAllocator {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := &UsernameAllocator{taken: make(map[string]bool, len(a.taken))}
+	for k, v := range a.taken {
+		c.taken[k] = v
+	}
+	return c
+}
+
 // Next returns the next free name after a server refused name as taken (a
 // concurrent writer, or a group with that name, which the user list cannot
 // show). It marks name as taken.

@@ -103,6 +103,25 @@ func (p *Payload) Redact(secrets ...string) {
 	}
 }
 
+// FromReport builds the payload of a run's report. getenv reads the GitHub
+// Actions context (GITHUB_REPOSITORY, GITHUB_EVENT_NAME, and the run's URL
+// from GITHUB_SERVER_URL and GITHUB_RUN_ID); outside Actions those fields
+// stay empty. Secrets are the caller's to Redact.
+func FromReport(rep *report.Report, getenv func(string) string) Payload {
+	p := Payload{
+		Status: rep.Status, DryRun: rep.DryRun, Error: rep.Error, Counts: rep.Counts,
+		Repository: getenv("GITHUB_REPOSITORY"), Event: getenv("GITHUB_EVENT_NAME"),
+		StartedAt: Timestamp(rep.StartedAt), FinishedAt: Timestamp(rep.FinishedAt),
+	}
+	if server, repo, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID"); server != "" && repo != "" && id != "" {
+		p.RunURL = server + "/" + repo + "/actions/runs/" + id
+	}
+	for _, f := range rep.Failures() {
+		p.AddFailure(Failure{Action: string(f.Kind), Email: f.Email, Username: f.Username, Error: f.Error, ErrorID: f.ErrorID})
+	}
+	return p
+}
+
 // Marshal validates the status, caps the failures at MaxFailures and encodes
 // the payload (failures is [] rather than null when there are none; <, >
 // and & are not escaped).

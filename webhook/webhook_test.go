@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 const secret = "n8n-shared-secret-0123456789"
@@ -259,4 +260,16 @@ type countingTransport struct {
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.next.RoundTrip(r)
+}
+
+func TestFromReport(t *testing.T) {
+	rep := &report.Report{Status: "failure", Error: "boom", Results: []mmsync.Result{{Action: mmsync.Action{Kind: mmsync.KindCreate, Email: "a@x.example"}, Status: mmsync.StatusFailed, Error: "nope"}}}
+	env := map[string]string{"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42", "GITHUB_EVENT_NAME": "schedule"}
+	p := FromReport(rep, func(k string) string { return env[k] })
+	if p.RunURL != "https://github.com/o/r/actions/runs/42" || p.Event != "schedule" || len(p.Failures) != 1 || p.Failures[0].Email != "a@x.example" {
+		t.Fatalf("%+v", p)
+	}
+	if p := FromReport(rep, func(string) string { return "" }); p.RunURL != "" || p.Repository != "" {
+		t.Fatalf("outside Actions: %+v", p)
+	}
 }
