@@ -12,6 +12,8 @@ import (
 // Options.Seed; the shares add up, so their sum must not exceed 1. It applies
 // to the Graph endpoints (/v1.0/...), and with IncludeToken also to the
 // token and discovery endpoints. It is independent of ThrottleRate.
+// Its shape follows fakemm.Chaos on purpose (one way to ask both fakes for
+// faults), but the answers are each server's own, so the two are not shared.
 type Chaos struct {
 	// TooMany is the share answered 429 TooManyRequests.
 	TooMany float64

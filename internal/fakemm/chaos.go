@@ -11,6 +11,8 @@ import (
 // behind a reverse proxy does under load. Each request (other than one
 // taken by an injected Fault or an Outage) draws once from the server's
 // seeded RNG; the shares add up, so their sum must not exceed 1.
+// Its shape follows fakegraph.Chaos on purpose (one way to ask both fakes for
+// faults), but the answers are each server's own, so the two are not shared.
 type Chaos struct {
 	// TooMany is the share answered 429 with Mattermost's plain-text body
 	// before the handler runs.
