@@ -270,6 +270,9 @@ type virtualClock struct {
 	mu    sync.Mutex
 	ahead time.Duration
 	slept []time.Duration
+	// onSleep, when set, runs at each wait (the world changing while the
+	// client waits), outside the lock.
+	onSleep func(d time.Duration)
 }
 
 func (c *virtualClock) Now() time.Time {
@@ -283,10 +286,14 @@ func (c *virtualClock) Sleep(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if d > 0 {
 		c.ahead += d
 		c.slept = append(c.slept, d)
+	}
+	hook := c.onSleep
+	c.mu.Unlock()
+	if hook != nil {
+		hook(d)
 	}
 	return nil
 }
@@ -299,13 +306,13 @@ func TestRetryAfter30s(t *testing.T) {
 	want := expectedCreates(t, "tenant-60.json")
 	w.graph.FailPage(1, http.StatusTooManyRequests, 30)
 	w.mm.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 429, RetryAfter: 30, Count: 1})
-	go func() { // the page fault is persistent: lift it after the first answer
-		for w.graph.Requests()["GET /v1.0/users"] == 0 {
-			time.Sleep(time.Millisecond)
+	// The page fault is persistent: it is lifted while the client waits out
+	// the first Retry-After, as a throttling window ends.
+	clock := &virtualClock{onSleep: func(d time.Duration) {
+		if d == 30*time.Second {
+			w.graph.ClearFaults()
 		}
-		w.graph.ClearFaults()
-	}()
-	clock := &virtualClock{}
+	}}
 	code := w.runWith(context.Background(), deps{clock: clock})
 	if code != 0 || w.outputInt("failed") != 0 || w.outputInt("created") != want {
 		t.Fatalf("exit %d\n%s", code, tail(w.stdout.String(), 2000))
