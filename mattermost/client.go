@@ -84,6 +84,8 @@ type Client struct {
 	clock        Clock
 	logger       *slog.Logger
 
+	maxPages int // MaxPages; a field so a test can lower it
+
 	gate    *rateGate // nil: no pacing (tests compare with and without)
 	breaker *breaker
 }
@@ -135,8 +137,9 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	if threshold == 0 {
 		threshold = DefaultBreakerThreshold
 	}
+	c.maxPages = MaxPages
 	c.gate = newRateGate(c.clock)
-	c.breaker = newBreaker(threshold)
+	c.breaker = newBreaker(threshold, c.clock)
 	return c, nil
 }
 

@@ -3,11 +3,7 @@ package mattermost
 import (
 	"strings"
 	"testing"
-
-	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
-
-func errNotFound() error { return mmsync.ErrNotFound }
 
 func TestGeneratePassword(t *testing.T) {
 	cases := []struct {
