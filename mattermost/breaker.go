@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // DefaultBreakerThreshold is how many requests in a row must fail, each
@@ -28,10 +29,12 @@ const DefaultBreakerThreshold = 5
 // breaker is the client's circuit breaker; see DefaultBreakerThreshold.
 type breaker struct {
 	threshold int // <= 0: never opens
+	clock     Clock
 
 	mu       sync.Mutex
-	failures int    // consecutive failed requests
-	cause    string // the failure that opened it, for the error text
+	failures int       // consecutive failed requests
+	cause    string    // the failure that opened it, for the error text
+	openedAt time.Time // when it opened, on the client's clock
 
 	// open is cancelled when the breaker opens: waits between tries select
 	// on it.
@@ -39,8 +42,8 @@ type breaker struct {
 	cancel context.CancelFunc
 }
 
-func newBreaker(threshold int) *breaker {
-	b := &breaker{threshold: threshold}
+func newBreaker(threshold int, clock Clock) *breaker {
+	b := &breaker{threshold: threshold, clock: clock}
 	b.open, b.cancel = context.WithCancel(context.Background())
 	return b
 }
@@ -68,6 +71,7 @@ func (b *breaker) record(failed bool, err error) {
 	b.failures++
 	if b.threshold > 0 && b.failures >= b.threshold && b.open.Err() == nil {
 		b.cause = fmt.Sprintf("%d requests in a row failed, the last: %v", b.failures, err)
+		b.openedAt = b.clock.Now()
 		b.cancel()
 	}
 }

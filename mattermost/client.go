@@ -88,6 +88,8 @@ type Client struct {
 	logger       *slog.Logger
 	progress     func(n int)
 
+	maxPages int // MaxPages; a field so a test can lower it
+
 	gate    *rateGate // nil: no pacing (tests compare with and without)
 	breaker *breaker
 	// chanAdd is what the client learnt about the server's channel add
@@ -142,8 +144,9 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	if threshold == 0 {
 		threshold = DefaultBreakerThreshold
 	}
+	c.maxPages = MaxPages
 	c.gate = newRateGate(c.clock)
-	c.breaker = newBreaker(threshold)
+	c.breaker = newBreaker(threshold, c.clock)
 	return c, nil
 }
 
@@ -237,6 +240,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // is the server asking for patience, not a failure: tries answered 429 do
 // not use up retryMax (the request never reached the server's handlers), up
 // to MaxRateLimitedTries; the wait budget (MaxRequestWait) still bounds them.
+// With retries off (Options.RetryMax < 0) the first answer stands, 429 too.
 func (c *Client) send(ctx context.Context, method, full string, body []byte) (*http.Response, []byte, error) {
 	var waited time.Duration
 	failures, limited := 0, 0
@@ -254,7 +258,7 @@ func (c *Client) send(ctx context.Context, method, full string, body []byte) (*h
 		} else {
 			failures++
 		}
-		if !retry || failures > c.retryMax || limited >= MaxRateLimitedTries {
+		if !retry || failures > c.retryMax || limited >= MaxRateLimitedTries || c.retryMax == 0 && limited > 0 {
 			return resp, data, err
 		}
 		wait := c.backoff(c.retryWaitMin, c.retryWaitMax, attempt, resp, c.clock.Now())

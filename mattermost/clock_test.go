@@ -10,12 +10,15 @@ import (
 // only: this file is a _test.go file). Now starts at a fixed instant.
 //
 // By default a Sleep returns at once and moves the clock to the sleeper's
-// deadline (its start plus d) if that is later than now: concurrent sleepers
-// overlap as they would in real time rather than add up. With Manual set, a
+// deadline (its start plus d) if that is later than now. With Manual set, a
 // Sleep blocks until Advance moves the clock past its deadline or its
-// context ends.
+// context ends. With Parties > 0 (goroutines that share the clock; each
+// calls Leave when it is done), time is virtual: a Sleep blocks until all
+// parties sleep, then the clock jumps to the earliest deadline and wakes its
+// sleepers, so concurrent waits overlap exactly as in real time.
 type FakeClock struct {
-	Manual bool
+	Manual  bool
+	Parties int
 
 	mu      sync.Mutex
 	now     time.Time
@@ -43,10 +46,13 @@ func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if d <= 0 {
+		return nil
+	}
 	c.mu.Lock()
 	c.sleeps = append(c.sleeps, d)
 	at := c.now.Add(d)
-	if !c.Manual {
+	if !c.Manual && c.Parties == 0 {
 		if at.After(c.now) {
 			c.now = at
 		}
@@ -55,11 +61,21 @@ func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 	w := fakeWaiter{at: at, done: make(chan struct{})}
 	c.waiters = append(c.waiters, w)
+	c.step()
 	c.mu.Unlock()
 	select {
 	case <-w.done:
 		return nil
 	case <-ctx.Done():
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, x := range c.waiters {
+			if x.done == w.done {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				break
+			}
+		}
+		c.step()
 		return ctx.Err()
 	}
 }
@@ -69,6 +85,11 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	c.wake()
+}
+
+// wake closes the sleepers whose deadline passed. Caller holds mu.
+func (c *FakeClock) wake() {
 	kept := c.waiters[:0]
 	for _, w := range c.waiters {
 		if w.at.After(c.now) {
@@ -92,4 +113,30 @@ func (c *FakeClock) Sleepers() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.waiters)
+}
+
+// Leave says one of Parties is done and sleeps no more.
+func (c *FakeClock) Leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Parties--
+	c.step()
+}
+
+// step: once every party sleeps, jump to the earliest deadline. Caller
+// holds mu.
+func (c *FakeClock) step() {
+	if c.Parties <= 0 || len(c.waiters) < c.Parties {
+		return
+	}
+	next := c.waiters[0].at
+	for _, w := range c.waiters {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	if next.After(c.now) {
+		c.now = next
+	}
+	c.wake()
 }

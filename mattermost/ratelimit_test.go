@@ -108,13 +108,16 @@ func TestRateGateWaitCancelled(t *testing.T) {
 // Against Mattermost's own limiter (a token bucket: PerSec 50, MaxBurst 10),
 // eight workers send 120 requests, with the rate gate and without it (each
 // request then only waits out its own 429), on a fake clock that the fake
-// server's bucket reads too. Every request succeeds either way, and the gate
-// never lets them through faster than the limiter allows.
+// server's bucket reads too, and on which the workers' waits overlap as in
+// real time. Every request succeeds either way; the gate
+// keeps most of them from being refused.
 func TestRateLimiterIsRespected(t *testing.T) {
 	run := func(gated bool) (took time.Duration, limited int) {
 		srv := fakemm.New(fakemm.Options{RateLimit: fakemm.RateLimit{PerSecond: 50, MaxBurst: 10}})
 		defer srv.Close()
+		const total, workers = 120, 8
 		clock := NewFakeClock()
+		clock.Parties = workers
 		srv.SetClock(clock.Now)
 		c, err := New(srv.URL(), srv.AdminToken(), Options{Clock: clock})
 		if err != nil {
@@ -123,7 +126,6 @@ func TestRateLimiterIsRespected(t *testing.T) {
 		if !gated {
 			c.gate = nil
 		}
-		const total, workers = 120, 8
 		jobs := make(chan int)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -133,6 +135,7 @@ func TestRateLimiterIsRespected(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer clock.Leave()
 				for range jobs {
 					if _, err := c.Ping(context.Background()); err != nil {
 						mu.Lock()
@@ -159,10 +162,7 @@ func TestRateLimiterIsRespected(t *testing.T) {
 	if took < 2*time.Second {
 		t.Errorf("gated: took %v on the fake clock, faster than the limiter allows", took)
 	}
-	// How many 429s the gate saves depends on how the eight workers
-	// interleave (the race detector changes it): logged, not asserted. The
-	// gate's pacing and hold are asserted by the tests above.
-	if ungated == 0 {
-		t.Errorf("without the gate no request was answered 429: the test no longer exercises the limiter")
+	if ungated == 0 || limited*3 > ungated {
+		t.Errorf("with the gate %d requests were answered 429, without it %d: not a third", limited, ungated)
 	}
 }

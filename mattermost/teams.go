@@ -68,8 +68,8 @@ func (c *Client) GetTeamMembers(ctx context.Context, teamID string) ([]TeamMembe
 		if len(batch) < PerPage {
 			return all, nil
 		}
-		if page+1 >= MaxPages {
-			return nil, fmt.Errorf("list team members: still full pages after %d pages of %d; stopped", MaxPages, PerPage)
+		if page+1 >= c.maxPages {
+			return nil, fmt.Errorf("list team members: still full pages after %d pages of %d; stopped", c.maxPages, PerPage)
 		}
 	}
 }

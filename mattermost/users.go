@@ -219,8 +219,8 @@ func (c *Client) eachUser(ctx context.Context, fn func(*User)) error {
 		if len(batch) < PerPage {
 			return nil
 		}
-		if page+1 >= MaxPages {
-			return fmt.Errorf("list users: still full pages after %d pages of %d; stopped", MaxPages, PerPage)
+		if page+1 >= c.maxPages {
+			return fmt.Errorf("list users: still full pages after %d pages of %d; stopped", c.maxPages, PerPage)
 		}
 	}
 }
