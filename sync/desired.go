@@ -1,5 +1,7 @@
 package sync
 
+import "strings"
+
 // desired is one directory user turned, once, into the account it should
 // have: its address, why it has none, and its cleaned profile. Every later
 // stage (matching, address allocation, lifecycle, teams) works on these
@@ -25,7 +27,7 @@ func (d *desired) usernameBase(from Attribute) (string, string) {
 	default:
 		src = from.Value(d.u)
 	}
-	if trimmed := trimSpace(src); trimmed == "" {
+	if strings.TrimSpace(src) == "" {
 		return "", "no " + string(from) + " to derive a username from (username-from)"
 	}
 	if base := NormalizeUsername(src); base != "" {

@@ -168,5 +168,3 @@ func hasRole(roles, role string) bool {
 	}
 	return false
 }
-
-func trimSpace(s string) string { return strings.TrimSpace(s) }

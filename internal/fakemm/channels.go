@@ -260,9 +260,8 @@ func (s *Server) getChannelByTeamAndName(c *reqCtx) {
 // 200 and an empty list (the permission check passes and the store finds no
 // rows).
 func (s *Server) getChannelMembers(c *reqCtx) {
-	id := c.p("channel_id")
-	if !isValidID(id) {
-		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "channel_id")
+	id, ok := s.channelID(c)
+	if !ok {
 		return
 	}
 	page, perPage := pageParams(c.r.URL.Query())
@@ -291,9 +290,8 @@ func (s *Server) getChannelMembers(c *reqCtx) {
 // app.team.get_member.missing.app_error (never in the team), 400
 // api.channel.add_user.to.channel.failed.deleted.app_error (left the team).
 func (s *Server) addChannelMember(c *reqCtx) {
-	id := c.p("channel_id")
-	if !isValidID(id) {
-		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "channel_id")
+	id, ok := s.channelID(c)
+	if !ok {
 		return
 	}
 	var props map[string]any
@@ -448,4 +446,15 @@ func init() {
 	} {
 		messages[id] = msg
 	}
+}
+
+// channelID is the {channel_id} of the route, or, when it is not a
+// Mattermost id, false after the 400 the real server answers.
+func (s *Server) channelID(c *reqCtx) (string, bool) {
+	id := c.p("channel_id")
+	if !isValidID(id) {
+		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "channel_id")
+		return "", false
+	}
+	return id, true
 }
