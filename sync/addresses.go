@@ -334,6 +334,8 @@ func (b *addressBook) release(h int, c *claim) string {
 	switch {
 	case p.acc.protected[h] != "":
 		return "the address is held by " + acct.Username + ", which the sync does not change (" + p.acc.protected[h] + ")"
+	case p.acc.isForeign(h):
+		return "the address is held by " + acct.Username + ", which another sync manages (" + InstanceLabel(p.acc.foreignName[h]) + "); that sync, or an administrator, must free it"
 	case owner == "" && acct.Active():
 		return "the address is held by " + acct.Username + ", an active account not linked to Entra ID; if it is the same person, link it by giving it this user's address only (or remove the duplicate account in System Console > Users)"
 	case owner == "":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	gosync "sync"
 )
@@ -288,10 +289,13 @@ func (x *applier) deactivate(ctx context.Context, r Result) Result {
 	acct, err := x.t.GetUser(ctx, a.AccountID)
 	if err == nil {
 		set := map[string]string{PropDeactivated: x.r.linker.DeactivatedMark(acct.ID, a.EntraID, acct.DeleteAt)}
+		var drop []string
 		if a.Patch.Props != nil {
-			set[PropEntraID], set[PropLink] = a.EntraID, x.r.linker.Sign(acct.ID, a.EntraID)
+			var link map[string]string
+			link, drop = x.r.linker.linkSet(acct.ID, a.EntraID)
+			maps.Copy(set, link)
 		}
-		if props := withProps(acct.Props, set); props != nil {
+		if props := withProps(acct.Props, set, drop...); props != nil {
 			_, err = x.t.PatchUser(ctx, a.AccountID, Patch{Props: props})
 		}
 	}
@@ -314,7 +318,7 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 	a := r.Action
 	username := a.Username
 	for attempt := 1; ; attempt++ {
-		props := map[string]string{PropEntraID: a.EntraID, PropCreated: x.r.linker.CreatedMark(a.EntraID, a.Email, username)}
+		props := x.r.linker.createProps(a.EntraID, a.Email, username)
 		acct, err := x.t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile, Props: props})
 		switch {
 		case err == nil:

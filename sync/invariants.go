@@ -21,6 +21,8 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     whose accountEnabled is unknown, or whose user is enabled;
 //   - channel removals concern mapped channels only, never town-square,
 //     and never a user the plan also removes from the channel's team;
+//   - an account another instance manages is touched only to deactivate
+//     it when a disabled user read holds its address (the address rule);
 //   - the rails hold: destructive changes within max-deactivations,
 //     team and channel removals within max-removals, creates and
 //     reactivations within the server's user limit.
@@ -47,6 +49,16 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 	users := make(map[string]*DirectoryUser, len(dir.Users))
 	for i := range dir.Users {
 		users[dir.Users[i].ID] = &dir.Users[i]
+	}
+	// disabled are the addresses of disabled users read: the address rule
+	// is the one thing that reaches another instance's account.
+	disabled := map[string]bool{}
+	for _, list := range [][]DirectoryUser{dir.Users, dir.OutOfScope} {
+		for i := range list {
+			if e, _, ok := Email(list[i]); ok && list[i].AccountEnabled == BoolFalse {
+				disabled[e] = true
+			}
+		}
 	}
 	// Addresses: first take every address away from the accounts that move,
 	// then give each claimed address out once.
@@ -103,6 +115,9 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		}
 		if why := r.protection(acct); why != "" {
 			bad("%s %s touches a protected account (%s)", a.Kind, acct.Username, why)
+		}
+		if name, foreign := r.linker.Foreign(acct); foreign && (a.Kind != KindDeactivate || !disabled[strings.ToLower(acct.Email)]) {
+			bad("%s %s touches an account another sync manages (%s)", a.Kind, acct.Username, InstanceLabel(name))
 		}
 		if a.Kind == KindDeactivate {
 			u := users[a.EntraID]

@@ -117,6 +117,7 @@ func (p *planner) run() {
 	}
 	p.leavers()
 	p.addrs.resolve()
+	p.resignRest()
 }
 
 func (p *planner) skip(u *DirectoryUser, email string, ai int, reason string) {
@@ -231,8 +232,20 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	var set map[string]string // allocated only when a mark is written: most users need none
 	var drop []string
 	if p.acc.viaMark[ai] {
-		set = map[string]string{PropEntraID: u.ID, PropLink: p.r.linker.Sign(acct.ID, u.ID)}
+		set, drop = p.r.linker.linkSet(acct.ID, u.ID)
 		changes = append(changes, Change{Field: "link", Old: "", New: u.ID})
+	}
+	if rs, rd := p.r.linker.Resign(acct, u.ID); rs != nil {
+		if set == nil {
+			set = map[string]string{}
+		}
+		for k, v := range rs {
+			if _, linking := set[k]; !linking {
+				set[k] = v
+			}
+		}
+		drop = append(drop, rd...)
+		changes = append(changes, resignChange)
 	}
 	if !acct.Active() {
 		drop = append(drop, PropDeactivated)
@@ -251,6 +264,8 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	switch {
 	case !acct.Active():
 		a.Kind, a.Reason = KindReactivate, p.reactivateReason(acct, u.ID)
+	case len(changes) == 1 && changes[0] == resignChange && claim == "":
+		a.Kind, a.Reason = KindUpdate, resignReason
 	case len(changes) > 0 || claim != "" || patch.Props != nil:
 		a.Kind, a.Reason = KindUpdate, "profile differs from Entra ID"
 	default:
@@ -351,6 +366,12 @@ func (p *planner) unlinkedUser(d *desired) {
 		p.disabledAddress(d, h)
 		return
 	}
+	if h >= 0 && p.acc.isForeign(h) {
+		// The other instance manages this person's account: not created
+		// twice, not adopted, not changed.
+		p.skip(u, d.email, h, p.acc.foreignReason(h))
+		return
+	}
 	if h < 0 {
 		p.create(d, "in Entra ID, no Mattermost account with this address")
 		return
@@ -395,6 +416,10 @@ func (p *planner) disabledAddress(d *desired, h int) {
 		p.skip(u, d.email, h, "account disabled in Entra ID; the unlinked account with this address is already deactivated")
 	case !p.opts.Deactivate:
 		p.skip(u, d.email, h, "account disabled in Entra ID; an unlinked account has its address and stays active because deactivate is off")
+	case p.acc.isForeign(h):
+		// The address rule holds whatever instance an account claims: an
+		// instance name is a prop its user can write.
+		p.deactivate(h, u.ID, u.DisplayName, "account disabled in Entra ID; the account holding its address says another sync manages it ("+InstanceLabel(p.acc.foreignName[h])+"), but a disabled user's address never keeps an active account")
 	default:
 		p.deactivate(h, u.ID, u.DisplayName, "account disabled in Entra ID; the account holding its address was not linked (link removed, or never made)")
 	}
@@ -425,6 +450,15 @@ func (p *planner) leavers() {
 			continue
 		}
 		email := strings.ToLower(a.Email)
+		if p.acc.isForeign(i) {
+			// Another instance's account: only a disabled user's address
+			// reaches it. A deleted user's may have moved to the other
+			// instance's directory (a merger), so it does not.
+			if p.outsideDisabled[email] != nil {
+				gone = append(gone, i)
+			}
+			continue
+		}
 		if p.acc.owner[i] != "" || p.deleted[email] != nil || p.outsideDisabled[email] != nil {
 			gone = append(gone, i)
 		}
@@ -463,7 +497,7 @@ func (p *planner) deactivate(i int, objectID, displayName, reason string) {
 	a := &p.acc.all[i]
 	act := Action{Kind: KindDeactivate, EntraID: objectID, Email: strings.ToLower(a.Email), Username: a.Username,
 		AccountID: a.ID, Reason: reason, DisplayName: displayName, Observed: p.precondition(i)}
-	if _, linked := p.r.linker.Linked(a); !linked || p.acc.owner[i] != objectID {
+	if id, v := p.r.linker.linkVerdict(a); !p.acc.isForeign(i) && (v != fresh || id != objectID) {
 		act.Patch.Props = p.r.linker.linkProps(a, a.ID, objectID)
 	}
 	p.deacts = append(p.deacts, act)

@@ -20,6 +20,10 @@ type accounts struct {
 	moreOwned map[string][]int
 	// protected says why the sync must never change an account ("" if it may).
 	protected []string
+	// foreign marks accounts another instance manages (Linker.Foreign);
+	// foreignName is that instance's name. Only the address rule reaches them.
+	foreign     []bool
+	foreignName []string
 }
 
 func indexAccounts(all []Account, r *rules) *accounts {
@@ -31,6 +35,9 @@ func indexAccounts(all []Account, r *rules) *accounts {
 		viaMark:   make([]bool, n),
 		byOwner:   make(map[string]int, n),
 		protected: make([]string, n),
+	}
+	if r.linker.instance != "" || anyInstanceProp(all) {
+		x.foreign, x.foreignName = make([]bool, n), make([]string, n)
 	}
 	for i := range all {
 		a := &all[i]
@@ -58,8 +65,31 @@ func indexAccounts(all []Account, r *rules) *accounts {
 			}
 		}
 		x.protected[i] = r.protection(a)
+		if !ok && x.foreign != nil {
+			x.foreignName[i], x.foreign[i] = r.linker.Foreign(a)
+		}
 	}
 	return x
+}
+
+// anyInstanceProp reports whether some account names an instance: without
+// one, and with this instance unnamed, no account can be foreign, and the
+// index saves two slices.
+func anyInstanceProp(all []Account) bool {
+	for i := range all {
+		if all[i].Props[PropInstance] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isForeign reports whether account i is another instance's.
+func (x *accounts) isForeign(i int) bool { return x.foreign != nil && x.foreign[i] }
+
+// foreignReason is the skip reason for an account another instance manages.
+func (x *accounts) foreignReason(i int) string {
+	return "managed by another sync (" + InstanceLabel(x.foreignName[i]) + "); left alone"
 }
 
 // owned returns the accounts that belong to objectID: none, one (in first,
@@ -136,6 +166,9 @@ func (r *rules) adoption(objectID string, acct *Account) (ok bool, reason string
 	}
 	if id, linked := r.linker.Linked(acct); linked && id != objectID {
 		return false, "the account with this address is linked to another Entra ID user (" + id + ")"
+	}
+	if name, foreign := r.linker.Foreign(acct); foreign {
+		return false, "the account with this address is managed by another sync (" + InstanceLabel(name) + ")"
 	}
 	if id, mine := r.linker.CreatedBy(acct); mine {
 		if id == objectID {
