@@ -100,7 +100,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 // every workflow that uses the action.
 func TestPublicNamesAreStable(t *testing.T) {
 	spec := readActionYAML(t)
-	for _, n := range []string{"azure-tenant-id", "azure-client-id", "azure-client-secret", "mattermost-url", "mattermost-token", "dry-run", "azure-authority-host", "graph-url"} {
+	for _, n := range []string{"azure-tenant-id", "azure-client-id", "azure-client-secret", "mattermost-url", "mattermost-token", "dry-run", "azure-authority-host", "graph-url", "instance", "link-key"} {
 		if !slices.Contains(spec.inputs, n) {
 			t.Errorf("input %s missing", n)
 		}

@@ -162,7 +162,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	dir := snap.Directory()
 	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
-		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
+		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
@@ -305,6 +305,9 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
 	p := webhook.FromReport(rep, d.getenv)
 	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret, string(cfg.LinkKey))
+	for _, k := range cfg.LinkKeys {
+		p.Redact(string(k))
+	}
 	body, err := p.Marshal()
 	if err == nil {
 		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, d.webhook)
@@ -314,4 +317,18 @@ func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, 
 		return
 	}
 	con.infof("Report sent to %s.", webhook.SafeURL(cfg.WebhookURL))
+}
+
+// linker is the run's link signer: its keys newest first, its instance, and
+// whether this run takes over the unnamed instance's links.
+func linker(cfg *config.Config) mmsync.Linker {
+	keys := cfg.LinkKeys
+	if len(keys) == 0 {
+		keys = [][]byte{cfg.LinkKey}
+	}
+	l := mmsync.NewLinkerKeys(cfg.Instance, keys...)
+	if cfg.ClaimUnnamedLinks {
+		l = l.ClaimingUnnamed()
+	}
+	return l
 }

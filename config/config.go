@@ -47,6 +47,15 @@ type Config struct {
 	// LinkKey signs the links from accounts to Entra objects: link-key, or
 	// when that is empty, a key derived from mattermost-token.
 	LinkKey []byte
+	// LinkKeys are all the keys of link-key, newest first (LinkKey is the
+	// first): the first signs, all verify. The entry "derived" stands for
+	// the key derived from mattermost-token.
+	LinkKeys [][]byte
+	// Instance names this sync when several run against one server (""
+	// = the unnamed instance); ClaimUnnamedLinks moves the unnamed
+	// instance's links to it (the one run that names an existing sync).
+	Instance          string
+	ClaimUnnamedLinks bool
 
 	Groups          []string // group ids or display names limiting the scope
 	UserFilter      string
@@ -99,7 +108,9 @@ var Options = []Option{
 	{Name: "reactivate", Env: "REACTIVATE", Default: string(mmsync.ReactivateBySync), Description: "Which deactivated, linked accounts are reactivated when their Entra ID user is enabled: deactivated-by-sync (only those this sync deactivated), any, or never."},
 	{Name: "release-addresses", Env: "RELEASE_ADDRESSES", Default: "true", Description: "Move a deactivated leaver's address to a placeholder (…@released.invalid) when a new Entra ID user has it; counted under max-deactivations."},
 	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
-	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token)."},
+	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token). Several keys, newest first (comma or newline separated), rotate it: the first signs, all verify; \"derived\" stands for the key derived from mattermost-token."},
+	{Name: "instance", Env: "INSTANCE", Description: "Name of this sync when several run against one Mattermost server (letters, digits, . _ -); each manages only the accounts it linked. Empty: the unnamed instance."},
+	{Name: "claim-unnamed-links", Env: "CLAIM_UNNAMED_LINKS", Default: "false", Description: "With instance set: take over the links the unnamed instance made that link-key verifies (one patch each). Set it for the one run that names an existing sync."},
 	{Name: "groups", Env: "GROUPS", Description: "Entra ID groups (object ids or display names, comma or newline separated) whose transitive members are in scope; empty means every user."},
 	{Name: "user-filter", Env: "USER_FILTER", Description: "A Microsoft Graph $filter on users, e.g. userType eq 'Member' (sent as an advanced query)."},
 	{Name: "include-guests", Env: "INCLUDE_GUESTS", Default: "false", Description: "Keep guest users (userType Guest) in scope."},
@@ -238,6 +249,15 @@ func Secrets(vals map[string]string) []string {
 			out = append(out, vals[o.Name])
 		}
 	}
+	// Each key of a list is masked on its own too: a mask of the whole
+	// value would not cover one key printed alone.
+	if keys := SplitList(vals["link-key"]); len(keys) > 1 {
+		for _, k := range keys {
+			if !strings.EqualFold(k, DerivedKeyEntry) {
+				out = append(out, k)
+			}
+		}
+	}
 	return out
 }
 
@@ -248,6 +268,45 @@ var (
 	hostRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
 	domainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 )
+
+// instanceRE is an instance name: short, and safe in a props value and a
+// log line.
+var instanceRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,40}$`)
+
+// DerivedKeyEntry is the link-key entry that stands for the key derived
+// from mattermost-token (the default when link-key is empty).
+const DerivedKeyEntry = "derived"
+
+// ParseLinkKeys splits link-key into its keys, newest first (comma or
+// newline separated). Each is at least 16 characters, or "derived" for the
+// key derived from token; empty means that derived key alone.
+func ParseLinkKeys(v, token string) ([][]byte, error) {
+	entries := SplitList(v)
+	if len(entries) == 0 {
+		return [][]byte{mmsync.DeriveLinkKey(token)}, nil
+	}
+	if len(entries) == 1 && !strings.EqualFold(entries[0], DerivedKeyEntry) && len(entries[0]) >= 16 {
+		// One key is used exactly as given, as before lists existed: a
+		// secret stored with a trailing newline keeps verifying its links.
+		return [][]byte{[]byte(v)}, nil
+	}
+	keys := make([][]byte, 0, len(entries))
+	seen := map[string]bool{}
+	for i, e := range entries {
+		switch {
+		case strings.EqualFold(e, DerivedKeyEntry):
+			e = string(mmsync.DeriveLinkKey(token))
+		case len(e) < 16:
+			return nil, fmt.Errorf("key %d of %d is shorter than 16 characters; use a long random value (openssl rand -hex 32)", i+1, len(entries))
+		}
+		if seen[e] {
+			return nil, fmt.Errorf("key %d of %d repeats an earlier key", i+1, len(entries))
+		}
+		seen[e] = true
+		keys = append(keys, []byte(e))
+	}
+	return keys, nil
+}
 
 // IsObjectID reports whether s has the form of an Entra ID object id (a
 // GUID), as opposed to a display name.
@@ -333,13 +392,13 @@ func Parse(vals map[string]string) (*Config, error) {
 	default:
 		bad("reactivate", "%q is not one of deactivated-by-sync, any, never", vals["reactivate"])
 	}
-	switch {
-	case vals["link-key"] != "" && len(vals["link-key"]) < 16:
-		bad("link-key", "is shorter than 16 characters; use a long random value (openssl rand -hex 32)")
-	case vals["link-key"] != "":
-		c.LinkKey = []byte(vals["link-key"])
-	default:
-		c.LinkKey = mmsync.DeriveLinkKey(c.MattermostToken)
+	if c.LinkKeys, err = ParseLinkKeys(vals["link-key"], c.MattermostToken); err != nil {
+		bad("link-key", "%v", err)
+	} else {
+		c.LinkKey = c.LinkKeys[0]
+	}
+	if c.Instance = strings.TrimSpace(vals["instance"]); c.Instance != "" && !instanceRE.MatchString(c.Instance) {
+		bad("instance", "%q is not an instance name: 1 to 40 letters, digits, '.', '_' or '-'", c.Instance)
 	}
 	c.Groups, c.UserFilter, c.OnlyUsers = SplitList(vals["groups"]), vals["user-filter"], SplitList(vals["only-users"])
 	if c.UsernameFrom, err = mmsync.ParseUsernameFrom(vals["username-from"]); err != nil {
@@ -365,10 +424,13 @@ func Parse(vals map[string]string) (*Config, error) {
 	}
 	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
 		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams,
-		"release-addresses": &c.ReleaseAddresses, "remove-from-channels": &c.RemoveFromChannels} {
+		"release-addresses": &c.ReleaseAddresses, "remove-from-channels": &c.RemoveFromChannels, "claim-unnamed-links": &c.ClaimUnnamedLinks} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
 		}
+	}
+	if c.ClaimUnnamedLinks && c.Instance == "" {
+		bad("claim-unnamed-links", "is true but instance is empty: it moves the unnamed instance's links to the instance this run names, so set instance too")
 	}
 	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
 		n, err := strconv.Atoi(vals[name])
