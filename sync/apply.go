@@ -98,7 +98,8 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	if opts.CreateWorkers <= 0 {
 		opts.CreateWorkers = DefaultCreateWorkers
 	}
-	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult}
+	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult,
+		returnBlocked: map[string]string{}}
 	if plan.usernames != nil && plan.Count(KindCreate) > 0 {
 		x.usernames = plan.usernames.Clone()
 	}
@@ -119,6 +120,9 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	// server's user cap, a release frees an address for a new person.
 	x.run(ctx, phase(is(KindDeactivate)), opts.Workers)
 	x.run(ctx, phase(is(KindRelease)), opts.Workers)
+	// A returner loses the memberships it must lose while still
+	// deactivated, and is reactivated only if that worked.
+	x.returnerRemovals(ctx)
 	// Then wave by wave (an address change runs after the change that
 	// frees its address): reactivations first within a wave, so that their
 	// seats are taken before creates take the rest.
@@ -152,6 +156,10 @@ type applier struct {
 	r         *rules
 	results   []Result
 	onResult  func(Result)
+	// returnBlocked maps a returner's account id to the removal that did
+	// not go through before its reactivation (set before reactivations
+	// run, read-only after).
+	returnBlocked map[string]string
 }
 
 func (x *applier) finish(i int, r Result) {
@@ -209,6 +217,9 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 		r.Status, r.AccountID = StatusDone, a.AccountID
 		return r
 	case KindReactivate:
+		if what := x.returnBlocked[a.AccountID]; what != "" {
+			return notReactivated(r, what)
+		}
 		if err := x.t.SetActive(ctx, a.AccountID, true); err != nil {
 			return failed(r, fmt.Errorf("reactivate %s: %w", a.Username, err))
 		}

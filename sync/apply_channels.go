@@ -22,7 +22,7 @@ func (x *applier) channels(ctx context.Context, workers int) {
 	ct, ok := x.t.(ChannelTarget)
 	if !ok {
 		for i, a := range plan.Actions {
-			if a.Kind == KindChannelAdd || a.Kind == KindChannelRemove {
+			if (a.Kind == KindChannelAdd || a.Kind == KindChannelRemove) && x.results[i].Status == "" {
 				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage channels")))
 			}
 		}
@@ -31,9 +31,14 @@ func (x *applier) channels(ctx context.Context, workers int) {
 	created := x.createdAccounts()
 	type teamUser struct{ team, entraID string }
 	teamFailed := map[teamUser]string{}
+	notReactivated := map[string]string{} // object id → why
 	for _, r := range x.results {
 		if r.Kind == KindTeamAdd && r.Status != StatusDone {
-			teamFailed[teamUser{r.Team, r.EntraID}] = r.Error
+			teamFailed[teamUser{r.Team, r.EntraID}] = "adding the account to team " + r.Team + " failed: " + r.Error
+		}
+		if r.Kind == KindReactivate && r.Status != StatusDone {
+			// Mattermost refuses a deactivated account in a channel.
+			notReactivated[r.EntraID] = "the account was not reactivated: " + r.Error
 		}
 	}
 	byChannel := map[string][]int{}
@@ -54,7 +59,9 @@ func (x *applier) channels(ctx context.Context, workers int) {
 		go func() {
 			defer wg.Done()
 			for id := range jobs {
-				x.addToChannel(ctx, ct, byChannel[id], created, func(a *Action) string { return teamFailed[teamUser{a.Team, a.EntraID}] })
+				x.addToChannel(ctx, ct, byChannel[id], created, func(a *Action) string {
+					return firstNonEmpty(notReactivated[a.EntraID], teamFailed[teamUser{a.Team, a.EntraID}])
+				})
 			}
 		}()
 	}
@@ -64,22 +71,28 @@ func (x *applier) channels(ctx context.Context, workers int) {
 	close(jobs)
 	wg.Wait()
 	for i, a := range plan.Actions {
-		if a.Kind != KindChannelRemove {
-			continue
+		if a.Kind != KindChannelRemove || x.results[i].Status != "" {
+			continue // a returner's removals ran before its reactivation
 		}
-		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
-		if err := ctx.Err(); err != nil {
-			r = notAttempted(r, err)
-		} else if err := ct.RemoveChannelMember(ctx, a.ChannelID, a.AccountID); err != nil {
-			r = failed(r, fmt.Errorf("remove %s from channel %s/%s: %w", a.Username, a.Team, a.Channel, err))
-		}
-		x.finish(i, r)
+		x.finish(i, x.removeChannel(ctx, ct, a))
 	}
 }
 
+// removeChannel removes one account from one channel.
+func (x *applier) removeChannel(ctx context.Context, ct ChannelTarget, a Action) Result {
+	r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
+	if err := ctx.Err(); err != nil {
+		return notAttempted(r, err)
+	}
+	if err := ct.RemoveChannelMember(ctx, a.ChannelID, a.AccountID); err != nil {
+		return failed(r, fmt.Errorf("remove %s from channel %s/%s: %w", a.Username, a.Team, a.Channel, err))
+	}
+	return r
+}
+
 // addToChannel adds the accounts of the actions idx (all for one channel)
-// in batches of channelBatch. teamFailed says why the account's team add
-// failed in this run ("" if it did not).
+// in batches of channelBatch. teamFailed says why an account cannot join
+// in this run (its team add failed, or it was not reactivated; "" if it can).
 func (x *applier) addToChannel(ctx context.Context, ct ChannelTarget, idx []int, created map[string]string, teamFailed func(*Action) string) {
 	var ids []string
 	var sent []int
@@ -97,7 +110,7 @@ func (x *applier) addToChannel(ctx context.Context, ct ChannelTarget, idx []int,
 				x.finish(i, notAttempted(r, err))
 				continue
 			}
-			x.finish(i, failed(r, fmt.Errorf("add %s to channel %s/%s: not sent, because adding the account to team %s failed: %s", a.Username, a.Team, a.Channel, a.Team, why)))
+			x.finish(i, failed(r, fmt.Errorf("add %s to channel %s/%s: not sent, because %s", a.Username, a.Team, a.Channel, why)))
 		default:
 			ids, sent = append(ids, a.AccountID), append(sent, i)
 		}

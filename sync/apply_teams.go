@@ -28,7 +28,7 @@ func (x *applier) teams(ctx context.Context) {
 	tt, ok := x.t.(TeamTarget)
 	if !ok {
 		for i, a := range plan.Actions {
-			if a.Kind == KindTeamAdd || a.Kind == KindTeamRemove {
+			if (a.Kind == KindTeamAdd || a.Kind == KindTeamRemove) && x.results[i].Status == "" {
 				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage teams")))
 			}
 		}
@@ -73,15 +73,21 @@ func (x *applier) teams(ctx context.Context) {
 		}
 	}
 	for i, a := range plan.Actions {
-		if a.Kind != KindTeamRemove {
-			continue
+		if a.Kind != KindTeamRemove || x.results[i].Status != "" {
+			continue // a returner's removals ran before its reactivation
 		}
-		r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
-		if err := ctx.Err(); err != nil {
-			r = notAttempted(r, err)
-		} else if err := tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID); err != nil {
-			r = failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
-		}
-		x.finish(i, r)
+		x.finish(i, x.removeTeam(ctx, tt, a))
 	}
+}
+
+// removeTeam removes one account from one team.
+func (x *applier) removeTeam(ctx context.Context, tt TeamTarget, a Action) Result {
+	r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
+	if err := ctx.Err(); err != nil {
+		return notAttempted(r, err)
+	}
+	if err := tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID); err != nil {
+		return failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
+	}
+	return r
 }

@@ -21,6 +21,8 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     whose accountEnabled is unknown, or whose user is enabled;
 //   - channel removals concern mapped channels only, never town-square,
 //     and never a user the plan also removes from the channel's team;
+//   - no account is reactivated while a membership it must lose is
+//     withheld by max-removals;
 //   - an account another instance manages is touched only to deactivate
 //     it when a disabled user read holds its address (the address rule);
 //   - the rails hold: destructive changes within max-deactivations,
@@ -141,6 +143,17 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 	}
 	if p.RemovalError == "" && removals > 0 && r.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), r.opts, obs)) < removals {
 		bad("%d removals exceed max-removals", removals)
+	}
+	if len(p.WithheldRemovals) > 0 {
+		held := map[string]bool{}
+		for _, a := range p.WithheldRemovals {
+			held[a.AccountID] = true
+		}
+		for _, a := range p.Actions {
+			if a.Kind == KindReactivate && held[a.AccountID] {
+				bad("reactivate %s although max-removals withheld a membership it must lose", a.Username)
+			}
+		}
 	}
 	if c := r.opts.Capacity; c.HardLimit > 0 {
 		room := c.HardLimit - c.Active + int64(p.Count(KindDeactivate))

@@ -65,6 +65,9 @@ func (f *memberTarget) RemoveTeamMember(_ context.Context, teamID, id string) er
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.write()
+	if err := f.failFor["remove:"+teamID+":"+id]; err != nil {
+		return err
+	}
 	delete(f.teams[teamID], id)
 	for _, ch := range f.channels {
 		if ch.TeamID == teamID {

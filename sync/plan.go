@@ -292,6 +292,7 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	p.planTeams(observed.Teams)
 	p.planChannels(observed.Channels)
 	p.applyRemovalCap(observed)
+	p.holdReactivations()
 	return p.assemble()
 }
 

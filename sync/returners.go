@@ -1,0 +1,154 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// A returner (a deactivated account reactivated in this run) gets back only
+// the rooms its mappings still give it. Memberships it must lose are
+// removed while it is still deactivated: Apply runs those removals before
+// the reactivation, and reactivates only once they succeeded. When the
+// removal cap withholds one of them, the plan holds the reactivation back
+// for this run, so that an active account never keeps an old team's
+// private channels.
+
+// holdReactivations drops the reactivations whose membership removals
+// max-removals withheld, with their membership adds (the account stays
+// deactivated), and any change that needed the address such a reactivation
+// would have given up. Each is listed under skipped, for an admin to see.
+func (p *planner) holdReactivations() {
+	if len(p.plan.WithheldRemovals) == 0 || len(p.reacts) == 0 {
+		return
+	}
+	withheld := map[string]string{} // account id → the first withheld removal
+	for _, a := range p.plan.WithheldRemovals {
+		if _, seen := withheld[a.AccountID]; !seen {
+			withheld[a.AccountID] = removalLabel(&a)
+		}
+	}
+	held := map[string]bool{}
+	freed := map[string]bool{} // addresses a held reactivation would have left
+	p.reacts = slices.DeleteFunc(p.reacts, func(a Action) bool {
+		what, ok := withheld[a.AccountID]
+		if !ok {
+			return false
+		}
+		held[a.AccountID] = true
+		if a.Patch.Email != nil && a.Observed != nil {
+			freed[a.Observed.Email] = true
+		}
+		p.plan.Skipped = append(p.plan.Skipped, Skip{EntraID: a.EntraID, DisplayName: a.DisplayName, Email: a.Email, Username: a.Username,
+			AccountID: a.AccountID, Attention: true,
+			Reason: "not reactivated in this run: its removal from " + what + " was withheld by max-removals, and a returner is reactivated only once the memberships it must lose are gone"})
+		return true
+	})
+	if len(held) == 0 {
+		return
+	}
+	notHeld := func(a Action) bool { return held[a.AccountID] }
+	p.teams = slices.DeleteFunc(p.teams, notHeld)
+	p.channels = slices.DeleteFunc(p.channels, notHeld)
+	p.dropClaimsOn(freed)
+}
+
+// dropClaimsOn removes creates and address changes that take an address in
+// freed (one a dropped action would have given up), and, in turn, what
+// needed the addresses those would have given up: each becomes a conflict.
+func (p *planner) dropClaimsOn(freed map[string]bool) {
+	for len(freed) > 0 {
+		next := map[string]bool{}
+		drop := func(list []Action) []Action {
+			return slices.DeleteFunc(list, func(a Action) bool {
+				addr := ""
+				switch {
+				case a.Kind == KindCreate:
+					addr = a.Email
+				case a.Patch.Email != nil:
+					addr = strings.ToLower(*a.Patch.Email)
+				}
+				if addr == "" || !freed[addr] {
+					return false
+				}
+				if a.Kind != KindCreate && a.Observed != nil {
+					next[a.Observed.Email] = true
+				}
+				p.plan.Conflicts = append(p.plan.Conflicts, Conflict{EntraID: a.EntraID, DisplayName: a.DisplayName, AccountID: a.AccountID,
+					Username: a.Username, Field: "email", Value: addr,
+					Reason: "the account holding the address was to give it up in this run, but its reactivation was held back (max-removals)"})
+				if a.Kind == KindCreate {
+					p.teams = slices.DeleteFunc(p.teams, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })
+					p.channels = slices.DeleteFunc(p.channels, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })
+				}
+				return true
+			})
+		}
+		p.creates, p.updates, p.reacts = drop(p.creates), drop(p.updates), drop(p.reacts)
+		freed = next
+	}
+}
+
+// removalLabel names a removal's room: "team eng" or "channel eng/secret".
+func removalLabel(a *Action) string {
+	if a.Kind == KindChannelRemove {
+		return "channel " + a.Team + "/" + a.Channel
+	}
+	return "team " + a.Team
+}
+
+// returnerRemovals runs, before any reactivation, the team and channel
+// removals of the accounts the plan reactivates (team removals first: they
+// take the team's channels with them), and records which accounts still
+// hold a membership they must lose: those are not reactivated in this run.
+func (x *applier) returnerRemovals(ctx context.Context) {
+	returning := map[string]bool{}
+	for i := range x.plan.Actions {
+		if a := &x.plan.Actions[i]; a.Kind == KindReactivate {
+			returning[a.AccountID] = true
+		}
+	}
+	if len(returning) == 0 {
+		return
+	}
+	tt, _ := x.t.(TeamTarget)
+	ct, _ := x.t.(ChannelTarget)
+	for _, kind := range []Kind{KindTeamRemove, KindChannelRemove} {
+		for i := range x.plan.Actions {
+			a := x.plan.Actions[i]
+			if a.Kind != kind || !returning[a.AccountID] {
+				continue
+			}
+			var r Result
+			switch {
+			case kind == KindTeamRemove && tt == nil:
+				r = failed(Result{Action: a}, errors.New("this target cannot manage teams"))
+			case kind == KindChannelRemove && ct == nil:
+				r = failed(Result{Action: a}, errors.New("this target cannot manage channels"))
+			case kind == KindTeamRemove:
+				r = x.removeTeam(ctx, tt, a)
+			default:
+				r = x.removeChannel(ctx, ct, a)
+			}
+			x.finish(i, r)
+			if r.Status != StatusDone && x.returnBlocked[a.AccountID] == "" {
+				x.returnBlocked[a.AccountID] = removalLabel(&a) + " (" + firstLine(r.Error) + ")"
+			}
+		}
+	}
+}
+
+// notReactivated is the result of a reactivation whose removals did not all
+// go through: the account stays deactivated, and the next run tries again.
+func notReactivated(r Result, what string) Result {
+	r.Status = StatusFailed
+	r.Retryable = true
+	r.Error = "not reactivated in this run: removing it from " + what + " did not succeed first, and a returner is reactivated only once the memberships it must lose are gone; the next run tries again"
+	return r
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
