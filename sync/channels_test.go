@@ -139,7 +139,7 @@ channel-add ann eng/secret (group-channels line 1 (Sec))`,
 channel-add ann eng/secret (group-channels line 1 (Sec))
 withheld channel-remove bob eng/on-call (no mapping puts this user in channel eng/on-call any more (remove-from-channels))
 withheld channel-remove bob eng/secret (no mapping puts this user in channel eng/secret any more (remove-from-channels))`,
-		errHas: "2 membership removals planned, more than max-removals allows (20% of 5 managed members of the mapped teams and channels = 1)",
+		errHas: "2 membership removals planned (0 team and 2 channel removals; a team removal also takes the user's channel memberships in that team), more than max-removals allows (20% of 5 memberships of managed users in the mapped teams and channels, and in the channels of the teams they leave = 1)",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,8 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //   - an account another instance manages is touched only to deactivate
 //     it when a disabled user read holds its address (the address rule);
 //   - the rails hold: destructive changes within max-deactivations,
-//     team and channel removals within max-removals, creates and
+//     team and channel removals within max-removals, counted in
+//     memberships (a team removal also takes the team's channels), creates and
 //     reactivations within the server's user limit.
 func (p *Plan) Check(dir Directory, obs Observed) error {
 	var errs []error
@@ -98,7 +99,11 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			destructive++
 		}
 		if a.Kind == KindTeamRemove || a.Kind == KindChannelRemove {
-			removals++
+			n, known := removalCost(&a, obs)
+			if !known && !r.opts.MaxRemovals.All() {
+				bad("team-remove %s from %s: the channel memberships it takes with it were not read, so max-removals cannot count it", a.Username, a.Team)
+			}
+			removals += n
 		}
 		if a.Kind == KindChannelRemove {
 			if why := chanRules.why(a); why != "" {
@@ -141,7 +146,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			bad("%d deactivations and releases exceed max-deactivations (%d)", destructive, limit)
 		}
 	}
-	if p.RemovalError == "" && removals > 0 && r.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), r.opts, obs)) < removals {
+	if p.RemovalError == "" && removals > 0 && !r.opts.MaxRemovals.All() && r.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), r.opts, obs)) < removals {
 		bad("%d removals exceed max-removals", removals)
 	}
 	if len(p.WithheldRemovals) > 0 {

@@ -128,6 +128,11 @@ type Plan struct {
 	// WithheldRemovals are membership removals max-removals stopped.
 	WithheldRemovals []Action `json:"withheld_removals,omitempty"`
 	RemovalError     string   `json:"removal_error,omitempty"`
+	// NeedTeamChannels are the planned team removals whose channel
+	// memberships Observed.TeamChannels lacks: max-removals cannot count
+	// them, so every removal is withheld. The caller reads them and plans
+	// again.
+	NeedTeamChannels []TeamAccount `json:"-"`
 	// Blocked are creates and reactivations beyond the server's user limit;
 	// CapacityError names the limit. They are not attempted.
 	Blocked       []Action `json:"blocked_by_user_limit,omitempty"`

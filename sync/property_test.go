@@ -218,7 +218,7 @@ func TestPropApplyConverges(t *testing.T) {
 		if w.opts.Channels != nil {
 			observe = func() Observed { return target.observedWith(propTeams, propChannels) }
 		}
-		plan := BuildPlan(w.dir, observe(), w.opts)
+		plan, _ := planReading(w.dir, observe(), w.opts, target)
 		before := observe()
 		results := Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2})
 
@@ -241,7 +241,7 @@ func TestPropApplyConverges(t *testing.T) {
 		checkNoActiveLeaverAddress(t, w, plan, before, after)
 
 		// (b) A second plan over the result is empty, unless a rail held work back.
-		second := BuildPlan(w.dir, after, w.opts)
+		second, _ := planReading(w.dir, after, w.opts, target)
 		if !plan.Failed() && len(second.Actions) != 0 {
 			t.Fatalf("second plan not empty: %+v\nfirst: %+v", second.Actions, plan.Actions)
 		}

@@ -59,8 +59,13 @@ func (p *planner) overThreshold() string {
 }
 
 // applyRemovalCap withholds every membership removal, team and channel,
-// when there are more than max-removals allows. Mattermost also removes a
-// user who leaves a team from all its channels, with no way back.
+// when they take away more memberships than max-removals allows. It counts
+// memberships as Mattermost changes them: leaving a team also leaves every
+// channel of the team, with no way back, so a team removal costs one plus
+// the user's channel memberships in that team (Observed.TeamChannels), and
+// the base is in the same units (removalBase). A team removal whose channel
+// memberships were not read cannot be counted: nothing is removed, and
+// NeedTeamChannels asks the caller to read them. 100% needs no count.
 func (p *planner) applyRemovalCap(observed Observed) {
 	isRemove := func(a Action) bool { return a.Kind == KindTeamRemove || a.Kind == KindChannelRemove }
 	var removes []Action
@@ -71,20 +76,50 @@ func (p *planner) applyRemovalCap(observed Observed) {
 			}
 		}
 	}
-	if len(removes) == 0 {
+	if len(removes) == 0 || p.opts.MaxRemovals.All() {
 		return
 	}
-	base := removalBase(p.acc, p.opts, observed)
-	limit := p.opts.MaxRemovals.Limit(base)
-	if len(removes) <= limit {
-		return
+	cost, teams := 0, 0
+	for i := range removes {
+		n, known := removalCost(&removes[i], observed)
+		if !known {
+			p.plan.NeedTeamChannels = append(p.plan.NeedTeamChannels, TeamAccount{removes[i].TeamID, removes[i].AccountID})
+		}
+		cost += n
+		if removes[i].Kind == KindTeamRemove {
+			teams++
+		}
 	}
-	p.plan.RemovalError = fmt.Sprintf("%d membership removals planned, more than max-removals allows (%s of %d managed members of the mapped teams and channels = %d); "+
-		"nobody was removed. Check the groups and mappings; if this is intended, raise max-removals for one run",
-		len(removes), p.opts.MaxRemovals, base, limit)
+	var msg string
+	if need := len(p.plan.NeedTeamChannels); need > 0 {
+		msg = fmt.Sprintf("%d team removals planned, but the channel memberships they would take with them were not read for %d of them, so max-removals cannot count them; "+
+			"nobody was removed. The next run reads them again", teams, need)
+	} else {
+		base := removalBase(p.acc, p.opts, observed)
+		limit := p.opts.MaxRemovals.Limit(base)
+		if cost <= limit {
+			return
+		}
+		msg = fmt.Sprintf("%d membership removals planned (%d team and %d channel removals; a team removal also takes the user's channel memberships in that team), "+
+			"more than max-removals allows (%s of %d memberships of managed users in the mapped teams and channels, and in the channels of the teams they leave = %d); "+
+			"nobody was removed. Check the groups and mappings; if this is intended, raise max-removals for one run",
+			cost, teams, len(removes)-teams, p.opts.MaxRemovals, base, limit)
+	}
+	p.plan.RemovalError = msg
 	p.plan.WithheldRemovals = removes
 	p.teams = slices.DeleteFunc(p.teams, isRemove)
 	p.channels = slices.DeleteFunc(p.channels, isRemove)
+}
+
+// removalCost is how many memberships a removal takes away: one for a
+// channel removal; for a team removal one plus the user's channel
+// memberships in that team, known once read.
+func removalCost(a *Action, observed Observed) (n int, known bool) {
+	if a.Kind != KindTeamRemove {
+		return 1, true
+	}
+	chans, ok := observed.TeamChannels[TeamAccount{a.TeamID, a.AccountID}]
+	return 1 + len(chans), ok
 }
 
 func refList(refs []ChannelRef) string {

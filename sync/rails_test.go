@@ -77,17 +77,49 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 	o := opts()
 	o.MaxRemovals = Percent(10) // of 20 managed members = 2
 	o.Teams = policy(groupMembers)
+	// Unread channel memberships cannot be counted: nothing is removed,
+	// and the plan names what to read.
 	p := BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)
-	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || !strings.Contains(p.RemovalError, "10% of 20 managed members of the mapped teams and channels = 2") {
+	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || len(p.NeedTeamChannels) != 5 || !strings.Contains(p.RemovalError, "were not read") {
+		t.Fatalf("unread: removals %d withheld %d need %d: %s", p.Count(KindTeamRemove), len(p.WithheldRemovals), len(p.NeedTeamChannels), p.RemovalError)
+	}
+	read := map[TeamAccount][]string{}
+	for _, ta := range p.NeedTeamChannels {
+		read[ta] = nil // in no channel of the team
+	}
+	obs := Observed{Accounts: accts, SelfID: "self", Teams: teams, TeamChannels: read}
+	p = BuildPlan(Directory{Users: dir}, obs, o)
+	if p.Count(KindTeamRemove) != 0 || len(p.WithheldRemovals) != 5 || !strings.Contains(p.RemovalError, "10% of 20 memberships of managed users in the mapped teams and channels, and in the channels of the teams they leave = 2") {
 		t.Fatalf("removals %d withheld %d: %s", p.Count(KindTeamRemove), len(p.WithheldRemovals), p.RemovalError)
 	}
 	if !p.Failed() {
 		t.Error("a withheld removal does not fail the plan")
 	}
 	o.MaxRemovals = Threshold{Count: 5}
-	if p := BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o); p.Count(KindTeamRemove) != 5 || p.RemovalError != "" {
+	if p := BuildPlan(Directory{Users: dir}, obs, o); p.Count(KindTeamRemove) != 5 || p.RemovalError != "" {
 		t.Fatalf("within the cap: removals %d: %s", p.Count(KindTeamRemove), p.RemovalError)
 	}
+	// Issue 15, item 4: each leaver is in 3 of the team's channels, which
+	// Mattermost empties with the team. 5 team removals take 20
+	// memberships: a cap of 5 no longer lets them through.
+	for ta := range read {
+		read[ta] = []string{"c1", "c2", "c3"}
+	}
+	p = BuildPlan(Directory{Users: dir}, obs, o)
+	if p.Count(KindTeamRemove) != 0 || !strings.Contains(p.RemovalError, "20 membership removals planned (5 team and 0 channel removals") ||
+		!strings.Contains(p.RemovalError, "of 35 memberships") {
+		t.Fatalf("channel memberships must count: %d removals: %s", p.Count(KindTeamRemove), p.RemovalError)
+	}
+	if err := p.Check(Directory{Users: dir}, obs); err != nil {
+		t.Fatal(err)
+	}
+	o.MaxRemovals = Threshold{Count: 20}
+	if p := BuildPlan(Directory{Users: dir}, obs, o); p.Count(KindTeamRemove) != 5 || p.RemovalError != "" {
+		t.Fatalf("within the cap in memberships: removals %d: %s", p.Count(KindTeamRemove), p.RemovalError)
+	} else if err := p.Check(Directory{Users: dir}, obs); err != nil {
+		t.Fatal(err)
+	}
+	o.MaxRemovals = Threshold{Count: 5}
 	// The group reads empty: nothing at all is planned.
 	o.Teams = policy(map[string]bool{})
 	p = BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)

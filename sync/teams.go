@@ -92,8 +92,9 @@ func mappedTeams(opts Options, observed map[string]TeamState) []string {
 }
 
 // removalBase counts the memberships of managed, active accounts in the
-// mapped teams (as mappedTeams says) and the mapped channels: the base of
-// max-removals.
+// mapped teams (as mappedTeams says) and the mapped channels, plus the
+// memberships read for team removals (Observed.TeamChannels) in channels no
+// mapping names: the base of max-removals, in the units removalCost counts.
 func removalBase(acc *accounts, opts Options, observed Observed) int {
 	managed := managedActive(acc)
 	n := 0
@@ -101,6 +102,24 @@ func removalBase(acc *accounts, opts Options, observed Observed) int {
 		for id, in := range observed.Teams[name].Members {
 			if in && managed[id] {
 				n++
+			}
+		}
+	}
+	if len(observed.TeamChannels) > 0 {
+		mapped := map[string]bool{}
+		for _, ref := range opts.Channels.Mapped() {
+			if ch, ok := observed.Channels[ref]; ok {
+				mapped[ch.ID] = true
+			}
+		}
+		for ta, chans := range observed.TeamChannels {
+			if !managed[ta.AccountID] {
+				continue
+			}
+			for _, id := range chans {
+				if !mapped[id] {
+					n++
+				}
 			}
 		}
 	}

@@ -106,6 +106,18 @@ type Observed struct {
 	Teams map[string]TeamState
 	// Channels are the channels a channel policy names, with their members.
 	Channels map[ChannelRef]ChannelState
+	// TeamChannels are, for the team removals a plan must count under
+	// max-removals, the ids of the team's channels (archived ones included)
+	// the account is a member of: Mattermost removes those memberships with
+	// the team's. Read only for planned team removals (Plan.NeedTeamChannels);
+	// a pair that is absent was not read.
+	TeamChannels map[TeamAccount][]string
+}
+
+// TeamAccount is one account's membership of one team, by ids.
+type TeamAccount struct {
+	TeamID    string
+	AccountID string
 }
 
 // NewUser is what Apply asks the Target to create. The target chooses the
