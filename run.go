@@ -160,13 +160,25 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	dir := snap.Directory()
-	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
+	planOpts := mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
-	})
+	}
+	plan := mmsync.BuildPlan(dir, observed, planOpts)
+	if len(plan.NeedTeamChannels) > 0 {
+		// max-removals counts the channel memberships a team removal takes
+		// with it: read them for the planned team removals only, and plan
+		// again. Unread, every removal stays withheld.
+		if read, err := snapshot.ReadTeamChannels(ctx, cfg, mm, plan.NeedTeamChannels); err != nil {
+			con.warningf("%v", err)
+		} else {
+			observed.TeamChannels = read
+			plan = mmsync.BuildPlan(dir, observed, planOpts)
+		}
+	}
 	newReport := func(results []mmsync.Result) *report.Report {
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()

@@ -130,6 +130,7 @@ var routes = func() []route {
 		{method: "DELETE", pattern: "/api/v4/teams/{id}/members/{user_id}", handler: (*Server).removeTeamMember},
 		{method: "GET", pattern: "/api/v4/teams/name/{team}/channels/name/{channel}", handler: (*Server).getChannelByTeamAndName},
 		{method: "GET", pattern: "/api/v4/channels/{channel_id}/members", handler: (*Server).getChannelMembers},
+		{method: "GET", pattern: "/api/v4/users/{id}/teams/{team_id}/channels", handler: (*Server).getTeamChannelsForUser},
 		{method: "POST", pattern: "/api/v4/channels/{channel_id}/members", handler: (*Server).addChannelMember},
 		{method: "DELETE", pattern: "/api/v4/channels/{channel_id}/members/{user_id}", handler: (*Server).removeChannelMember},
 	}
