@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+)
+
+// Issue 15, items 4 and 5, end to end through main.
+
+const teamChannelsRoute = "GET /api/v4/users/{id}/teams/{team_id}/channels"
+
+// teamMemberIDs returns the user ids with an active membership of a team.
+func (w *world) teamMemberIDs(teamID string) []string {
+	var out []string
+	for _, m := range w.mm.TeamMembers(teamID) {
+		if m.DeleteAt == 0 {
+			out = append(out, m.UserID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// withoutGroupMembers removes the object ids drop from the group groupID.
+func (w *world) withoutGroupMembers(groupID string, drop map[string]bool) {
+	groups := slices.Clone(w.groups)
+	for i, g := range groups {
+		if g.ID == groupID {
+			groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(id string) bool { return drop[id] })
+		}
+	}
+	w.setGroups(groups)
+}
+
+// 4. The removal cap counts memberships as Mattermost changes them. The
+// measured case: team eng of 20 with five mapped private channels; 11 of 20
+// leave the group. Counted as 11 team removals against 120 memberships,
+// the default 10 % let them go (and Mattermost emptied 55 channel
+// memberships with them); counted in memberships it is 66 against 120.
+func TestRemovalCapCountsChannelMemberships(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	var refs []string
+	for i := 1; i <= 5; i++ {
+		w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: fmt.Sprintf("c%d", i), Type: "P"})
+		refs = append(refs, fmt.Sprintf("eng/c%d", i))
+	}
+	w.env["INPUT_GROUP-TEAMS"] = "mm-team-0: eng"
+	w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: " + strings.Join(refs, ", ")
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.mustRun(0)
+	members := w.teamMemberIDs(eng.ID)
+	if len(members) != 20 {
+		t.Fatalf("eng has %d members, want the group's 20", len(members))
+	}
+	w.noop()
+	if n := w.mm.Requests()[teamChannelsRoute]; n != 0 {
+		t.Fatalf("a no-op read %d users' team channels", n)
+	}
+
+	drop := map[string]bool{}
+	for _, id := range members[:11] {
+		u, _ := w.mm.User(id)
+		drop[u.Props["entra_object_id"]] = true
+	}
+	w.withoutGroupMembers(group0ID, drop)
+	w.mm.ResetCounters()
+	w.mustRun(1)
+	if got := w.teamMemberIDs(eng.ID); len(got) != 20 || w.mm.Writes() != 0 {
+		t.Fatalf("the cap let removals through: eng has %d members, %d writes", len(got), w.mm.Writes())
+	}
+	out := w.stdout.String()
+	if !strings.Contains(out, "66 membership removals planned (11 team and 0 channel removals") || !strings.Contains(out, "nobody was removed") {
+		t.Errorf("the error does not count memberships:\n%s", out)
+	}
+	// The channels were read for the planned team removals only.
+	if n := w.mm.Requests()[teamChannelsRoute]; n != 11 {
+		t.Errorf("%d team-channel reads, want one per planned team removal (11)", n)
+	}
+
+	// Intended: 100% lets them go and needs no count, so no read.
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	if got := w.teamMemberIDs(eng.ID); len(got) != 9 {
+		t.Fatalf("eng has %d members, want 9", len(got))
+	}
+	if n := w.mm.Requests()[teamChannelsRoute]; n != 0 {
+		t.Errorf("max-removals 100%% read %d users' team channels", n)
+	}
+	w.noop()
+}
+
+// 5. A rehired user moved to another group: the old team (and with it its
+// private channel) goes before the account is active again; when that
+// removal fails, or the cap withholds it, the account stays deactivated in
+// that run and the run says so.
+func TestReturnerIsNotReactivatedIntoOldRooms(t *testing.T) {
+	for _, how := range []string{"removal first", "removal fails", "removal withheld"} {
+		t.Run(how, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			w.mm.SetMaxUsersPerTeam(1000)
+			eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+			ops := w.mm.AddTeam(fakemm.Team{Name: "ops", DisplayName: "Operations"})
+			secret := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "secret", Type: "P"})
+			w.env["INPUT_GROUP-TEAMS"] = "mm-team-0: eng\nmm-team-1: ops"
+			w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/secret"
+			w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+			w.env["INPUT_MAX-REMOVALS"] = "100%"
+			w.mustRun(0)
+			const mail = "bjorn.nunez@contoso.example"
+			mary := w.account(mail)
+			if !slices.Contains(w.teamMemberIDs(eng.ID), mary.ID) {
+				t.Fatal("not in eng after the first run")
+			}
+			// Leaves, and is rehired into the other group.
+			w.edit(mail, func(u fakegraph.User) { u["accountEnabled"] = false })
+			w.mustRun(0)
+			if u, _ := w.mm.User(mary.ID); u.DeleteAt == 0 {
+				t.Fatal("not deactivated")
+			}
+			w.edit(mail, func(u fakegraph.User) { u["accountEnabled"] = true })
+			id := mary.Props["entra_object_id"]
+			w.withoutGroupMembers(group0ID, map[string]bool{id: true})
+			groups := slices.Clone(w.groups)
+			for i, g := range groups {
+				if g.ID == group1ID && !slices.Contains(g.Members, id) {
+					groups[i].Members = append(slices.Clone(g.Members), id)
+				}
+			}
+			w.setGroups(groups)
+
+			inSecret := func() bool {
+				for _, m := range w.mm.ChannelMembers(secret.ID) {
+					if m.UserID == mary.ID {
+						return true
+					}
+				}
+				return false
+			}
+			switch how {
+			case "removal fails":
+				w.mm.FailNext(1, 400, "DELETE /api/v4/teams/"+eng.ID+"/members/")
+			case "removal withheld":
+				w.env["INPUT_MAX-REMOVALS"] = "0"
+			}
+			want := 0
+			if how != "removal first" {
+				want = 1
+			}
+			w.mustRun(want)
+			u, _ := w.mm.User(mary.ID)
+			active := u.DeleteAt == 0
+			switch {
+			case how == "removal first" && (!active || slices.Contains(w.teamMemberIDs(eng.ID), mary.ID) || inSecret() || !slices.Contains(w.teamMemberIDs(ops.ID), mary.ID)):
+				t.Fatalf("active %v, in eng %v, in secret %v, in ops %v", active, slices.Contains(w.teamMemberIDs(eng.ID), mary.ID), inSecret(), slices.Contains(w.teamMemberIDs(ops.ID), mary.ID))
+			case how != "removal first" && active:
+				t.Fatalf("reactivated although the old team stays: in eng %v, in secret %v", slices.Contains(w.teamMemberIDs(eng.ID), mary.ID), inSecret())
+			}
+			if how != "removal first" {
+				if s := w.summary(); !strings.Contains(s, "not reactivated in this run") {
+					t.Errorf("the summary does not say why:\n%.3000s", s)
+				}
+				// Once the removal goes through, the returner comes back.
+				w.env["INPUT_MAX-REMOVALS"] = "100%"
+				w.mustRun(0)
+				if u, _ := w.mm.User(mary.ID); u.DeleteAt != 0 || slices.Contains(w.teamMemberIDs(eng.ID), mary.ID) || inSecret() {
+					t.Fatalf("next run: delete_at %d, in eng %v, in secret %v", u.DeleteAt, slices.Contains(w.teamMemberIDs(eng.ID), mary.ID), inSecret())
+				}
+			}
+			w.noop()
+		})
+	}
+}
