@@ -298,6 +298,11 @@ func (x *applier) deactivate(ctx context.Context, r Result) Result {
 	}
 	r.Status, r.AccountID = StatusDone, a.AccountID
 	acct, err := x.t.GetUser(ctx, a.AccountID)
+	if _, foreign := x.r.linker.Foreign(&acct); err == nil && foreign {
+		// Another instance's account, deactivated under the address rule:
+		// its props stay as that instance wrote them.
+		return r
+	}
 	if err == nil {
 		set := map[string]string{PropDeactivated: x.r.linker.DeactivatedMark(acct.ID, a.EntraID, acct.DeleteAt)}
 		var drop []string

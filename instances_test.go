@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+)
+
+// Issue 15, items 6 and 9, end to end through main.
+
+const (
+	keyA = "instance-a-link-key-0123456789"
+	keyB = "instance-b-link-key-0123456789"
+)
+
+// as sets the inputs that make the next runs those of one instance.
+func (w *world) as(instance, groups, linkKey string) {
+	w.env["INPUT_INSTANCE"] = instance
+	w.env["INPUT_GROUPS"] = groups
+	w.env["INPUT_LINK-KEY"] = linkKey
+}
+
+// skipReasons returns the report's skip reasons, by address.
+func (w *world) skipReasons() map[string]string {
+	w.t.Helper()
+	b, err := os.ReadFile(w.env["INPUT_REPORT-PATH"])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var rep struct {
+		Skipped []struct {
+			Email  string `json:"email"`
+			Reason string `json:"reason"`
+		} `json:"skipped"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		w.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, s := range rep.Skipped {
+		out[s.Email] += s.Reason + ";"
+	}
+	return out
+}
+
+// 6. Two syncs on one server: an existing, unnamed one over mm-team-0 and a
+// new one named "ops" over mm-team-1, the groups overlapping, each with its
+// own link key. Neither creates, re-links, deactivates or reactivates the
+// other's users; alternating runs write nothing; and an insider who writes
+// the other instance's name into their own props is still deactivated when
+// disabled.
+func TestTwoInstancesOnOneServer(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	hr := func() { w.as("", "mm-team-0", keyA) }
+	ops := func() { w.as("ops", "mm-team-1", keyB) }
+	hr()
+	w.mustRun(0)
+	if got := w.outputInt("created"); got != 20 {
+		t.Fatalf("hr created %d, want 20", got)
+	}
+	shared := "82021909@contoso.example" // in both groups
+	hrAcct := w.account(shared)
+
+	ops()
+	w.mustRun(0)
+	hrMembers := map[string]bool{}
+	for _, m := range w.expectedMembers(group0ID) {
+		hrMembers[m] = true
+	}
+	opsOwn := 0
+	for _, m := range w.expectedMembers(group1ID) {
+		if !hrMembers[m] {
+			opsOwn++
+		}
+	}
+	if got := w.outputInt("created"); got != opsOwn {
+		t.Errorf("ops created %d, want its members but those hr already manages (%d)", got, opsOwn)
+	}
+	if r := w.skipReasons()[shared]; !strings.Contains(r, "managed by another sync (the unnamed instance)") {
+		t.Errorf("the shared user is not listed as the other instance's: %q", r)
+	}
+	if a := w.account(shared); a.ID != hrAcct.ID || a.Props["entra_link"] != hrAcct.Props["entra_link"] {
+		t.Fatal("ops re-linked hr's account")
+	}
+	for range 2 {
+		hr()
+		w.noop()
+		ops()
+		w.noop()
+	}
+	// An ops-only user leaves: ops deactivates its own leaver, and hr,
+	// which reads the user as disabled too, has nothing left to do.
+	opsOnly := "jjohnson@contoso.example"
+	w.edit(opsOnly, func(u fakegraph.User) { u["accountEnabled"] = false })
+	ops()
+	w.mustRun(0)
+	if a := w.account(opsOnly); a.DeleteAt == 0 || w.outputInt("deactivated") != 1 {
+		t.Fatal("ops did not deactivate its leaver")
+	}
+	hr()
+	w.noop()
+	// Enabled again, ops hands it back (its own deactivation record).
+	w.edit(opsOnly, func(u fakegraph.User) { u["accountEnabled"] = true })
+	hr()
+	w.noop()
+	ops()
+	w.mustRun(0)
+	if a := w.account(opsOnly); a.DeleteAt != 0 {
+		t.Fatal("ops did not reactivate its returner")
+	}
+	hr()
+
+	// An insider of hr names the other instance on their own account.
+	insider := "bjorn.nunez@contoso.example"
+	acct := w.account(insider)
+	props := map[string]string{"entra_object_id": acct.Props["entra_object_id"], "entra_link": strings.Repeat("0", 64), "entra_instance": "ops"}
+	if _, err := w.admin().PatchUser(context.Background(), acct.ID, mattermost.UserPatch{Props: props}); err != nil {
+		t.Fatal(err)
+	}
+	w.edit(insider, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(0)
+	if a := w.account(insider); a.DeleteAt == 0 {
+		t.Fatal("an instance name in one's own props escaped offboarding")
+	}
+}
+
+// 6. Naming an existing sync is an explicit step: named, it leaves the
+// unnamed instance's accounts alone (and creates none of them twice) until
+// claim-unnamed-links moves them, one patch each.
+func TestNamingAnExistingSync(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.as("", "mm-team-0", keyA)
+	w.mustRun(0)
+	w.as("hr", "mm-team-0", keyA)
+	w.noop()
+	if w.outputInt("created") != 0 || w.outputInt("skipped") < 20 {
+		t.Fatalf("named without the claim: created %d skipped %d", w.outputInt("created"), w.outputInt("skipped"))
+	}
+	w.env["INPUT_CLAIM-UNNAMED-LINKS"] = "true"
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	if got := w.mm.Writes(); got != 20 {
+		t.Fatalf("the claim wrote %d times, want one patch per account (20)", got)
+	}
+	delete(w.env, "INPUT_CLAIM-UNNAMED-LINKS")
+	w.noop()
+	if a := w.account("82021909@contoso.example"); a.Props["entra_instance"] != "hr" {
+		t.Fatalf("instance prop %q", a.Props["entra_instance"])
+	}
+	// The unnamed instance, were it still running, now leaves them alone.
+	w.as("", "mm-team-0", keyA)
+	w.noop()
+	if w.outputInt("created") != 0 {
+		t.Fatal("the unnamed instance created the users again")
+	}
+}
+
+// 9. Rotating link-key loses nothing, for an explicit key and for the
+// default derived from mattermost-token: the run with the new key first
+// re-signs every mark (one patch each, the deactivated leaver's record
+// included), and the old key can then be dropped.
+func TestLinkKeyRotationLosesNothing(t *testing.T) {
+	for _, from := range []string{"explicit", "derived"} {
+		t.Run(from, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			old, oldEntry := keyA, keyA
+			if from == "derived" {
+				old, oldEntry = "", "derived"
+			}
+			w.as("", "mm-team-0", old)
+			w.mustRun(0)
+			leaver := "bjorn.nunez@contoso.example"
+			w.edit(leaver, func(u fakegraph.User) { u["accountEnabled"] = false })
+			w.mustRun(0)
+
+			w.env["INPUT_LINK-KEY"] = keyB + "\n" + oldEntry
+			w.mm.ResetCounters()
+			w.mustRun(0)
+			if got := w.mm.Writes(); got != 20 {
+				t.Fatalf("the rotation wrote %d times, want one patch per account (20, the leaver included)", got)
+			}
+			w.noop()
+			w.env["INPUT_LINK-KEY"] = keyB
+			w.noop()
+			// The leaver returns: the sync's own deactivation record
+			// survived the rotation, so reactivate: deactivated-by-sync
+			// hands the account back.
+			w.edit(leaver, func(u fakegraph.User) { u["accountEnabled"] = true })
+			w.mustRun(0)
+			if a := w.account(leaver); a.DeleteAt != 0 || w.outputInt("reactivated") != 1 || w.outputInt("created") != 0 {
+				t.Fatalf("returner: delete_at %d reactivated %d created %d", a.DeleteAt, w.outputInt("reactivated"), w.outputInt("created"))
+			}
+			for _, line := range strings.Split(w.stdout.String(), "\n") {
+				if strings.Contains(line, keyB) && !strings.HasPrefix(line, "::add-mask::") {
+					t.Fatalf("a link key was printed: %s", line)
+				}
+			}
+		})
+	}
+}
