@@ -85,7 +85,7 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 			a := &plan.Actions[i]
 			if a.Kind == KindTeamRemove || a.Kind == KindChannelRemove {
 				n, known := removalCost(a, obs)
-				if !known {
+				if !known && !w.opts.MaxRemovals.All() {
 					t.Fatalf("%s %s planned without its channel memberships read", a.Kind, a.Username)
 				}
 				cost += n
@@ -100,7 +100,7 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 				lost += d
 			}
 		}
-		if lost != cost {
+		if lost != cost && !w.opts.MaxRemovals.All() {
 			t.Fatalf("the run took %d memberships away, the plan counted %d", lost, cost)
 		}
 		if !w.opts.MaxRemovals.All() && plan.RemovalError == "" {
