@@ -372,6 +372,14 @@ func (p *planner) unlinkedUser(d *desired) {
 		p.skip(u, d.email, h, p.acc.foreignReason(h))
 		return
 	}
+	if f, ok := p.acc.foreignObject[u.ID]; ok && (h < 0 || p.acc.owner[h] != "") {
+		// Another instance's account names this object id under another
+		// address (it maps the address from another attribute): the same
+		// person is not created twice. The skip names the account, so that
+		// a user who wrote a new hire's id into their own props is seen.
+		p.skip(u, d.email, f, p.acc.foreignReason(f)+"; it names this Entra ID user's object id, so no second account is created")
+		return
+	}
 	if h < 0 {
 		p.create(d, "in Entra ID, no Mattermost account with this address")
 		return

@@ -371,6 +371,9 @@ func (l Linker) createProps(objectID, email, username string) map[string]string 
 // instance: one patch makes every mark fresh. It returns nil when nothing
 // is stale.
 func (l Linker) Resign(a *Account, objectID string) (set map[string]string, drop []string) {
+	if len(l.keys) < 2 && !l.claimUnnamed && a.Props[PropInstance] == l.instance {
+		return nil, nil // nothing can be stale: the common case, without a second HMAC
+	}
 	put := func(k, v string) {
 		if set == nil {
 			set = map[string]string{}

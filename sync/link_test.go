@@ -221,3 +221,19 @@ func TestPlanClaimUnnamed(t *testing.T) {
 		t.Fatalf("bob's link (another key) must stay the unnamed instance's: %+v", p.Skipped)
 	}
 }
+
+// Another instance's account for the same person under another address
+// (that instance maps the address from another attribute) is found by the
+// object id it names: no second account.
+func TestPlanInstanceSamePersonOtherAddress(t *testing.T) {
+	ops := NewLinkerKeys("ops", []byte("ops key, sixteen+"))
+	theirs := linkedWith(ops, Account{ID: "m1", Username: "ann", Email: "ann@upn.example", Roles: "system_user"}, "u1")
+	dir := Directory{Users: []DirectoryUser{user("u1", "ann@x.example", "Ann")}}
+	obs := Observed{Accounts: []Account{theirs}, SelfID: "self"}
+	o := opts()
+	o.Linker = NewLinkerKeys("hr", []byte("hr key, sixteen+"))
+	p := BuildPlan(dir, obs, o)
+	if len(p.Actions) != 0 || len(p.Skipped) != 1 || p.Skipped[0].AccountID != "m1" || !strings.Contains(p.Skipped[0].Reason, "names this Entra ID user's object id") {
+		t.Fatalf("want no create and a skip naming the account: %+v %+v", p.Actions, p.Skipped)
+	}
+}

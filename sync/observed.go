@@ -24,6 +24,10 @@ type accounts struct {
 	// foreignName is that instance's name. Only the address rule reaches them.
 	foreign     []bool
 	foreignName []string
+	// foreignObject maps the object id another instance's account names
+	// (its entra_object_id) to that account: the same person, in a tenant
+	// both instances read, is not created twice.
+	foreignObject map[string]int
 }
 
 func indexAccounts(all []Account, r *rules) *accounts {
@@ -67,6 +71,14 @@ func indexAccounts(all []Account, r *rules) *accounts {
 		x.protected[i] = r.protection(a)
 		if !ok && x.foreign != nil {
 			x.foreignName[i], x.foreign[i] = r.linker.Foreign(a)
+			if id := a.Props[PropEntraID]; x.foreign[i] && id != "" {
+				if x.foreignObject == nil {
+					x.foreignObject = map[string]int{}
+				}
+				if _, dup := x.foreignObject[id]; !dup {
+					x.foreignObject[id] = i
+				}
+			}
 		}
 	}
 	return x
