@@ -361,7 +361,7 @@ func (b *addressBook) release(h int, c *claim) string {
 			Kind: KindRelease, EntraID: owner, Email: strings.ToLower(acct.Email), Username: acct.Username, AccountID: acct.ID,
 			DisplayName: acct.Nickname, Observed: p.precondition(h),
 			Changes: []Change{{Field: "email", Old: strings.ToLower(acct.Email), New: placeholder}},
-			Patch:   Patch{Email: &e, Props: withProps(acct.Props, nil, PropPendingEmail)},
+			Patch:   Patch{Email: &e, Props: releaseProps(p.r.linker, acct, owner)},
 			Reason:  "the address now belongs to " + c.d.u.DisplayName + " (" + c.d.u.ID + "); the deactivated account keeps its username, posts and history",
 		})
 	}

@@ -481,6 +481,10 @@ func (p *planner) leavers() {
 			} else {
 				u := p.outsideDisabled[strings.ToLower(a.Email)]
 				owner, reason = u.ID, "the address belongs to an Entra ID user who is disabled (and out of the sync's scope); the account was not linked"
+				if p.acc.isForeign(i) {
+					reason = "the address belongs to an Entra ID user who is disabled (and out of the sync's scope); the account says another sync manages it (" +
+						InstanceLabel(p.acc.foreignName[i]) + "), but a disabled user's address never keeps an active account"
+				}
 			}
 		}
 		switch {

@@ -237,3 +237,37 @@ func TestPlanInstanceSamePersonOtherAddress(t *testing.T) {
 		t.Fatalf("want no create and a skip naming the account: %+v %+v", p.Actions, p.Skipped)
 	}
 }
+
+// A release re-signs the leaver's marks in its own patch: the released
+// account stays the sync's once the older key is dropped.
+func TestReleaseResignsMarks(t *testing.T) {
+	old := NewLinkerKeys("", oldKey)
+	leaver := linkedWith(old, Account{ID: "m1", Username: "ann", Email: "ann@x.example", Roles: "system_user", DeleteAt: 5}, "u-old")
+	leaver.Props[PropDeactivated] = old.DeactivatedMark("m1", "u-old", 5)
+	gone := user("u-old", "ann.old@x.example", "Ann Old")
+	gone.AccountEnabled = BoolFalse
+	dir := Directory{Users: []DirectoryUser{user("u-new", "ann@x.example", "Ann New"), gone}}
+	obs := Observed{Accounts: []Account{leaver}, SelfID: "self"}
+	o := opts()
+	o.Linker = NewLinkerKeys("", newKey, oldKey)
+	p := BuildPlan(dir, obs, o)
+	if err := p.Check(dir, obs); err != nil {
+		t.Fatal(err)
+	}
+	if p.Count(KindRelease) != 1 {
+		t.Fatalf("want a release: %+v", p.Actions)
+	}
+	for _, a := range p.Actions {
+		if a.Kind == KindUpdate && a.AccountID == "m1" {
+			t.Fatalf("a second props write on the released account: %+v", a)
+		}
+		if a.Kind == KindRelease {
+			after := leaver
+			after.Props = a.Patch.Props
+			newOnly := NewLinkerKeys("", newKey)
+			if id, ok := newOnly.Linked(&after); !ok || id != "u-old" || !newOnly.DeactivatedBySync(&after, "u-old") {
+				t.Fatalf("the release did not re-sign: %v", a.Patch.Props)
+			}
+		}
+	}
+}

@@ -50,3 +50,13 @@ func (p *planner) resignRest() {
 }
 
 func (p *planner) anyInstanceProp() bool { return anyInstanceProp(p.acc.all) }
+
+// releaseProps are the props of a released account: the pending-email
+// record goes (the address it waited for is given up), and marks only an
+// older key verifies are re-signed in the same patch, so that the leaver's
+// account stays the sync's once the older key is dropped.
+func releaseProps(l Linker, acct *Account, owner string) map[string]string {
+	set, drop := l.Resign(acct, owner)
+	delete(set, PropPendingEmail)
+	return withProps(acct.Props, set, append(drop, PropPendingEmail)...)
+}
