@@ -143,5 +143,34 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 				t.Fatalf("instance %q does not converge: %+v", in.name, plan.Actions)
 			}
 		}
+		if a.name != "" || !rapid.Bool().Draw(t, "rename") {
+			return
+		}
+		// The unnamed instance is named, with the explicit claim: it writes
+		// only its own accounts, and both converge again.
+		renamed := a
+		renamed.name = "a"
+		renamed.opts.Linker = NewLinkerKeys("a", []byte("key of instance a")).ClaimingUnnamed()
+		obs := observe()
+		plan := BuildPlan(renamed.dir, obs, renamed.opts)
+		if err := plan.Check(renamed.dir, obs); err != nil {
+			t.Fatal(err)
+		}
+		byID := map[string]*Account{}
+		for k := range obs.Accounts {
+			byID[obs.Accounts[k].ID] = &obs.Accounts[k]
+		}
+		for _, act := range plan.Actions {
+			if acct := byID[act.AccountID]; acct != nil && managedBy(b, acct) {
+				t.Fatalf("the claim touched %s, which b manages", acct.Username)
+			}
+		}
+		Apply(context.Background(), plan, target, ApplyOptions{Workers: 2})
+		renamed.opts.Linker = NewLinkerKeys("a", []byte("key of instance a"))
+		for _, in := range []instance{renamed, b} {
+			if plan := BuildPlan(in.dir, observe(), in.opts); len(plan.Actions) != 0 {
+				t.Fatalf("instance %q does not converge after the rename: %+v", in.name, plan.Actions)
+			}
+		}
 	})
 }
