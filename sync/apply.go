@@ -353,7 +353,7 @@ func (x *applier) adopt(ctx context.Context, r Result) Result {
 	if err != nil {
 		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
 	}
-	if ok, reason := x.r.adoption(a.EntraID, &acct); !ok {
+	if ok, reason, _ := x.r.adoption(a.EntraID, &acct); !ok {
 		return failed(r, fmt.Errorf("create %s: an account the plan did not see holds the address (%s); the next run re-plans", a.Email, reason))
 	}
 	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username

@@ -15,6 +15,8 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 // property tests. It checks that:
 //   - no two actions claim one address or one username, and no action
 //     claims an address another account keeps;
+//   - an account is linked to a new owner only as the adoption rule
+//     allows (never an unverified address under adopt-existing: verified);
 //   - nothing protected (bots, remote users, the token owner, ignore-users,
 //     admins without manage-admins) is touched;
 //   - nothing is deactivated or released from an empty read, or for a user
@@ -113,6 +115,11 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 				bad("deactivate %s although its Entra ID user %s has accountEnabled %s", acct.Username, u.ID, u.AccountEnabled)
 			case !acct.Active():
 				bad("deactivate %s, which is already deactivated", acct.Username)
+			}
+		}
+		if (a.Kind == KindUpdate || a.Kind == KindReactivate) && a.Patch.Props[PropLink] != "" && !r.owns(acct, a.EntraID) {
+			if ok, why, _ := r.adoption(a.EntraID, acct); !ok {
+				bad("%s %s links it to %s, which the adoption rule refuses (%s)", a.Kind, acct.Username, a.EntraID, why)
 			}
 		}
 		if a.Kind == KindRelease && acct.Active() && !p.deactivates(acct.ID) {

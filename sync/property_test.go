@@ -63,6 +63,7 @@ func drawWorld(t *rapid.T) world {
 		}
 		usedName[a.Username], usedEmail[a.Email] = true, true
 		a.Position = rapid.SampledFrom([]string{"", "Engineer"}).Draw(t, "position")
+		a.EmailVerified = rapid.IntRange(0, 2).Draw(t, "verified") > 0
 		if rapid.IntRange(0, 3).Draw(t, "inactive") == 0 {
 			a.DeleteAt = 1000 + int64(i)
 		}
@@ -93,6 +94,7 @@ func drawWorld(t *rapid.T) world {
 	w.opts = opts()
 	w.opts.Deactivate = rapid.IntRange(0, 4).Draw(t, "deactivate") > 0
 	w.opts.AdoptExisting = rapid.Bool().Draw(t, "adopt")
+	w.opts.AdoptUnverified = w.opts.AdoptExisting && rapid.IntRange(0, 2).Draw(t, "adoptAny") == 0
 	w.opts.ReleaseAddresses = rapid.Bool().Draw(t, "release")
 	w.opts.ManageAdmins = rapid.IntRange(0, 4).Draw(t, "manageAdmins") == 0
 	w.opts.Reactivate = rapid.SampledFrom([]ReactivatePolicy{ReactivateBySync, ReactivateAny, ReactivateNever}).Draw(t, "reactivate")
@@ -199,6 +201,7 @@ func TestPropPlanIsSafe(t *testing.T) {
 		if err := plan.Check(w.dir, w.obs); err != nil {
 			t.Fatal(err)
 		}
+		checkAdoptions(t, w, plan)
 		// (e) The plan does not depend on the order of the inputs.
 		perm := rapid.Permutation(w.dir.Users).Draw(t, "dirOrder")
 		accts := rapid.Permutation(w.obs.Accounts).Draw(t, "accountOrder")
@@ -267,6 +270,48 @@ func checkProtectedMemberships(t *rapid.T, w world, before, after Observed) {
 			case ref.Channel == TownSquare && after.Teams[ref.Team].Members[id]:
 				t.Fatalf("%s left %s but is still in the team", acc.all[i].Username, ref)
 			}
+		}
+	}
+}
+
+// (f) Under adopt-existing: verified no account whose address Mattermost
+// reports unverified is linked to a new owner (only the sync's own creation
+// mark vouches for one), and an account that neither belongs to a directory
+// user nor is adopted by this plan joins no team or channel.
+func checkAdoptions(t *rapid.T, w world, plan *Plan) {
+	byID := map[string]*Account{}
+	for i := range w.obs.Accounts {
+		byID[w.obs.Accounts[i].ID] = &w.obs.Accounts[i]
+	}
+	owned := func(a *Account) string {
+		if id, ok := testLinker.Linked(a); ok {
+			return id
+		}
+		id, _ := testLinker.CreatedBy(a)
+		return id
+	}
+	adopted := map[string]bool{}
+	for _, a := range plan.Actions {
+		acct := byID[a.AccountID]
+		if acct == nil || a.Patch.Props[PropLink] == "" || a.Kind == KindDeactivate {
+			continue
+		}
+		if owned(acct) != a.EntraID {
+			if !acct.EmailVerified && !w.opts.AdoptUnverified {
+				t.Fatalf("%s adopts %s, whose address is unverified, under adopt-existing: verified", a.EntraID, acct.Username)
+			}
+			if a.Unverified != !acct.EmailVerified {
+				t.Fatalf("adoption of %s: unverified flag %v, email_verified %v", acct.Username, a.Unverified, acct.EmailVerified)
+			}
+		}
+		adopted[acct.ID] = true
+	}
+	for _, a := range plan.Actions {
+		if a.Kind != KindTeamAdd && a.Kind != KindChannelAdd {
+			continue
+		}
+		if acct := byID[a.AccountID]; acct != nil && owned(acct) == "" && !adopted[acct.ID] {
+			t.Fatalf("%s %s: the account belongs to nobody and is not adopted", a.Kind, acct.Username)
 		}
 	}
 }
@@ -392,7 +437,7 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 			return // no write happened
 		}
 		r := newRules(w.opts.withDefaults(), "self")
-		ok, _ := r.adoption("", &intruder)
+		ok, _, _ := r.adoption("", &intruder)
 		adopted := now.Props[PropLink] != ""
 		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "") {
 			t.Fatalf("the intruder was adopted although the rule says no (ok=%v): %+v", ok, now)

@@ -83,6 +83,12 @@ type Account struct {
 	IsBot       bool
 	DeleteAt    int64 // non-zero: deactivated
 	Props       map[string]string
+	// EmailVerified is the server's email_verified: true only when
+	// Mattermost says so (its JSON omits false). The server resets it to
+	// false whenever the address changes, also when a user types a new
+	// address into their own profile (reference/mattermost-api.md §2.5,
+	// §10), so an unverified address proves nothing about who owns it.
+	EmailVerified bool
 }
 
 // Active reports whether the account is not deactivated.
