@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
+	gosync "sync"
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
@@ -127,4 +129,66 @@ func TestAdoptExistingVerifiedAdoptsVerifiedAccounts(t *testing.T) {
 			w.noop()
 		})
 	}
+}
+
+// afterRequest runs hook once, after the first request match accepts has been
+// answered: someone acting on Mattermost while the sync applies.
+type afterRequest struct {
+	match func(*http.Request) bool
+	hook  func()
+	once  gosync.Once
+}
+
+func (a *afterRequest) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && a.match(r) {
+		a.once.Do(a.hook)
+	}
+	return resp, err
+}
+
+// 8. A returner sets a custom status the moment their account is active
+// again, while the run is still applying: the sync's next write (dropping its
+// deactivation mark) changes only its own keys, and the status stays.
+func TestUsersOwnPropsSurviveTheSyncsMarks(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	const mail = "rkowalski@contoso.example"
+	w.edit(mail, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(0)
+	x := w.account(mail)
+	if x.DeleteAt == 0 || x.Props[mmsync.PropDeactivated] == "" {
+		t.Fatalf("not deactivated by the sync: %+v", x)
+	}
+	w.edit(mail, func(u fakegraph.User) { u["accountEnabled"] = true })
+	tok := w.mm.LogIn(x.ID, "x-own-password-1")
+	const status = `{"emoji":"wave","text":"Back!","duration":"today"}`
+	hook := &afterRequest{
+		match: func(r *http.Request) bool {
+			return r.Method == "PUT" && strings.HasSuffix(r.URL.Path, "/users/"+x.ID+"/active")
+		},
+		hook: func() {
+			// The web app sends the whole props map it holds, plus its change.
+			now, _ := w.mm.User(x.ID)
+			props := maps.Clone(now.Props)
+			props["customStatus"] = status
+			if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"props": props}); code != 200 {
+				t.Errorf("the user's own status: %d", code)
+			}
+		},
+	}
+	if code := w.runCtx(context.Background(), hook); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	now, _ := w.mm.User(x.ID)
+	if now.DeleteAt != 0 || w.outputInt("reactivated") != 1 {
+		t.Fatalf("not reactivated: %+v", now)
+	}
+	if now.Props["customStatus"] != status {
+		t.Fatalf("the user's custom status was lost: %v", now.Props)
+	}
+	if now.Props[mmsync.PropDeactivated] != "" || now.Props[mmsync.PropLink] == "" {
+		t.Fatalf("the sync's own keys are not as planned: %v", now.Props)
+	}
+	w.noop()
 }

@@ -125,8 +125,9 @@ type NewUser struct {
 
 // Patch lists the fields to change on an existing account; nil means leave
 // alone. It mirrors mattermost.UserPatch, the wire form, on purpose: the
-// planner's values do not depend on the client package. Props, when non-nil, is the complete map to store (Mattermost
-// replaces props wholesale).
+// planner's values do not depend on the client package. Props, when non-nil, is the props map as the plan wants it
+// (Mattermost replaces props wholesale); Apply re-reads the account before sending it and takes only the sync's own
+// keys (IsSyncProp) from it, so that what the user set meanwhile survives.
 type Patch struct {
 	Email     *string
 	Nickname  *string
