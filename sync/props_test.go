@@ -64,7 +64,11 @@ func TestPropsWritesKeepTheUsersKeys(t *testing.T) {
 				a.Props[PropDeactivated] = testLinker.DeactivatedMark("mj", "id-jane", 7)
 				return a
 			}(), kind: KindReactivate, gone: PropDeactivated},
-		{name: "deactivation marks it", dir: []DirectoryUser{func() DirectoryUser { u := user("id-jane", "jane@x.example", "Jane"); u.AccountEnabled = BoolFalse; return u }()},
+		{name: "deactivation marks it", dir: []DirectoryUser{func() DirectoryUser {
+			u := user("id-jane", "jane@x.example", "Jane")
+			u.AccountEnabled = BoolFalse
+			return u
+		}()},
 			acct: linkedJane, kind: KindDeactivate, mark: PropDeactivated},
 		{name: "a held-back address change is recorded", dir: []DirectoryUser{user("id-jane", "jane.new@x.example", "Jane")},
 			acct: linkedJane, kind: KindUpdate, mark: PropPendingEmail},
