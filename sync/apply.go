@@ -254,6 +254,12 @@ func (x *applier) update(ctx context.Context, r Result, p Patch, afterWrite bool
 		return fail(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
 	}
 	r.Status, r.AccountID = StatusDone, a.AccountID
+	if a.Temporary && p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
+		// The server holds address changes for verification, and nobody
+		// can verify a placeholder: the swap cannot go this way.
+		return failedAfterWrite(r, fmt.Errorf("update %s: Mattermost kept %s instead of moving it to a temporary address (EmailSettings.RequireEmailVerification holds address changes until the user verifies them), "+
+			"so the address swap it belongs to cannot complete and the moves waiting for it fail; swap the addresses in System Console > Users, or turn verification off for one run", a.Username, got.Email))
+	}
 	if p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
 		r.Pending = true
 		r.Note = "Mattermost keeps " + got.Email + " until the user verifies " + *p.Email + " (a verification mail was sent); the change is not asked for again"
