@@ -201,7 +201,7 @@ func (c channelRemovalRules) why(a Action) string {
 // finished).
 func (p *Plan) checkAddressOrder(obs Observed, bad func(string, ...any)) {
 	holder := make(map[string]string, len(obs.Accounts)) // address → account id
-	addrOf := make(map[string]string, len(obs.Accounts))  // account id → address
+	addrOf := make(map[string]string, len(obs.Accounts)) // account id → address
 	for i := range obs.Accounts {
 		a := &obs.Accounts[i]
 		if e := strings.ToLower(a.Email); e != "" {
