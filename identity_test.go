@@ -192,3 +192,37 @@ func TestUsersOwnPropsSurviveTheSyncsMarks(t *testing.T) {
 	}
 	w.noop()
 }
+
+// 7. Two linked users whose addresses were mixed up are corrected in the
+// directory: the swap completes in one run through a temporary address, one
+// extra write that the dry run shows.
+func TestSwappedAddressesMoveInOneRun(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	const a, b = "rkowalski@contoso.example", "jjohnson@contoso.example"
+	ra, jj := w.account(a), w.account(b)
+	w.edit(a, func(u fakegraph.User) { u["mail"] = "swap-tmp" })
+	w.edit(b, func(u fakegraph.User) { u["mail"] = a })
+	w.edit("swap-tmp", func(u fakegraph.User) { u["mail"] = b })
+
+	w.env["INPUT_DRY-RUN"] = "true"
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	out := w.stdout.String()
+	if !strings.Contains(out, "@moving.invalid") || !strings.Contains(out, "temporary address") || !strings.Contains(out, "3 to update") || w.mm.Writes() != 0 {
+		t.Fatalf("the dry run does not show the swap's three writes:\n%s", out)
+	}
+	w.env["INPUT_DRY-RUN"] = "false"
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	if u, _ := w.mm.User(ra.ID); u.Email != b {
+		t.Errorf("%s has %s, want %s", ra.Username, u.Email, b)
+	}
+	if u, _ := w.mm.User(jj.ID); u.Email != a {
+		t.Errorf("%s has %s, want %s", jj.Username, u.Email, a)
+	}
+	if w.outputInt("conflicts") != 0 || w.outputInt("updated") != 3 || w.outputInt("failed") != 0 || w.mm.Writes() != 3 {
+		t.Fatalf("conflicts=%d updated=%d failed=%d writes=%d\n%s", w.outputInt("conflicts"), w.outputInt("updated"), w.outputInt("failed"), w.mm.Writes(), w.stdout.String())
+	}
+	w.noop()
+}
