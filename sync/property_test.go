@@ -500,7 +500,8 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawWorld(t)
 		target := newFakeTarget(w.obs.Accounts...)
-		intruder := Account{ID: "zz-intruder", Username: "intruder", Email: rapid.SampledFrom(propAddrs).Draw(t, "intruderEmail"), Roles: "system_user"}
+		intruder := Account{ID: "zz-intruder", Username: "intruder", Email: rapid.SampledFrom(propAddrs).Draw(t, "intruderEmail"), Roles: "system_user",
+			EmailVerified: rapid.Bool().Draw(t, "intruderVerified")}
 		switch rapid.IntRange(0, 3).Draw(t, "intruderKind") {
 		case 1:
 			intruder.DeleteAt = 99
@@ -532,7 +533,7 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 		r := newRules(w.opts.withDefaults(), "self")
 		ok, _, _ := r.adoption("", &intruder)
 		adopted := now.Props[PropLink] != ""
-		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "") {
+		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "" || !intruder.EmailVerified && !w.opts.AdoptUnverified) {
 			t.Fatalf("the intruder was adopted although the rule says no (ok=%v): %+v", ok, now)
 		}
 		if r.protection(&intruder) != "" && !reflect.DeepEqual(*now, intruder) {
