@@ -2,7 +2,12 @@ package sync
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,4 +148,46 @@ func TestPropUsersPropsSurviveTheSync(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Every mark the sync writes is one of its own keys: a Prop… constant whose
+// value lacked the prefix would be treated as the user's, and Apply would
+// never write it. This reads the package's source so that a mark added later
+// is held to the rule too.
+func TestEveryMarkHasTheSyncPrefix(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset, n := token.NewFileSet(), 0
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, e.Name(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(node ast.Node) bool {
+			vs, ok := node.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Prop") || i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					n++
+					if v, _ := strconv.Unquote(lit.Value); !IsSyncProp(v) {
+						t.Errorf("%s = %q does not start with %q", name.Name, v, SyncPropPrefix)
+					}
+				}
+			}
+			return false
+		})
+	}
+	if n < 5 {
+		t.Fatalf("found %d marks; the scan is broken", n)
+	}
 }
