@@ -111,3 +111,43 @@ func TestPublicNamesAreStable(t *testing.T) {
 		}
 	}
 }
+
+// An input that takes named values documents every one of them, the same way
+// in action.yml, the README's Inputs table and --help (the option's
+// description).
+func TestInputValuesAreDocumented(t *testing.T) {
+	values := map[string][]string{
+		"adopt-existing": {"verified", "any", "false", "true"},
+	}
+	yml, err := os.ReadFile("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, vals := range values {
+		var help string
+		for _, o := range config.Options {
+			if o.Name == name {
+				help = o.Description
+			}
+		}
+		_, block, _ := strings.Cut(string(yml), "\n  "+name+":\n")
+		desc, _, _ := strings.Cut(block, "\n    required:")
+		_, row, _ := strings.Cut(string(readme), "\n| `"+name+"` |")
+		row, _, _ = strings.Cut(row, "\n")
+		for _, v := range vals {
+			if !strings.Contains(help, v) {
+				t.Errorf("--help for %s does not name the value %s", name, v)
+			}
+			if !strings.Contains(desc, v) {
+				t.Errorf("action.yml's %s does not name the value %s", name, v)
+			}
+			if !strings.Contains(row, "`"+v+"`") {
+				t.Errorf("the README's row for %s does not name the value `%s`", name, v)
+			}
+		}
+	}
+}

@@ -41,7 +41,9 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	// account, and one of the directory's people with a stale profile.
 	mm.AddUser(fakemm.User{Username: "jira-bot", Email: "jira-bot@localhost.example", IsBot: true, Roles: "system_user"})
 	mm.AddUser(fakemm.User{Username: "contractor.kim", Email: "kim@freelance.example", Nickname: "Kim (manual)", Roles: "system_user"})
-	mm.AddUser(fakemm.User{Username: "jjohnson", Email: "jjohnson@contoso.example", Nickname: "Johnny", Roles: "system_user"})
+	// Its address is verified (an administrator verified it, or the user
+	// followed a verification mail): adopt-existing: verified adopts it.
+	mm.AddUser(fakemm.User{Username: "jjohnson", Email: "jjohnson@contoso.example", Nickname: "Johnny", Roles: "system_user", EmailVerified: true})
 	// A private channel whose members one directory group decides
 	// (group-channels); the mapping puts them in its team too.
 	eng := mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})

@@ -162,7 +162,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	dir := snap.Directory()
 	planOpts := mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
-		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting,
+		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting, AdoptUnverified: cfg.AdoptUnverified,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,

@@ -34,11 +34,13 @@ type Config struct {
 	MattermostURL   string
 	MattermostToken string
 
-	DryRun           bool
-	ManageAdmins     bool
-	IgnoreUsers      []string
-	WelcomeEmail     bool
-	AdoptExisting    bool
+	DryRun        bool
+	ManageAdmins  bool
+	IgnoreUsers   []string
+	WelcomeEmail  bool
+	AdoptExisting bool
+	// AdoptUnverified is adopt-existing: any (AdoptExisting is then true).
+	AdoptUnverified  bool
 	Deactivate       bool
 	MaxDeactivations mmsync.Threshold
 	MaxRemovals      mmsync.Threshold
@@ -107,7 +109,7 @@ var Options = []Option{
 	{Name: "max-removals", Env: "MAX_REMOVALS", Default: mmsync.DefaultMaxRemovals, Description: "Most memberships one run may remove, counted as Mattermost changes them (a team removal also counts the user's channel memberships in that team): a count or a share of the managed users' memberships in the mapped teams and channels; above it nobody is removed and the run fails."},
 	{Name: "reactivate", Env: "REACTIVATE", Default: string(mmsync.ReactivateBySync), Description: "Which deactivated, linked accounts are reactivated when their Entra ID user is enabled: deactivated-by-sync (only those this sync deactivated), any, or never."},
 	{Name: "release-addresses", Env: "RELEASE_ADDRESSES", Default: "true", Description: "Move a deactivated leaver's address to a placeholder (…@released.invalid) when a new Entra ID user has it; counted under max-deactivations."},
-	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "true", Description: "Link an existing, unlinked account whose email matches an Entra ID user, instead of leaving it alone."},
+	{Name: "adopt-existing", Env: "ADOPT_EXISTING", Default: "verified", Description: "Link an existing, unlinked, active account whose email matches an Entra ID user: verified (only when Mattermost reports the address verified; true means the same), any (unverified too: a reviewed one-time move from a script) or false."},
 	{Name: "link-key", Env: "LINK_KEY", Secret: true, Description: "Secret that signs the link from each account to its Entra ID object (default: derived from mattermost-token). Several keys, newest first (comma or newline separated), rotate it: the first signs, all verify; \"derived\" stands for the key derived from mattermost-token."},
 	{Name: "instance", Env: "INSTANCE", Description: "Name of this sync when several run against one Mattermost server (letters, digits, . _ -); each manages only the accounts it linked. Empty: the unnamed instance."},
 	{Name: "claim-unnamed-links", Env: "CLAIM_UNNAMED_LINKS", Default: "false", Description: "With instance set: take over the links the unnamed instance made that link-key verifies (one patch each). Set it for the one run that names an existing sync."},
@@ -423,7 +425,7 @@ func Parse(vals map[string]string) (*Config, error) {
 		bad("group-channels", "%v", err)
 	}
 	for name, dst := range map[string]*bool{"dry-run": &c.DryRun, "manage-admins": &c.ManageAdmins, "welcome-email": &c.WelcomeEmail,
-		"adopt-existing": &c.AdoptExisting, "deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams,
+		"deactivate": &c.Deactivate, "include-guests": &c.IncludeGuests, "remove-from-teams": &c.RemoveFromTeams,
 		"release-addresses": &c.ReleaseAddresses, "remove-from-channels": &c.RemoveFromChannels, "claim-unnamed-links": &c.ClaimUnnamedLinks} {
 		if *dst, err = ParseBool(vals[name]); err != nil {
 			bad(name, "%v", err)
@@ -431,6 +433,16 @@ func Parse(vals map[string]string) (*Config, error) {
 	}
 	if c.ClaimUnnamedLinks && c.Instance == "" {
 		bad("claim-unnamed-links", "is true but instance is empty: it moves the unnamed instance's links to the instance this run names, so set instance too")
+	}
+	switch v := strings.ToLower(strings.TrimSpace(vals["adopt-existing"])); v {
+	case "verified":
+		c.AdoptExisting = true
+	case "any":
+		c.AdoptExisting, c.AdoptUnverified = true, true
+	default:
+		if c.AdoptExisting, err = ParseBool(v); err != nil || v == "" {
+			bad("adopt-existing", "%q is not one of verified, any, false (true means verified)", vals["adopt-existing"])
+		}
 	}
 	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
 		n, err := strconv.Atoi(vals[name])

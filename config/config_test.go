@@ -53,6 +53,19 @@ func TestDefaultsAndNormalisation(t *testing.T) {
 	}
 }
 
+func TestAdoptExistingValues(t *testing.T) {
+	for v, want := range map[string][2]bool{"<unset>": {true, false}, "verified": {true, false}, "true": {true, false},
+		"Any": {true, true}, "false": {false, false}} {
+		c, err := load(t, nil, with(map[string]string{"INPUT_ADOPT-EXISTING": v}))
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if got := [2]bool{c.AdoptExisting, c.AdoptUnverified}; got != want {
+			t.Errorf("adopt-existing %s: adopt, unverified = %v, want %v", v, got, want)
+		}
+	}
+}
+
 func TestPrecedence(t *testing.T) {
 	m := with(map[string]string{"INPUT_DRY-RUN": "false", "DRY_RUN": "true", "MM_API_BASE_URL": "https://env.example.com"})
 	c, err := load(t, []string{"--dry-run"}, m)
@@ -98,6 +111,7 @@ func TestInvalidInputsNameTheInput(t *testing.T) {
 		{map[string]string{"INPUT_GRAPH-URL": "http://graph.example.com"}, []string{"graph-url"}},
 		{map[string]string{"INPUT_AZURE-AUTHORITY-HOST": "login"}, []string{"azure-authority-host"}},
 		{map[string]string{"INPUT_DRY-RUN": "maybe"}, []string{"dry-run"}},
+		{map[string]string{"INPUT_ADOPT-EXISTING": "unverified"}, []string{"adopt-existing"}},
 		{map[string]string{"INPUT_CONCURRENCY": "0"}, []string{"concurrency"}},
 		{map[string]string{"INPUT_MATTERMOST-TOKEN": "abc def"}, []string{"mattermost-token"}},
 	}

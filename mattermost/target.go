@@ -123,6 +123,8 @@ func toAccount(u *User, clone bool) mmsync.Account {
 		IsBot:       u.IsBot,
 		DeleteAt:    u.DeleteAt,
 		Props:       props,
+		// Absent from the server's JSON when false (omitempty there).
+		EmailVerified: u.EmailVerified,
 	}
 	if u.RemoteID != nil {
 		a.RemoteID = *u.RemoteID

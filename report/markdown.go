@@ -112,6 +112,27 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 
+	var review []mmsync.Result
+	for _, res := range r.Results {
+		if res.Unverified {
+			review = append(review, res)
+		}
+	}
+	if len(review) > 0 {
+		// adopt-existing: any. Listed in full before the changes table,
+		// which may be cut: an administrator checks each one.
+		fmt.Fprintf(&b, "### Adoptions to review (%d)\n\nMattermost reports these accounts' addresses unverified (anyone can type an address into their own profile); "+
+			"adopt-existing: any links them anyway. Check that each account is its person's.\n\n| user | account | address |\n|---|---|---|\n", len(review))
+		for i, res := range review {
+			if i == maxFailRows {
+				fmt.Fprintf(&b, "\n…and %d more in the JSON report (unverified_address).\n", len(review)-maxFailRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(who(res.Action)), code(res.Username), cell(res.Email))
+		}
+		b.WriteString("\n")
+	}
+
 	changes := 0
 	for _, res := range r.Results {
 		if res.Status != mmsync.StatusFailed && res.Status != mmsync.StatusNotAttempted {

@@ -35,6 +35,9 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 		fmt.Fprintf(w, "Held back by the rails (not applied): %d deactivations or releases (max-deactivations), %d removals (max-removals), %d creates or reactivations (user limit).\n",
 			len(plan.Withheld), len(plan.WithheldRemovals), len(plan.Blocked))
 	}
+	if n := unverifiedAdoptions(plan); n > 0 {
+		fmt.Fprintf(w, "Review: %d adoptions take accounts whose address Mattermost reports unverified (adopt-existing: any); anyone can type an address into their own profile, so check that each account marked ? is its person's.\n", n)
+	}
 	fmt.Fprintln(w)
 	for _, a := range plan.Actions {
 		writeAction(w, a)
@@ -57,7 +60,13 @@ func writeAction(w io.Writer, a mmsync.Action) {
 		fmt.Fprintf(w, "  %s %-15s %-22s %s (%s)\n", sign, a.Kind, a.Username, place(a), oneLine(a.Reason))
 		return
 	}
+	if a.Unverified {
+		sign = "?"
+	}
 	fmt.Fprintf(w, "  %s %-15s %-22s %s\n", sign, a.Kind, a.Username, oneLine(who(a)))
+	if a.Unverified || a.Temporary {
+		fmt.Fprintf(w, "        because %s\n", oneLine(a.Reason))
+	}
 	switch a.Kind {
 	case mmsync.KindCreate:
 		p := a.Profile
@@ -130,4 +139,16 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// unverifiedAdoptions counts the plan's adoptions of accounts whose address
+// is not verified, for the review line.
+func unverifiedAdoptions(plan *mmsync.Plan) int {
+	n := 0
+	for i := range plan.Actions {
+		if plan.Actions[i].Unverified {
+			n++
+		}
+	}
+	return n
 }

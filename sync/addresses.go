@@ -21,6 +21,9 @@ type addressBook struct {
 	// moving maps an account to its claim of a new address.
 	moving   map[int]int
 	released map[int]bool
+	// parks are the extra writes that break cycles of address moves: each
+	// moves one account of a cycle to its TemporaryAddress in wave 0.
+	parks []Action
 }
 
 // claim is an action that needs an address (a create, or an email change)
@@ -275,6 +278,7 @@ func (b *addressBook) resolve() {
 			p.updates = append(p.updates, a)
 		}
 	}
+	p.updates = append(p.updates, b.parks...)
 }
 
 // grant decides claim i: the address is free, held by the claimant, held by
@@ -288,8 +292,12 @@ func (b *addressBook) grant(i int) bool {
 	case claimRefused, claimBlocked:
 		return false
 	case claimVisiting:
-		// A cycle (two accounts swapping addresses): neither can go first.
-		return false
+		// A cycle: accounts swapping addresses (a mix-up corrected in the
+		// directory), each waiting for the next to move. This claim's
+		// account steps aside first, to a placeholder: one extra write
+		// frees its address for the claim that waits on it, and the cycle
+		// completes in this run.
+		return b.park(i)
 	}
 	if c.addr == "" {
 		c.state = claimGranted
@@ -316,6 +324,44 @@ func (b *addressBook) grant(i int) bool {
 		}
 	}
 	return c.state == claimGranted
+}
+
+// park breaks a cycle at claim i: its account moves to TemporaryAddress in
+// wave 0 (before any claim of the cycle runs), so its address is free from
+// wave 1 on; the claim itself is granted when the recursion returns to it,
+// a wave after the account it waits on has moved.
+func (b *addressBook) park(i int) bool {
+	c := &b.claims[i]
+	if c.acct < 0 {
+		return false // only accounts hold addresses: a create cannot close a cycle
+	}
+	p := b.p
+	acct := &p.acc.all[c.acct]
+	from, to := strings.ToLower(acct.Email), TemporaryAddress(acct)
+	next := "another account"
+	if h := p.acc.holder(c.addr); h >= 0 {
+		next = p.acc.all[h].Username
+	}
+	b.parks = append(b.parks, Action{
+		Kind: KindUpdate, EntraID: c.d.u.ID, DisplayName: c.d.u.DisplayName, Email: from, Username: acct.Username,
+		AccountID: acct.ID, Observed: p.precondition(c.acct), Temporary: true,
+		Changes: []Change{{Field: "email", Old: from, New: to}},
+		Patch:   Patch{Email: &to},
+		Reason: "temporary address: accounts swap addresses in this run; " + acct.Username + " steps aside so that " + from +
+			" is free, and moves on to " + c.addr + " once " + next + " has left it",
+	})
+	return true
+}
+
+// TemporaryAddress is where an account waits while a cycle of address moves
+// completes: unique (it holds the account id), a valid Mattermost address,
+// and never a mailbox (.invalid is reserved by RFC 2606).
+func TemporaryAddress(acct *Account) string {
+	name := NormalizeUsername(acct.Username)
+	if name == "" {
+		name = "user"
+	}
+	return name + "." + strings.ToLower(acct.ID) + "@moving.invalid"
 }
 
 func (b *addressBook) movesAway(h int) bool {

@@ -211,7 +211,11 @@ func (x *applier) one(ctx context.Context, a Action) Result {
 		if err != nil {
 			return failed(r, fmt.Errorf("release the address of %s: %w", a.Username, err))
 		}
-		if _, err := x.t.PatchUser(ctx, a.AccountID, a.Patch); err != nil {
+		p := a.Patch
+		if p.Props != nil {
+			p.Props = rebaseProps(acct.Props, p.Props) // acct was read just now
+		}
+		if _, err := x.t.PatchUser(ctx, a.AccountID, p); err != nil {
 			return failed(r, fmt.Errorf("release the address of %s: %w", a.Username, err))
 		}
 		r.Status, r.AccountID = StatusDone, a.AccountID
@@ -246,12 +250,12 @@ func (x *applier) update(ctx context.Context, r Result, p Patch, afterWrite bool
 	if afterWrite {
 		fail = failedAfterWrite
 	}
-	got, err := x.t.PatchUser(ctx, a.AccountID, p)
+	got, err := x.patch(ctx, a.AccountID, p)
 	if errors.Is(err, ErrEmailExists) && p.Email != nil {
 		wanted := *p.Email
 		p.Email = nil
 		if !p.Empty() {
-			if _, err2 := x.t.PatchUser(ctx, a.AccountID, p); err2 != nil {
+			if _, err2 := x.patch(ctx, a.AccountID, p); err2 != nil {
 				return fail(r, fmt.Errorf("update %s: %w", a.Username, err2))
 			}
 		}
@@ -262,17 +266,51 @@ func (x *applier) update(ctx context.Context, r Result, p Patch, afterWrite bool
 		return fail(r, fmt.Errorf("%s %s: %w", a.Kind, a.Username, err))
 	}
 	r.Status, r.AccountID = StatusDone, a.AccountID
+	if a.Temporary && p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
+		// The server holds address changes for verification, and nobody
+		// can verify a placeholder: the swap cannot go this way.
+		return failedAfterWrite(r, fmt.Errorf("update %s: Mattermost kept %s instead of moving it to a temporary address (EmailSettings.RequireEmailVerification holds address changes until the user verifies them), "+
+			"so the address swap it belongs to cannot complete and the moves waiting for it fail; swap the addresses in System Console > Users, or turn verification off for one run", a.Username, got.Email))
+	}
 	if p.Email != nil && !strings.EqualFold(got.Email, *p.Email) && got.ID != "" {
 		r.Pending = true
 		r.Note = "Mattermost keeps " + got.Email + " until the user verifies " + *p.Email + " (a verification mail was sent); the change is not asked for again"
-		props := withProps(got.Props, map[string]string{PropPendingEmail: x.r.linker.PendingMark(a.AccountID, *p.Email)})
-		if props != nil {
-			if _, err := x.t.PatchUser(ctx, a.AccountID, Patch{Props: props}); err != nil {
-				r.Note += "; recording the request failed, so the next run asks again: " + err.Error()
-			}
+		if err := x.setMarks(ctx, a.AccountID, map[string]string{PropPendingEmail: x.r.linker.PendingMark(a.AccountID, *p.Email)}); err != nil {
+			r.Note += "; recording the request failed, so the next run asks again: " + err.Error()
 		}
 	}
 	return r
+}
+
+// patch sends p. When it writes props it first re-reads the account and
+// changes only the sync's own keys (rebaseProps): what the user set since
+// the run read the account (a custom status) survives. The API has no
+// conditional write, so a change in the one round trip between the read
+// and the write can still be lost; before, it was the whole run.
+func (x *applier) patch(ctx context.Context, id string, p Patch) (Account, error) {
+	if p.Props != nil {
+		now, err := x.t.GetUser(ctx, id)
+		if err != nil {
+			return Account{}, fmt.Errorf("read the account before writing its props: %w", err)
+		}
+		if p.Props = rebaseProps(now.Props, p.Props); p.Empty() {
+			return now, nil
+		}
+	}
+	return x.t.PatchUser(ctx, id, p)
+}
+
+// setMarks sets the sync's own props keys on an account, re-read just
+// before, leaving every other key as it is; no write when they are set.
+func (x *applier) setMarks(ctx context.Context, id string, set map[string]string) error {
+	now, err := x.t.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	if props := withProps(now.Props, set); props != nil {
+		_, err = x.t.PatchUser(ctx, id, Patch{Props: props})
+	}
+	return err
 }
 
 // deactivate deactivates the account, then records that this sync did it
@@ -356,6 +394,10 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 // link writes the signed link onto a freshly created account. The server
 // assigns the id the signature covers, so this is a second write. If it
 // fails, the creation mark still makes the account this user's next run.
+// Its props are the create answer's, not re-read: the account did not exist
+// before this request, and nobody knows its random password, so nobody but
+// the sync has written to it (and a re-read would cost a round trip per
+// create, which a first sync of 100,000 users pays in minutes).
 func (x *applier) link(ctx context.Context, r Result, acct *Account) Result {
 	props := x.r.linker.linkProps(acct, acct.ID, r.EntraID)
 	if _, err := x.t.PatchUser(ctx, acct.ID, Patch{Props: props}); err != nil {
@@ -373,7 +415,7 @@ func (x *applier) adopt(ctx context.Context, r Result) Result {
 	if err != nil {
 		return failed(r, fmt.Errorf("create %s: the address is taken, and looking it up failed: %w", a.Email, err))
 	}
-	if ok, reason := x.r.adoption(a.EntraID, &acct); !ok {
+	if ok, reason, _ := x.r.adoption(a.EntraID, &acct); !ok {
 		return failed(r, fmt.Errorf("create %s: an account the plan did not see holds the address (%s); the next run re-plans", a.Email, reason))
 	}
 	r.Status, r.AccountID, r.Username = StatusAdopted, acct.ID, acct.Username

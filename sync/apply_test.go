@@ -26,7 +26,7 @@ func TestApplyConvergesAndIsIdempotent(t *testing.T) {
 }
 
 func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
-	existing := Account{ID: "race", Username: "someone", Email: "carol@contoso.example", Nickname: "Old"}
+	existing := Account{ID: "race", Username: "someone", Email: "carol@contoso.example", Nickname: "Old", EmailVerified: true}
 	taken := Account{ID: "grp", Username: "dave", Email: "group-holder@contoso.example"}
 	dir := []DirectoryUser{
 		user("a", "alice@contoso.example", "Alice"),
@@ -81,7 +81,9 @@ func TestApplyAsksThePlannersRuleOnEmailExists(t *testing.T) {
 		opts   func(*Options)
 		want   Status
 	}{
-		{"an active unlinked account is adopted", Account{ID: "x", Username: "ann.x", Email: "ann@x.example"}, nil, StatusAdopted},
+		{"an active unlinked account is adopted", Account{ID: "x", Username: "ann.x", Email: "ann@x.example", EmailVerified: true}, nil, StatusAdopted},
+		{"not when its address is unverified", Account{ID: "x", Username: "ann.x", Email: "ann@x.example"}, nil, StatusFailed},
+		{"unless adopt-existing is any", Account{ID: "x", Username: "ann.x", Email: "ann@x.example"}, func(o *Options) { o.AdoptUnverified = true }, StatusAdopted},
 		{"a deactivated one is not", Account{ID: "x", Username: "ann.x", Email: "ann@x.example", DeleteAt: 5}, nil, StatusFailed},
 		{"one in ignore-users is not", Account{ID: "x", Username: "ann.x", Email: "ann@x.example"}, func(o *Options) { o.Ignore = []string{"ann.x"} }, StatusFailed},
 		{"nor the token owner", Account{ID: "self", Username: "ann.x", Email: "ann@x.example"}, nil, StatusFailed},

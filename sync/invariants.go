@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,7 +16,10 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 // was built from, before anything is applied. The same function backs the
 // property tests. It checks that:
 //   - no two actions claim one address or one username, and no action
-//     claims an address another account keeps;
+//     claims an address another account keeps, neither at the end of the
+//     run nor at any moment in Apply's order (checkAddressOrder);
+//   - an account is linked to a new owner only as the adoption rule
+//     allows (never an unverified address under adopt-existing: verified);
 //   - nothing protected (bots, remote users, the token owner, ignore-users,
 //     admins without manage-admins) is touched;
 //   - nothing is deactivated or released from an empty read, or for a user
@@ -92,6 +97,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		}
 		holder[m.to] = m.id
 	}
+	p.checkAddressOrder(obs, bad)
 	destructive, removals := 0, 0
 	chanRules := newChannelRemovalRules(p, r.opts.Channels)
 	for _, a := range p.Actions {
@@ -135,6 +141,11 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 				bad("deactivate %s although its Entra ID user %s has accountEnabled %s", acct.Username, u.ID, u.AccountEnabled)
 			case !acct.Active():
 				bad("deactivate %s, which is already deactivated", acct.Username)
+			}
+		}
+		if (a.Kind == KindUpdate || a.Kind == KindReactivate) && a.Patch.Props[PropLink] != "" && !r.owns(acct, a.EntraID) {
+			if ok, why, _ := r.adoption(a.EntraID, acct); !ok {
+				bad("%s %s links it to %s, which the adoption rule refuses (%s)", a.Kind, acct.Username, a.EntraID, why)
 			}
 		}
 		if a.Kind == KindRelease && acct.Active() && !p.deactivates(acct.ID) {
@@ -211,4 +222,92 @@ func (c channelRemovalRules) why(a Action) string {
 		return "the plan also removes the user from the team, which takes them out of its channels"
 	}
 	return ""
+}
+
+// checkAddressOrder replays the plan's address changes in the order Apply
+// runs them: deactivations, releases, then wave by wave the reactivations
+// and, concurrently, the creates and updates. Within one step the writes run
+// in parallel in any order, so an address a write takes must be free before
+// the step starts: an address freed in the same step does not count. Any
+// moment at which two accounts would hold one address is a broken plan (the
+// server would refuse the second write, or worse, a swap could never be
+// finished).
+func (p *Plan) checkAddressOrder(obs Observed, bad func(string, ...any)) {
+	holder := make(map[string]string, len(obs.Accounts)) // address → account id
+	addrOf := make(map[string]string, len(obs.Accounts)) // account id → address
+	for i := range obs.Accounts {
+		a := &obs.Accounts[i]
+		if e := strings.ToLower(a.Email); e != "" {
+			holder[e], addrOf[a.ID] = a.ID, e
+		}
+	}
+	type step struct {
+		stage int // 0 deactivate, 1 release, 2 reactivate, 3 create and update
+		wave  int
+	}
+	stepOf := func(a *Action) (step, bool) {
+		switch a.Kind {
+		case KindDeactivate:
+			return step{0, 0}, true
+		case KindRelease:
+			return step{1, 0}, true
+		case KindReactivate:
+			return step{2, a.Wave}, true
+		case KindCreate, KindUpdate:
+			return step{3, a.Wave}, true
+		}
+		return step{}, false
+	}
+	steps := map[step][]*Action{}
+	var order []step
+	for i := range p.Actions {
+		a := &p.Actions[i]
+		if st, ok := stepOf(a); ok {
+			if _, seen := steps[st]; !seen {
+				order = append(order, st)
+			}
+			steps[st] = append(steps[st], a)
+		}
+	}
+	slices.SortFunc(order, func(x, y step) int {
+		if x.stage < 2 || y.stage < 2 {
+			return cmp.Compare(x.stage, y.stage)
+		}
+		return cmp.Or(cmp.Compare(x.wave, y.wave), cmp.Compare(x.stage, y.stage))
+	})
+	for _, st := range order {
+		taking := map[string]string{} // address → account taking it in this step
+		moved := map[string]bool{}
+		for _, a := range steps[st] {
+			id, to := a.AccountID, ""
+			switch {
+			case a.Kind == KindCreate:
+				id, to = "new:"+a.EntraID, strings.ToLower(a.Email)
+			case a.Patch.Email != nil:
+				to = strings.ToLower(*a.Patch.Email)
+			}
+			if to == "" || addrOf[id] == to {
+				continue
+			}
+			if moved[id] {
+				bad("%s %s changes its address twice in one step (wave %d)", a.Kind, a.Username, a.Wave)
+			}
+			moved[id] = true
+			if h, held := holder[to]; held && h != id {
+				bad("%s %s takes %s in wave %d while %s still holds it", a.Kind, a.Username, to, a.Wave, h)
+			}
+			if other, dup := taking[to]; dup && other != id {
+				bad("%s %s and %s take %s at once (wave %d)", a.Kind, a.Username, other, to, a.Wave)
+			}
+			taking[to] = id
+		}
+		for _, id := range taking {
+			if old := addrOf[id]; old != "" && holder[old] == id {
+				delete(holder, old)
+			}
+		}
+		for to, id := range taking {
+			holder[to], addrOf[id] = id, to
+		}
+	}
 }

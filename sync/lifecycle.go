@@ -391,7 +391,15 @@ func (p *planner) unlinkedUser(d *desired) {
 		p.create(d, "in Entra ID; the address is held by "+p.acc.all[h].Username+", which belongs to another Entra ID user")
 		return
 	}
-	ok, reason := p.r.adoption(u.ID, &p.acc.all[h])
+	ok, reason, unverified := p.r.adoption(u.ID, &p.acc.all[h])
+	if !ok && unverified {
+		// Possibly someone else wearing this user's address: a conflict an
+		// administrator resolves, never a silent skip.
+		holder := &p.acc.all[h]
+		p.plan.Conflicts = append(p.plan.Conflicts, Conflict{EntraID: u.ID, DisplayName: u.DisplayName, Field: "email", Value: d.email,
+			HolderID: holder.ID, HolderUsername: holder.Username, Reason: reason})
+		return
+	}
 	if !ok {
 		p.skip(u, d.email, h, reason)
 		return
@@ -404,7 +412,7 @@ func (p *planner) unlinkedUser(d *desired) {
 	p.updates = append(p.updates, Action{
 		Kind: KindUpdate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
 		Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes, Reason: reason,
-		Observed: p.precondition(h),
+		Observed: p.precondition(h), Unverified: unverified,
 	})
 	p.addMember(member{u: u, email: d.email, accountID: acct.ID, username: acct.Username})
 }

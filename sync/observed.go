@@ -167,34 +167,59 @@ func (r *rules) protection(acct *Account) string {
 	return ""
 }
 
+// owns reports whether the account already belongs to objectID: its link or
+// its creation mark verifies for it.
+func (r *rules) owns(acct *Account, objectID string) bool {
+	if id, ok := r.linker.Linked(acct); ok {
+		return id == objectID
+	}
+	id, ok := r.linker.CreatedBy(acct)
+	return ok && id == objectID
+}
+
 // adoption decides whether an existing account that holds a directory user's
 // address, and belongs to no other Entra object, becomes that user's
 // account. An account this sync created for the user (its creation mark
-// verifies) is always the user's; any other only with adopt-existing, and
-// only while active: a deactivated account may be a security response.
-func (r *rules) adoption(objectID string, acct *Account) (ok bool, reason string) {
+// verifies) is always the user's; any other only with adopt-existing, only
+// while active (a deactivated account may be a security response), and
+// only when Mattermost reports its address verified unless adopt-existing
+// is any: any user can type any address into their own profile, and the
+// server then reports it unverified (reference/mattermost-api.md §10).
+// unverified is set when the account's address is not verified, whether
+// that refused the adoption (a conflict) or adopt-existing: any allowed it
+// (an adoption to review).
+func (r *rules) adoption(objectID string, acct *Account) (ok bool, reason string, unverified bool) {
 	if p := r.protection(acct); p != "" {
-		return false, p
+		return false, p, false
 	}
 	if id, linked := r.linker.Linked(acct); linked && id != objectID {
-		return false, "the account with this address is linked to another Entra ID user (" + id + ")"
+		return false, "the account with this address is linked to another Entra ID user (" + id + ")", false
 	}
 	if name, foreign := r.linker.Foreign(acct); foreign {
-		return false, "the account with this address is managed by another sync (" + InstanceLabel(name) + ")"
+		return false, "the account with this address is managed by another sync (" + InstanceLabel(name) + ")", false
 	}
 	if id, mine := r.linker.CreatedBy(acct); mine {
 		if id == objectID {
-			return true, "this sync created the account for this Entra ID user"
+			return true, "this sync created the account for this Entra ID user", false
 		}
-		return false, "the account with this address was created for another Entra ID user (" + id + ")"
+		return false, "the account with this address was created for another Entra ID user (" + id + ")", false
 	}
 	if !r.opts.AdoptExisting {
-		return false, "an unlinked account has this address, and adopt-existing is off"
+		return false, "an unlinked account has this address, and adopt-existing is off", false
 	}
 	if acct.DeleteAt != 0 {
-		return false, "an unlinked, deactivated account has this address; reactivate it by hand to let the sync adopt it"
+		return false, "an unlinked, deactivated account has this address; reactivate it by hand to let the sync adopt it", false
 	}
-	return true, "adopt: an existing account with this address is linked to the Entra ID user"
+	if !acct.EmailVerified {
+		if !r.opts.AdoptUnverified {
+			return false, "the address is held by " + acct.Username + ", an unlinked account whose address Mattermost reports unverified " +
+				"(anyone can type an address into their own profile), so it is not adopted and gets no team or channel; " +
+				"if " + acct.Username + " is this person, verify the address in Mattermost (mmctl user verify " + acct.Username +
+				") or run once with adopt-existing: any", true
+		}
+		return true, "adopt: an existing account with this address is linked to the Entra ID user; REVIEW: Mattermost reports its address unverified (adopt-existing: any)", true
+	}
+	return true, "adopt: an existing account with this address is linked to the Entra ID user", false
 }
 
 // emailChangeable: Mattermost silently keeps the old email of OAuth accounts

@@ -57,6 +57,14 @@ type Action struct {
 	// (another account moving away from it in this plan): Apply runs wave n
 	// of creates and updates after wave n-1 has finished.
 	Wave int `json:"wave,omitempty"`
+	// Unverified marks an adoption of an account whose address Mattermost
+	// has not verified (adopt-existing: any): the dry run lists it for an
+	// administrator to review.
+	Unverified bool `json:"unverified_address,omitempty"`
+	// Temporary marks the extra write that parks an account on a
+	// placeholder address (TemporaryAddress) so that a cycle of address
+	// moves (a swap) can complete; the account moves on later in the run.
+	Temporary bool `json:"temporary_address,omitempty"`
 
 	// Profile is the full profile of an account to create.
 	Profile Profile `json:"-"`
@@ -166,8 +174,15 @@ type Options struct {
 	// Linker signs and verifies the link from an account to its Entra object.
 	Linker Linker
 	// AdoptExisting lets the sync link an existing, unlinked account whose
-	// email matches a directory user, instead of leaving it alone.
+	// email matches a directory user, instead of leaving it alone: by
+	// default only when Mattermost reports the address verified
+	// (adopt-existing: verified).
 	AdoptExisting bool
+	// AdoptUnverified lets adoption take accounts whose address is not
+	// verified too (adopt-existing: any): the one-time move from a script
+	// whose accounts are unverified. Anyone can type any address into their
+	// own profile, so this is for a reviewed first run only.
+	AdoptUnverified bool
 	// Deactivate turns deprovisioning on.
 	Deactivate bool
 	// Reactivate says which deactivated accounts may be reactivated ("" =

@@ -73,14 +73,14 @@ func linkedTo(a Account, objectID string) Account {
 func TestBuildPlan(t *testing.T) {
 	jane := user("id-jane", "Jane.Doe@contoso.example", "Jane Doe")
 	jane.GivenName, jane.Surname, jane.JobTitle = "Jane", "Doe", "Engineer"
-	janeAcct := Account{ID: "mm-jane", Username: "jane.doe", Email: "jane.doe@contoso.example", Nickname: "Jane Doe", FirstName: "Jane", LastName: "Doe", Position: "Engineer", Roles: "system_user"}
+	janeAcct := Account{ID: "mm-jane", Username: "jane.doe", Email: "jane.doe@contoso.example", Nickname: "Jane Doe", FirstName: "Jane", LastName: "Doe", Position: "Engineer", Roles: "system_user", EmailVerified: true}
 	janeLinked := linkedTo(janeAcct, "id-jane")
 	disabled := user("id-off", "off@contoso.example", "Off")
 	disabled.AccountEnabled = BoolFalse
 	janeOff := jane
 	janeOff.AccountEnabled = BoolFalse
 	deactivated := func(a Account) Account { a.DeleteAt = 1; return a }
-	admin := Account{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user"}
+	admin := Account{ID: "a", Username: "adm", Email: "adm@contoso.example", Roles: "system_admin system_user", EmailVerified: true}
 	renamed := user("id-jane", "jane.smith@contoso.example", "Jane Smith")
 
 	tests := []struct {
@@ -360,4 +360,95 @@ func kindsOf(p *Plan) []string {
 		out = append(out, string(a.Kind)+" "+a.Username)
 	}
 	return out
+}
+
+// Issue 15, failing input 1: an address typed into one's own profile is
+// unverified, and adoption under adopt-existing: verified refuses it.
+func TestAdoptionNeedsAVerifiedAddress(t *testing.T) {
+	newHire := user("id-new", "new.hire@contoso.example", "New Hire")
+	// X removed the link and typed the new hire's address into their profile.
+	x := Account{ID: "mm-x", Username: "xavier", Email: "new.hire@contoso.example", Roles: "system_user"}
+	verified := x
+	verified.EmailVerified = true
+	lost := Account{ID: "mm-lost", Username: "new.hire", Email: "new.hire@contoso.example", Roles: "system_user",
+		Props: map[string]string{PropEntraID: "id-new", PropCreated: testLinker.CreatedMark("id-new", "new.hire@contoso.example", "new.hire")}}
+	teams := &TeamPolicy{Everyone: []string{"eng"}}
+	obsTeams := map[string]TeamState{"eng": {ID: "t-eng", Name: "eng", Members: map[string]bool{}}}
+	tests := []struct {
+		name       string
+		acct       Account
+		adopt, any bool
+		adopted    bool
+		unverified bool
+		conflict   []string // substrings of the conflict's reason
+	}{
+		{name: "unverified: a conflict naming the holder and the fix", acct: x, adopt: true,
+			conflict: []string{"xavier", "unverified", "mmctl user verify xavier", "adopt-existing: any"}},
+		{name: "verified: adopted", acct: verified, adopt: true, adopted: true},
+		{name: "any: adopted, marked for review", acct: x, adopt: true, any: true, adopted: true, unverified: true},
+		{name: "false: left alone", acct: verified},
+		{name: "the sync's own lost create, unverified, adoption off", acct: lost, adopted: true},
+		{name: "the sync's own lost create under verified", acct: lost, adopt: true, adopted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts()
+			o.AdoptExisting, o.AdoptUnverified, o.Teams = tt.adopt, tt.any, teams
+			dir := Directory{Users: []DirectoryUser{newHire}}
+			obs := Observed{Accounts: []Account{tt.acct}, SelfID: "self", Teams: obsTeams}
+			p := BuildPlan(dir, obs, o)
+			if err := p.Check(dir, obs); err != nil {
+				t.Fatal(err)
+			}
+			var linked, added bool
+			for _, a := range p.Actions {
+				switch {
+				case a.Kind == KindUpdate && a.Patch.Props[PropLink] != "":
+					linked = true
+					if a.Unverified != tt.unverified {
+						t.Errorf("unverified flag %v, want %v", a.Unverified, tt.unverified)
+					}
+				case a.Kind == KindTeamAdd && a.AccountID == tt.acct.ID:
+					added = true
+				case a.Kind == KindCreate:
+					t.Errorf("a second account is created for the address: %+v", a)
+				}
+			}
+			if linked != tt.adopted || added != tt.adopted {
+				t.Fatalf("linked %v, team-add %v, want %v: %+v", linked, added, tt.adopted, p.Actions)
+			}
+			if len(tt.conflict) == 0 {
+				if len(p.Conflicts) != 0 {
+					t.Fatalf("conflicts: %+v", p.Conflicts)
+				}
+				return
+			}
+			if len(p.Conflicts) != 1 || p.Conflicts[0].HolderID != x.ID || p.Conflicts[0].EntraID != newHire.ID {
+				t.Fatalf("conflicts: %+v", p.Conflicts)
+			}
+			for _, s := range tt.conflict {
+				if !strings.Contains(p.Conflicts[0].Reason, s) {
+					t.Errorf("the conflict does not say %q: %s", s, p.Conflicts[0].Reason)
+				}
+			}
+		})
+	}
+}
+
+// The invariant check refuses a plan that adopts an unverified account
+// under adopt-existing: verified, whoever built it.
+func TestCheckRefusesAnUnverifiedAdoption(t *testing.T) {
+	x := Account{ID: "mm-x", Username: "xavier", Email: "new.hire@contoso.example", Roles: "system_user"}
+	dir := Directory{Users: []DirectoryUser{user("id-new", "new.hire@contoso.example", "New Hire")}}
+	obs := Observed{Accounts: []Account{x}, SelfID: "self"}
+	o := opts()
+	o.AdoptUnverified = true
+	p := BuildPlan(dir, obs, o) // adopts, as any allows
+	if p.Count(KindUpdate) != 1 {
+		t.Fatalf("%+v", p.Actions)
+	}
+	p.rules = newRules(opts().withDefaults(), "self") // the same plan judged under verified
+	if err := p.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "adoption rule refuses") {
+		t.Fatalf("Check = %v", err)
+	}
 }

@@ -63,6 +63,7 @@ func drawWorld(t *rapid.T) world {
 		}
 		usedName[a.Username], usedEmail[a.Email] = true, true
 		a.Position = rapid.SampledFrom([]string{"", "Engineer"}).Draw(t, "position")
+		a.EmailVerified = rapid.IntRange(0, 2).Draw(t, "verified") > 0
 		if rapid.IntRange(0, 3).Draw(t, "inactive") == 0 {
 			a.DeleteAt = 1000 + int64(i)
 		}
@@ -89,10 +90,14 @@ func drawWorld(t *rapid.T) world {
 		}
 		w.obs.Accounts = append(w.obs.Accounts, a)
 	}
+	if rapid.IntRange(0, 2).Draw(t, "cycle") == 0 {
+		drawCycle(t, &w, usedEmail, usedName, false)
+	}
 	w.obs.SelfID = "self"
 	w.opts = opts()
 	w.opts.Deactivate = rapid.IntRange(0, 4).Draw(t, "deactivate") > 0
 	w.opts.AdoptExisting = rapid.Bool().Draw(t, "adopt")
+	w.opts.AdoptUnverified = w.opts.AdoptExisting && rapid.IntRange(0, 2).Draw(t, "adoptAny") == 0
 	w.opts.ReleaseAddresses = rapid.Bool().Draw(t, "release")
 	w.opts.ManageAdmins = rapid.IntRange(0, 4).Draw(t, "manageAdmins") == 0
 	w.opts.Reactivate = rapid.SampledFrom([]ReactivatePolicy{ReactivateBySync, ReactivateAny, ReactivateNever}).Draw(t, "reactivate")
@@ -115,6 +120,96 @@ func drawWorld(t *rapid.T) world {
 		drawMemberships(t, &w)
 	}
 	return w
+}
+
+// drawCycle adds k linked accounts whose directory users have each other's
+// addresses in a ring (a swap when k is 2). A clean cycle uses addresses no
+// one else has and members the sync may move; otherwise the members draw
+// their state (disabled, deactivated, admin) and their addresses come from
+// the shared pool where possible, so that cycles meet every other rule.
+func drawCycle(t *rapid.T, w *world, usedEmail, usedName map[string]bool, clean bool) []string {
+	k := rapid.IntRange(2, 3).Draw(t, "cycleLen")
+	addrs := make([]string, k)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("ring%d@z.example", i)
+		if clean {
+			continue
+		}
+		for _, a := range propAddrs {
+			if !usedEmail[a] && rapid.Bool().Draw(t, "ringShared") {
+				addrs[i] = a
+				break
+			}
+		}
+		usedEmail[addrs[i]] = true
+	}
+	for i := range k {
+		id := fmt.Sprintf("c%d", i)
+		u := DirectoryUser{ID: id, AccountEnabled: BoolTrue, UserType: "Member", DisplayName: "Ring " + id, Mail: addrs[(i+1)%k], UserPrincipalName: id + "@x.onmicrosoft.com"}
+		a := Account{ID: "mc" + fmt.Sprint(i), Username: fmt.Sprintf("ring%d", i), Email: addrs[i], Roles: "system_user", EmailVerified: true}
+		if !clean {
+			u.AccountEnabled = rapid.SampledFrom([]Bool{BoolTrue, BoolTrue, BoolTrue, BoolFalse, BoolUnknown}).Draw(t, "ringEnabled")
+			switch rapid.IntRange(0, 5).Draw(t, "ringState") {
+			case 0:
+				a.DeleteAt = 2000 + int64(i)
+			case 1:
+				a.Roles = "system_admin system_user"
+			}
+		}
+		a = linkedTo(a, id)
+		if a.DeleteAt != 0 && rapid.Bool().Draw(t, "ringMarked") {
+			a.Props[PropDeactivated] = testLinker.DeactivatedMark(a.ID, id, a.DeleteAt)
+		}
+		usedName[a.Username] = true
+		w.dir.Users = append(w.dir.Users, u)
+		w.obs.Accounts = append(w.obs.Accounts, a)
+	}
+	return addrs
+}
+
+// A clean cycle of address moves, whatever else the world holds, completes
+// in one run with one extra (placeholder) write, and the plan passes Check
+// at every step of Apply's order.
+func TestPropAddressCyclesComplete(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := drawWorld(t)
+		usedEmail, usedName := map[string]bool{}, map[string]bool{}
+		for _, a := range w.obs.Accounts {
+			usedEmail[a.Email], usedName[a.Username] = true, true
+		}
+		if usedName["ring0"] {
+			return // the world already has a ring
+		}
+		addrs := drawCycle(t, &w, usedEmail, usedName, true)
+		w.opts.Capacity = Capacity{}
+		target := newFakeTarget(w.obs.Accounts...)
+		plan := BuildPlan(w.dir, target.observed(), w.opts)
+		if err := plan.Check(w.dir, w.obs); err != nil {
+			t.Fatal(err)
+		}
+		if plan.StopError != "" {
+			return // an empty group read stops every change
+		}
+		temporary := 0
+		for _, a := range plan.Actions {
+			if a.Temporary && strings.HasPrefix(a.AccountID, "mc") { // the world may hold other cycles
+				temporary++
+			}
+		}
+		if temporary != 1 {
+			t.Fatalf("%d placeholder writes for one cycle", temporary)
+		}
+		for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2}) {
+			if r.Status != StatusDone && r.Status != StatusAdopted {
+				t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
+			}
+		}
+		for i := range addrs {
+			if got, want := target.accounts[fmt.Sprintf("mc%d", i)].Email, addrs[(i+1)%len(addrs)]; got != want {
+				t.Fatalf("ring%d has %s, want %s", i, got, want)
+			}
+		}
+	})
 }
 
 // Membership worlds: team eng with channels secret and town-square, members
@@ -199,6 +294,7 @@ func TestPropPlanIsSafe(t *testing.T) {
 		if err := plan.Check(w.dir, w.obs); err != nil {
 			t.Fatal(err)
 		}
+		checkAdoptions(t, w, plan)
 		// (e) The plan does not depend on the order of the inputs.
 		perm := rapid.Permutation(w.dir.Users).Draw(t, "dirOrder")
 		accts := rapid.Permutation(w.obs.Accounts).Draw(t, "accountOrder")
@@ -267,6 +363,48 @@ func checkProtectedMemberships(t *rapid.T, w world, before, after Observed) {
 			case ref.Channel == TownSquare && after.Teams[ref.Team].Members[id]:
 				t.Fatalf("%s left %s but is still in the team", acc.all[i].Username, ref)
 			}
+		}
+	}
+}
+
+// (f) Under adopt-existing: verified no account whose address Mattermost
+// reports unverified is linked to a new owner (only the sync's own creation
+// mark vouches for one), and an account that neither belongs to a directory
+// user nor is adopted by this plan joins no team or channel.
+func checkAdoptions(t *rapid.T, w world, plan *Plan) {
+	byID := map[string]*Account{}
+	for i := range w.obs.Accounts {
+		byID[w.obs.Accounts[i].ID] = &w.obs.Accounts[i]
+	}
+	owned := func(a *Account) string {
+		if id, ok := testLinker.Linked(a); ok {
+			return id
+		}
+		id, _ := testLinker.CreatedBy(a)
+		return id
+	}
+	adopted := map[string]bool{}
+	for _, a := range plan.Actions {
+		acct := byID[a.AccountID]
+		if acct == nil || a.Patch.Props[PropLink] == "" || a.Kind == KindDeactivate {
+			continue
+		}
+		if owned(acct) != a.EntraID {
+			if !acct.EmailVerified && !w.opts.AdoptUnverified {
+				t.Fatalf("%s adopts %s, whose address is unverified, under adopt-existing: verified", a.EntraID, acct.Username)
+			}
+			if a.Unverified != !acct.EmailVerified {
+				t.Fatalf("adoption of %s: unverified flag %v, email_verified %v", acct.Username, a.Unverified, acct.EmailVerified)
+			}
+		}
+		adopted[acct.ID] = true
+	}
+	for _, a := range plan.Actions {
+		if a.Kind != KindTeamAdd && a.Kind != KindChannelAdd {
+			continue
+		}
+		if acct := byID[a.AccountID]; acct != nil && owned(acct) == "" && !adopted[acct.ID] {
+			t.Fatalf("%s %s: the account belongs to nobody and is not adopted", a.Kind, acct.Username)
 		}
 	}
 }
@@ -362,7 +500,8 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawWorld(t)
 		target := newFakeTarget(w.obs.Accounts...)
-		intruder := Account{ID: "zz-intruder", Username: "intruder", Email: rapid.SampledFrom(propAddrs).Draw(t, "intruderEmail"), Roles: "system_user"}
+		intruder := Account{ID: "zz-intruder", Username: "intruder", Email: rapid.SampledFrom(propAddrs).Draw(t, "intruderEmail"), Roles: "system_user",
+			EmailVerified: rapid.Bool().Draw(t, "intruderVerified")}
 		switch rapid.IntRange(0, 3).Draw(t, "intruderKind") {
 		case 1:
 			intruder.DeleteAt = 99
@@ -392,9 +531,9 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 			return // no write happened
 		}
 		r := newRules(w.opts.withDefaults(), "self")
-		ok, _ := r.adoption("", &intruder)
+		ok, _, _ := r.adoption("", &intruder)
 		adopted := now.Props[PropLink] != ""
-		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "") {
+		if adopted && (intruder.DeleteAt != 0 || r.protection(&intruder) != "" || !intruder.EmailVerified && !w.opts.AdoptUnverified) {
 			t.Fatalf("the intruder was adopted although the rule says no (ok=%v): %+v", ok, now)
 		}
 		if r.protection(&intruder) != "" && !reflect.DeepEqual(*now, intruder) {

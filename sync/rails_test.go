@@ -180,6 +180,7 @@ func TestFirstRunAdoptionsCountInTheBase(t *testing.T) {
 	}
 	o := opts()
 	o.MaxDeactivations = Percent(10)
+	o.AdoptUnverified = true // a script's accounts are unverified: the one-time move
 	p := BuildPlan(Directory{Users: users}, Observed{Accounts: accts, SelfID: "self"}, o)
 	if p.Managed != 99 || p.Count(KindDeactivate) != 1 || p.ThresholdError != "" {
 		t.Fatalf("managed %d, deactivations %d: %q", p.Managed, p.Count(KindDeactivate), p.ThresholdError)

@@ -83,6 +83,12 @@ type Account struct {
 	IsBot       bool
 	DeleteAt    int64 // non-zero: deactivated
 	Props       map[string]string
+	// EmailVerified is the server's email_verified: true only when
+	// Mattermost says so (its JSON omits false). The server resets it to
+	// false whenever the address changes, also when a user types a new
+	// address into their own profile (reference/mattermost-api.md §2.5,
+	// §10), so an unverified address proves nothing about who owns it.
+	EmailVerified bool
 }
 
 // Active reports whether the account is not deactivated.
@@ -131,8 +137,9 @@ type NewUser struct {
 
 // Patch lists the fields to change on an existing account; nil means leave
 // alone. It mirrors mattermost.UserPatch, the wire form, on purpose: the
-// planner's values do not depend on the client package. Props, when non-nil, is the complete map to store (Mattermost
-// replaces props wholesale).
+// planner's values do not depend on the client package. Props, when non-nil, is the props map as the plan wants it
+// (Mattermost replaces props wholesale); Apply re-reads the account before sending it and takes only the sync's own
+// keys (IsSyncProp) from it, so that what the user set meanwhile survives.
 type Patch struct {
 	Email     *string
 	Nickname  *string

@@ -111,16 +111,18 @@ type Options struct {
 // mattermost.User on purpose: the fake must not import the code it tests,
 // and its JSON tags are the server's (model/user.go), not the client's.
 type User struct {
-	ID                  string            `json:"id"`
-	CreateAt            int64             `json:"create_at"`
-	UpdateAt            int64             `json:"update_at"`
-	DeleteAt            int64             `json:"delete_at"`
-	Username            string            `json:"username"`
-	Password            string            `json:"password,omitempty"`
-	AuthData            *string           `json:"auth_data,omitempty"`
-	AuthService         string            `json:"auth_service"`
-	Email               string            `json:"email"`
-	EmailVerified       bool              `json:"email_verified"`
+	ID          string  `json:"id"`
+	CreateAt    int64   `json:"create_at"`
+	UpdateAt    int64   `json:"update_at"`
+	DeleteAt    int64   `json:"delete_at"`
+	Username    string  `json:"username"`
+	Password    string  `json:"password,omitempty"`
+	AuthData    *string `json:"auth_data,omitempty"`
+	AuthService string  `json:"auth_service"`
+	Email       string  `json:"email"`
+	// EmailVerified is omitted when false, as model.User's
+	// `json:"email_verified,omitempty"` does.
+	EmailVerified       bool              `json:"email_verified,omitempty"`
 	Nickname            string            `json:"nickname"`
 	FirstName           string            `json:"first_name"`
 	LastName            string            `json:"last_name"`
@@ -244,6 +246,8 @@ type Server struct {
 	clock       func() time.Time // nil: time.Now; see SetClock
 	sleep       Sleeper          // nil: real time; see SetSleeper
 	cores       *cores           // nil: hashing is free; see SetCPU
+	// sessions maps a token LogIn handed out to its user id.
+	sessions map[string]string
 	// ch holds channels, their members and the mails and system posts the
 	// fake pretends to send (channels.go).
 	ch channelState
@@ -473,6 +477,26 @@ func (s *Server) CheckPassword(id, pw string) bool {
 	defer s.mu.Unlock()
 	r, ok := s.users[id]
 	return ok && r.pwHash != "" && r.pwHash == hashPassword(pw)
+}
+
+// LogIn gives user id a session as if they had signed in with their
+// password (which it sets), and returns the session's token: a test then
+// acts as that user would, through the API (PUT /users/me/patch and the
+// like), with the rights of a non-admin unless the user is a system admin.
+func (s *Server) LogIn(id, password string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		panic(fmt.Sprintf("fakemm: LogIn: no user %q", id))
+	}
+	r.pwHash = hashPassword(password)
+	if s.sessions == nil {
+		s.sessions = map[string]string{}
+	}
+	tok := s.newID()
+	s.sessions[tok] = id
+	return tok
 }
 
 // ActiveUserCount counts active, non-bot, non-remote users (as the server's

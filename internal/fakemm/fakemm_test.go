@@ -381,3 +381,49 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Fatal("reset")
 	}
 }
+
+// email_verified as real 5.36 and 11.4 servers keep it (reference §2.5, §10):
+// true after a create that asked for it, false (absent from the JSON) after
+// any address change, an admin's or the user's own; the user's own change
+// needs their password. Props are replaced whole on patch.
+func TestEmailVerifiedAndOwnPatch(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	tok := s.AdminToken()
+	b, _ := json.Marshal(map[string]any{"username": "ann", "email": "ann@x.example", "password": "Passw0rd!long", "email_verified": true})
+	r := call(t, s, tok, "POST", "/api/v4/users", string(b))
+	var ann User
+	if err := json.Unmarshal(r.body, &ann); err != nil || r.status != 201 || !ann.EmailVerified {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	own := s.LogIn(ann.ID, "own-password-1")
+	if r := call(t, s, own, "PUT", "/api/v4/users/me/patch", `{"props":{"customStatus":"{}"}}`); r.status != 200 ||
+		!strings.Contains(string(r.body), `"email_verified":true`) {
+		t.Fatalf("own props patch: %d %s", r.status, r.body)
+	}
+	if u, _ := s.User(ann.ID); len(u.Props) != 1 || u.Props["customStatus"] != "{}" {
+		t.Fatalf("props not replaced whole: %v", u.Props)
+	}
+	if r := call(t, s, own, "PUT", "/api/v4/users/me/patch", `{"email":"boss@x.example"}`); r.status != 400 || r.appErr(t).ID != "api.context.invalid_body_param.app_error" {
+		t.Fatalf("own address change without a password: %d %s", r.status, r.body)
+	}
+	if r := call(t, s, own, "PUT", "/api/v4/users/me/patch", `{"email":"boss@x.example","password":"wrong"}`); r.status != 401 {
+		t.Fatalf("own address change with a wrong password: %d %s", r.status, r.body)
+	}
+	r = call(t, s, own, "PUT", "/api/v4/users/me/patch", `{"email":"boss@x.example","password":"own-password-1"}`)
+	if r.status != 200 || strings.Contains(string(r.body), "email_verified") {
+		t.Fatalf("own address change: %d %s (email_verified must be absent)", r.status, r.body)
+	}
+	if r := call(t, s, own, "PUT", "/api/v4/users/"+s.AdminID()+"/patch", `{"nickname":"x"}`); r.status != 403 {
+		t.Fatalf("a user patched someone else: %d", r.status)
+	}
+	s.mu.Lock()
+	s.users[ann.ID].u.EmailVerified = true
+	s.mu.Unlock()
+	if r := call(t, s, tok, "PUT", "/api/v4/users/"+ann.ID+"/patch", `{"email":"ann2@x.example"}`); r.status != 200 || strings.Contains(string(r.body), "email_verified") {
+		t.Fatalf("admin address change: %d %s", r.status, r.body)
+	}
+	if u, _ := s.User(ann.ID); u.EmailVerified {
+		t.Fatal("email_verified kept after an admin's address change")
+	}
+}

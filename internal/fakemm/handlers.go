@@ -309,6 +309,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt *route, par
 			c.selfID, c.admin = s.adminID, true
 		case tok != "" && s.opts.UserToken != "" && tok == s.opts.UserToken:
 			c.selfID = s.userID
+		case tok != "" && s.session(tok) != "":
+			c.selfID = s.session(tok)
+			c.admin = s.isAdmin(c.selfID)
 		default:
 			if !rt.public {
 				s.writeError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "token="+tok)
@@ -322,6 +325,29 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt *route, par
 		s.mu.Unlock()
 	}
 	rt.handler(s, c)
+}
+
+// session returns the user id of a LogIn token, or "".
+func (s *Server) session(tok string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[tok]
+}
+
+func (s *Server) isAdmin(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	return ok && strings.Contains(" "+r.u.Roles+" ", " system_admin ")
+}
+
+// userParam resolves a {user_id} path parameter: "me" is the session's
+// user, as the server's web.Params does.
+func userParam(c *reqCtx, name string) string {
+	if id := c.p(name); id != "me" {
+		return id
+	}
+	return c.selfID
 }
 
 func writeRateLimited(w http.ResponseWriter, retryAfter, limit int) {
@@ -436,7 +462,7 @@ func (s *Server) getMe(c *reqCtx) {
 }
 
 func (s *Server) getUser(c *reqCtx) {
-	id := c.p("id")
+	id := userParam(c, "id")
 	if !isValidID(id) {
 		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "")
 		return
@@ -674,7 +700,7 @@ type userPatch struct {
 var oauthServices = map[string]bool{"gitlab": true, "google": true, "office365": true, "openid": true}
 
 func (s *Server) patchUser(c *reqCtx) {
-	id := c.p("id")
+	id := userParam(c, "id")
 	if !isValidID(id) {
 		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "user_id")
 		return
@@ -696,6 +722,18 @@ func (s *Server) patchUser(c *reqCtx) {
 		return
 	}
 	old := rec.u
+	// api4 patchUser: a user changing their own address must give their
+	// password (an admin patching someone else need not).
+	if p.Email != nil && strings.ToLower(strings.TrimSpace(*p.Email)) != old.Email && c.selfID == id {
+		if p.Password == nil {
+			s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "password")
+			return
+		}
+		if rec.pwHash == "" || rec.pwHash != hashPassword(*p.Password) {
+			s.writeError(c.w, http.StatusUnauthorized, "api.user.check_user_password.invalid.app_error", "")
+			return
+		}
+	}
 	if old.AuthService != "" && p.Username != nil && strings.ToLower(*p.Username) != old.Username {
 		s.writeError(c.w, http.StatusConflict, "api.user.patch_user.login_provider_attribute_set.app_error", "username")
 		return
