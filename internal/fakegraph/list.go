@@ -332,6 +332,15 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 		return
 	}
 	transitive := segs[3] == "transitiveMembers"
+	// Microsoft's advanced-query table lists "use of OData cast with
+	// transitive members list" among the queries supported only with
+	// ConsistencyLevel: eventual and $count=true; without them Graph
+	// refuses it.
+	if transitive && usersOnly && !advancedQuery(r) {
+		writeODataError(w, http.StatusBadRequest, "Request_UnsupportedQuery",
+			"The specified OData cast on transitive members requires advanced query parameters: the ConsistencyLevel: eventual header and $count=true.")
+		return
+	}
 
 	s.mu.Lock()
 	usersByID := make(map[string]User, len(s.users))
@@ -380,4 +389,11 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 		defaults = defaultUserProps
 	}
 	s.list(w, r, "directoryObjects", items, defaults)
+}
+
+// advancedQuery reports whether a request carries Graph's advanced query
+// parameters: the ConsistencyLevel: eventual header and $count=true.
+func advancedQuery(r *http.Request) bool {
+	c, _ := query(r.URL.Query(), "count")
+	return strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") && strings.EqualFold(c, "true")
 }

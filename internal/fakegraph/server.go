@@ -12,7 +12,7 @@
 //	GET  /v1.0/groups                                     ($filter=displayName eq '...')
 //	GET  /v1.0/groups/{id}
 //	GET  /v1.0/groups/{id}/members[/microsoft.graph.user|/graph.user]
-//	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user]
+//	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user] (the cast only as an advanced query)
 //	GET  /v1.0/directory/deletedItems/microsoft.graph.user  ($top, $select, $filter, $skiptoken)
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".

@@ -217,9 +217,24 @@ func TestFilterAndGroups(t *testing.T) {
 	if code != 200 || len(m["value"].([]any)) != 1 {
 		t.Fatalf("%d %v", code, m)
 	}
-	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers/microsoft.graph.user?$select=id", nil, tok)
-	if code != 200 || len(m["value"].([]any)) != 2 {
+	// The cast is an advanced query: refused without ConsistencyLevel and
+	// $count=true, as Graph documents.
+	for _, q := range []string{"?$select=id", "?$select=id&$count=true"} {
+		code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers/microsoft.graph.user"+q, nil, tok)
+		if code != 400 || m["error"].(map[string]any)["code"] != "Request_UnsupportedQuery" {
+			t.Fatalf("cast without advanced parameters: %d %v", code, m)
+		}
+	}
+	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers?$select=id", nil, tok)
+	if code != 200 || len(m["value"].([]any)) != 3 {
 		t.Fatalf("transitive: %d %v", code, m)
+	}
+	types := map[any]int{}
+	for _, v := range m["value"].([]any) {
+		types[v.(map[string]any)["@odata.type"]]++
+	}
+	if types["#microsoft.graph.user"] != 2 || types["#microsoft.graph.group"] != 1 {
+		t.Fatalf("transitive members' types: %v", types)
 	}
 	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/members", nil, tok)
 	if code != 200 || len(m["value"].([]any)) != 2 {
