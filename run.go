@@ -166,6 +166,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
+		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups,
 	})
 	newReport := func(results []mmsync.Result) *report.Report {
 		rep := report.New(plan, results, cfg.DryRun)
@@ -193,6 +194,12 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
 	endPlan()
+	for _, b := range plan.Broken {
+		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
+	}
+	if plan.ScopeUnknown != "" {
+		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
+	}
 	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
 		if msg != "" {
 			con.errorf("%s", msg)

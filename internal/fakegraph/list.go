@@ -345,7 +345,9 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 	s.mu.Lock()
 	usersByID := make(map[string]User, len(s.users))
 	for _, u := range s.users {
-		usersByID[strings.ToLower(u.ID())] = u
+		if !s.lagging[strings.ToLower(u.ID())] { // a lagging member list leaves them out
+			usersByID[strings.ToLower(u.ID())] = u
+		}
 	}
 	groupsByID := make(map[string]Group, len(s.groups))
 	for _, gg := range s.groups {
