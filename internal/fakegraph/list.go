@@ -125,6 +125,8 @@ func parseFilter(expr string) (filter, error) {
 		return nil, nil
 	}
 	for _, clause := range splitAnd(expr) {
+		// A conjunction may be parenthesised: "id eq 'x' and (a eq 'b')".
+		clause = strings.TrimRight(strings.TrimLeft(strings.TrimSpace(clause), "("), ")")
 		clause = strings.TrimSpace(clause)
 		prop, lit, ok := strings.Cut(clause, " eq ")
 		if !ok {

@@ -408,6 +408,39 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		return
 	}
 
+	// The POST endpoints: JSON batching and checkMemberGroups.
+	if r.Method == http.MethodPost {
+		switch {
+		case len(segs) == 2 && segs[1] == "$batch":
+			rec.Key = "POST /v1.0/$batch"
+		case len(segs) == 4 && segs[1] == "users" && strings.EqualFold(segs[3], "checkMemberGroups"):
+			rec.Key = "POST /v1.0/users/{id}/checkMemberGroups"
+		default:
+			writeODataError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "Method not allowed in this fake.")
+			return
+		}
+		if !s.authorized(r) {
+			writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+			return
+		}
+		rec.Auth = true
+		if s.throttled(w) {
+			return
+		}
+		s.mu.Lock()
+		forbidden := s.forbidden
+		s.mu.Unlock()
+		switch {
+		case forbidden && rec.Key != "POST /v1.0/$batch":
+			writeODataError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		case rec.Key == "POST /v1.0/$batch":
+			s.batch(w, r)
+		default:
+			s.checkMemberGroups(w, r, segs[2])
+		}
+		return
+	}
+
 	// Graph endpoints.
 	switch {
 	case len(segs) == 2 && segs[1] == "users":
