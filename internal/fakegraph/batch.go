@@ -3,9 +3,9 @@ package fakegraph
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
