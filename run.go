@@ -160,14 +160,25 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	dir := snap.Directory()
-	plan := mmsync.BuildPlan(dir, observed, mmsync.Options{
+	opts := mmsync.Options{
 		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
 		Linker: mmsync.NewLinker(cfg.LinkKey), AdoptExisting: cfg.AdoptExisting,
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
-		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups,
-	})
+		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
+	}
+	plan := mmsync.BuildPlan(dir, observed, opts)
+	if len(plan.Unconfirmed) > 0 {
+		// Departures from listings that can lag: read them directly, then
+		// plan again with the answers. A run without any makes no request.
+		conf, warnings := snapshot.Confirm(ctx, cfg, src, snap, plan.Unconfirmed)
+		for _, w := range warnings {
+			con.warningf("%s", w)
+		}
+		dir.Confirmed = conf
+		plan = mmsync.BuildPlan(dir, observed, opts)
+	}
 	newReport := func(results []mmsync.Result) *report.Report {
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()
