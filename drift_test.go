@@ -164,3 +164,128 @@ func TestUnresolvedScopeGroupStillOffboards(t *testing.T) {
 		t.Errorf("after the fix: created %d, want the new hire", w.outputInt("created"))
 	}
 }
+
+// batches counts the JSON batches (the direct reads) a run sent.
+func (w *world) batches() int {
+	return w.graph.Requests()["POST /v1.0/$batch"]
+}
+
+// Item 3: user-filter is an advanced query whose index lags. A user missing
+// from it while still enabled and selected stays; one who really left the
+// filter, or was deleted, goes, each after a direct read.
+func TestLaggingUserFilterOffboardsNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_USER-FILTER"] = "userType eq 'Member'"
+	w.mustRun(0)
+	_, mails := w.groupMembersWithMail(group0ID)
+	lagging, leaver, deleted := w.userByMail(mails[0]), mails[1], w.userByMail(mails[2])
+	w.graph.ResetCounters()
+	w.noop()
+	if n := w.batches(); n != 0 {
+		t.Errorf("a no-op run sent %d batches of direct reads", n)
+	}
+
+	w.graph.SetLagging(lagging.ID())
+	w.edit(leaver, func(u fakegraph.User) { u["userType"] = "Guest" }) // leaves the filter
+	w.graph.DeleteUser(deleted.ID())
+	w.graph.ResetCounters()
+	w.mustRun(0)
+	if u := w.account(mails[0]); u.DeleteAt != 0 {
+		t.Errorf("%s is enabled and selected, only missing from a lagging listing, but was deactivated", mails[0])
+	}
+	for _, m := range []string{leaver, mails[2]} {
+		if u := w.account(m); u.DeleteAt == 0 {
+			t.Errorf("%s left the filter or the tenant, but is active", m)
+		}
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::missing from the scope's listing ("+lagging.ID()) {
+		t.Errorf("no warning for the unconfirmed departure:\n%s", w.stdout.String())
+	}
+	if n := w.batches(); n != 2 { // one of GETs, one of user-filter re-checks
+		t.Errorf("%d batches of direct reads, want 2: %v", n, w.graph.Requests())
+	}
+	w.graph.SetLagging()
+	w.noop()
+}
+
+// Item 3: group member lists lag too. A member missing from the scope
+// group's list, or from a channel line's group, stays until a direct read
+// (checkMemberGroups) confirms they left.
+func TestLaggingGroupListsRemoveNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "ops", Type: "P"})
+	w.env["INPUT_GROUPS"] = group0ID + "\n" + group1ID
+	w.env["INPUT_GROUP-CHANNELS"] = group1ID + ": eng/ops"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	// One member of both groups (the channel's), one of mm-team-0 alone.
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	ids1, _ := w.groupMembersWithMail(group1ID)
+	var both, alone int = -1, -1
+	for i, id := range ids0 {
+		switch in1 := slices.Contains(ids1, id); {
+		case in1 && both < 0:
+			both = i
+		case !in1 && alone < 0:
+			alone = i
+		}
+	}
+	if both < 0 || alone < 0 {
+		t.Fatal("fixture: mm-team-0 and mm-team-1 share no member, or are equal")
+	}
+	w.mm.ResetCounters()
+	w.graph.SetLagging(ids0[both], ids0[alone])
+	w.mustRun(0)
+	if w.account(mails0[alone]).DeleteAt != 0 || !slices.Contains(w.channelEmails(ops.ID), mails0[both]) {
+		t.Fatalf("a lagging member list offboarded someone:\n%s", w.stdout.String())
+	}
+	if n := w.mm.Writes(); n != 0 {
+		t.Errorf("%d writes from lagging lists", n)
+	}
+	// Really gone from the groups: a direct read confirms, they go.
+	w.graph.SetLagging()
+	w.setGroups(withoutMember(withoutMember(w.groups, group0ID, ids0[alone]), group1ID, ids0[both]))
+	w.mustRun(0)
+	if slices.Contains(w.channelEmails(ops.ID), mails0[both]) {
+		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails0[both])
+	}
+	if w.account(mails0[alone]).DeleteAt == 0 {
+		t.Errorf("%s left the scope but is active", mails0[alone])
+	}
+	w.noop()
+}
+
+// Item 3: a channel line's group list lags for a user who stays in scope:
+// they are not removed from the channel until checkMemberGroups confirms.
+func TestLaggingChannelGroupRemovesNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "ops", Type: "P"})
+	w.env["INPUT_GROUP-CHANNELS"] = group1ID + ": eng/ops"
+	w.env["INPUT_GROUP-TEAMS"] = group1ID + ": eng"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	ids1, mails1 := w.groupMembersWithMail(group1ID)
+	w.graph.SetLagging(ids1[0])
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	if !slices.Contains(w.channelEmails(ops.ID), mails1[0]) || w.mm.Writes() != 0 {
+		t.Fatalf("a lagging member list removed someone (%d writes):\n%s", w.mm.Writes(), w.stdout.String())
+	}
+	if !strings.Contains(w.stdout.String(), "by a direct read (the group's member list lags)") {
+		t.Errorf("no warning for the skipped removal:\n%s", w.stdout.String())
+	}
+	w.graph.SetLagging()
+	w.setGroups(withoutMember(w.groups, group1ID, ids1[0]))
+	w.mustRun(0)
+	if slices.Contains(w.channelEmails(ops.ID), mails1[0]) || w.outputInt("failed") != 0 {
+		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails1[0])
+	}
+	w.noop()
+}
