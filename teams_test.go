@@ -251,6 +251,9 @@ func TestUnknownTeamOrGroupFailsAlone(t *testing.T) {
 		if !strings.Contains(w.stdout.String(), "::error::"+tt.want) || (w.outputInt("created") > 0) != tt.creates {
 			t.Errorf("%s=%s: created %d\n%s", tt.input, tt.value, w.outputInt("created"), w.stdout.String())
 		}
+		if strings.Contains(w.stdout.String(), "group-ids") {
+			t.Errorf("%s=%s: the error names group-ids, an input that does not exist", tt.input, tt.value)
+		}
 		if n := len(w.mm.TeamMembers(town.ID)); n > 1 {
 			t.Errorf("%s=%s: a broken line added %d members to town", tt.input, tt.value, n)
 		}
