@@ -1,9 +1,6 @@
 package sync
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // A mapping that no longer resolves fails alone. Any channel member can
 // archive or rename a channel, a group's owner can rename the group, and
@@ -90,13 +87,4 @@ func newFrozen(broken []BrokenMapping) frozen {
 		}
 	}
 	return f
-}
-
-// brokenList renders the broken mappings for one error line.
-func brokenList(broken []BrokenMapping) string {
-	s := make([]string, len(broken))
-	for i, b := range broken {
-		s[i] = b.Where() + " (" + b.Entry + ")"
-	}
-	return strings.Join(s, ", ")
 }

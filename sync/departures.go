@@ -102,9 +102,9 @@ func (d departures) list() []Departure {
 	return out
 }
 
-// groupIDsFor returns the object ids of the resolved group lines that name
-// a team, or a channel: the groups whose listings a removal from it
-// depends on.
+// groupIDsForTeam returns the object ids of the resolved group lines that
+// name a team (groupIDsForChannel: a channel): the groups whose listings a
+// removal from it depends on.
 func groupIDsForTeam(pol *TeamPolicy, team string) []string {
 	if pol == nil {
 		return nil
