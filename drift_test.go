@@ -71,6 +71,9 @@ func TestBrokenMappingsFailAlone(t *testing.T) {
 	if len(mails0) < 3 || len(mails1) < 2 || !slices.Contains(w.channelEmails(secret.ID), mails0[1]) {
 		t.Fatalf("fixture: groups %d and %d members; eng/secret %v", len(mails0), len(mails1), w.channelEmails(secret.ID))
 	}
+	if !strings.Contains(w.stdout.String(), `Group "mm-team-0" resolved to object id `+group0ID) {
+		t.Errorf("the plan does not show the object id the name resolved to:\n%s", w.stdout.String())
+	}
 	if !strings.Contains(w.summary(), "mm-team-0 → `"+group0ID+"`") {
 		t.Errorf("the summary does not show the object id the name resolved to:\n%.1500s", w.summary())
 	}
