@@ -230,26 +230,42 @@ func TestChannelAddFormsConverge(t *testing.T) {
 	}
 }
 
-func TestChannelInputErrorsChangeNothing(t *testing.T) {
+// A channel or group that no longer resolves breaks its own line only: the
+// run fails naming the line and the fix, while accounts and every other
+// line are still synced. Input that is malformed fails before any change.
+func TestBrokenChannelLineFailsAlone(t *testing.T) {
 	for _, tt := range []struct{ name, input, value, want string }{
 		{"unknown channel", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/eng-internal\nmm-team-1: eng/on-cal", `input group-channels line 2: team "eng" has no channel named "on-cal"`},
 		{"unknown team", "INPUT_CHANNELS", "engg/on-call", `input channels: Mattermost has no team named "engg"`},
-		{"archived channel", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/old", "input group-channels line 1: channel eng/old is archived"},
+		{"archived channel", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/eng-internal\nmm-team-1: eng/old", "input group-channels line 2: channel eng/old is archived"},
 		{"no such group", "INPUT_GROUP-CHANNELS", "# GROUP: team/channel\nmm-team-0: eng/eng-internal\nNo Such Group: eng/on-call", `input group-channels line 3: Entra ID has no group named "No Such Group"`},
-		{"display name, not a URL name", "INPUT_GROUP-CHANNELS", "mm-team-0: eng/On Call", "group-channels"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, "tenant-60.json")
 			eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
-			w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "eng-internal"})
-			w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "on-call"})
+			internal := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "eng-internal"})
+			oncall := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "on-call"})
 			old := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "old"})
 			w.mm.ArchiveChannel(old.ID)
 			w.env[tt.input] = tt.value
-			code := w.run()
-			if code == 0 || w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), tt.want) {
-				t.Errorf("exit %d, %d writes; want a failure naming %q:\n%s", code, w.mm.Writes(), tt.want, w.stdout.String())
+			w.mustRun(1)
+			if !strings.Contains(w.stdout.String(), "::error::"+tt.want) || w.outputInt("created") == 0 {
+				t.Fatalf("want an error annotation %q and the accounts created:\n%s", tt.want, w.stdout.String())
+			}
+			if strings.Contains(tt.value, "mm-team-0: eng/eng-internal") && !slices.Equal(w.channelEmails(internal.ID), w.expectedMembers(group0ID)) {
+				t.Errorf("the line that resolves was not applied: eng/eng-internal has %d members", len(w.channelEmails(internal.ID)))
+			}
+			if n := len(w.channelEmails(oncall.ID)) + len(w.channelEmails(old.ID)); n != 0 {
+				t.Errorf("a broken line added %d members", n)
+			}
+			if !strings.Contains(w.summary(), "did not resolve") {
+				t.Errorf("the summary does not list the broken line:\n%.1500s", w.summary())
 			}
 		})
+	}
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/On Call"
+	if code := w.run(); code == 0 || w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), "group-channels") {
+		t.Errorf("malformed input: exit %d, %d writes:\n%s", code, w.mm.Writes(), w.stdout.String())
 	}
 }

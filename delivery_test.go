@@ -75,11 +75,14 @@ type receiver struct {
 	payloads []webhook.Payload
 	badSig   int
 	fail     int // answer 503 this many times first
+	// deliveries are the X-Delivery-Id of every attempt, in order.
+	deliveries []string
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	rc.deliveries = append(rc.deliveries, r.Header.Get("X-Delivery-Id"))
 	if rc.fail > 0 {
 		rc.fail--
 		http.Error(w, "busy", http.StatusServiceUnavailable)
@@ -112,6 +115,10 @@ func TestWebhookReport(t *testing.T) {
 	if len(rc.payloads) != 1 || rc.badSig != 0 {
 		t.Fatalf("payloads %d bad signatures %d", len(rc.payloads), rc.badSig)
 	}
+	// One delivery id per report, the same on its retry.
+	if d := rc.deliveries; len(d) != 2 || d[0] == "" || d[0] != d[1] {
+		t.Errorf("delivery ids of the first report's attempts: %q", d)
+	}
 	p := rc.payloads[0]
 	if p.Status != "success" || p.Counts.Created != w.outputInt("created") || p.RunURL != "https://github.com/contoso/identity-sync/actions/runs/42" || p.Event != "repository_dispatch" || p.StartedAt == "" {
 		t.Errorf("payload %+v", p)
@@ -121,6 +128,9 @@ func TestWebhookReport(t *testing.T) {
 	// A run that fails before syncing still reports, with the error.
 	w.env["INPUT_MATTERMOST-TOKEN"] = "wrongtoken000000000000000a"
 	w.mustRun(1)
+	if d := rc.deliveries; len(d) != 3 || d[2] == d[0] {
+		t.Errorf("the second report reused a delivery id: %q", d)
+	}
 	if len(rc.payloads) != 2 || rc.payloads[1].Status != "failure" || !strings.Contains(rc.payloads[1].Error, "mattermost-token") {
 		t.Fatalf("failure payload: %+v", rc.payloads[len(rc.payloads)-1])
 	}

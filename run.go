@@ -166,8 +166,19 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
+		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
 	}
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
+	if len(plan.Unconfirmed) > 0 {
+		// Departures from listings that can lag: read them directly, then
+		// plan again with the answers. A run without any makes no request.
+		conf, warnings := snapshot.Confirm(ctx, cfg, src, snap, plan.Unconfirmed)
+		for _, w := range warnings {
+			con.warningf("%s", w)
+		}
+		dir.Confirmed = conf
+		plan = mmsync.BuildPlan(dir, observed, planOpts)
+	}
 	if len(plan.NeedTeamChannels) > 0 {
 		// max-removals counts the channel memberships a team removal takes
 		// with it: read them for the planned team removals only, and plan
@@ -205,6 +216,12 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
 	endPlan()
+	for _, b := range plan.Broken {
+		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
+	}
+	if plan.ScopeUnknown != "" {
+		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
+	}
 	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
 		if msg != "" {
 			con.errorf("%s", msg)

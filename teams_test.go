@@ -232,18 +232,30 @@ func TestFullTeamIsAPerUserError(t *testing.T) {
 	}
 }
 
-func TestUnknownTeamOrGroupChangesNothing(t *testing.T) {
-	for _, tt := range []struct{ input, value, want string }{
-		{"INPUT_TEAMS", "no-such-team", "no-such-team"},
-		{"INPUT_GROUP-TEAMS", "No Such Group: town", "No Such Group"},
-		{"INPUT_GROUPS", "00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000"},
+// An unknown team or group breaks its own line: the run fails naming it,
+// and accounts are still synced. An unknown groups entry makes the scope
+// unknown: nobody is created.
+func TestUnknownTeamOrGroupFailsAlone(t *testing.T) {
+	for _, tt := range []struct {
+		input, value, want string
+		creates            bool
+	}{
+		{"INPUT_TEAMS", "no-such-team", `input teams: Mattermost has no team named "no-such-team"`, true},
+		{"INPUT_GROUP-TEAMS", "No Such Group: town", `input group-teams line 1: Entra ID has no group named "No Such Group"`, true},
+		{"INPUT_GROUPS", "00000000-0000-4000-8000-000000000000", `input groups: group "00000000-0000-4000-8000-000000000000"`, false},
 	} {
 		w := newWorld(t, "tenant-60.json")
-		w.mm.AddTeam(fakemm.Team{Name: "town", DisplayName: "Town"})
+		town := w.mm.AddTeam(fakemm.Team{Name: "town", DisplayName: "Town"})
 		w.env[tt.input] = tt.value
 		w.mustRun(1)
-		if w.mm.Writes() != 0 || !strings.Contains(w.stdout.String(), tt.want) {
-			t.Errorf("%s=%s: writes %d\n%s", tt.input, tt.value, w.mm.Writes(), w.stdout.String())
+		if !strings.Contains(w.stdout.String(), "::error::"+tt.want) || (w.outputInt("created") > 0) != tt.creates {
+			t.Errorf("%s=%s: created %d\n%s", tt.input, tt.value, w.outputInt("created"), w.stdout.String())
+		}
+		if strings.Contains(w.stdout.String(), "group-ids") {
+			t.Errorf("%s=%s: the error names group-ids, an input that does not exist", tt.input, tt.value)
+		}
+		if n := len(w.mm.TeamMembers(town.ID)); n > 1 {
+			t.Errorf("%s=%s: a broken line added %d members to town", tt.input, tt.value, n)
 		}
 	}
 }

@@ -26,8 +26,14 @@ type collectionQuery struct {
 }
 
 // ListGroupMembers returns the ids of the users that are members of the
-// group, directly or through nested groups
-// (GET /groups/{id}/transitiveMembers/microsoft.graph.user). Needs
+// group, directly or through nested groups, read as Microsoft documents it
+// without advanced query parameters: GET
+// /groups/{id}/transitiveMembers?$select=id, keeping the items whose
+// @odata.type is #microsoft.graph.user (nested groups, devices, contacts and
+// service principals are left out). The OData cast
+// /transitiveMembers/microsoft.graph.user would be an advanced query
+// (ConsistencyLevel: eventual and $count=true, served from an index that
+// can lag; Microsoft's aad-advanced-queries table). Needs
 // GroupMember.Read.All. Reads every page or fails with *IncompleteReadError.
 func (s *Source) ListGroupMembers(ctx context.Context, groupID string) ([]string, error) {
 	groupID = strings.TrimSpace(groupID)
@@ -37,21 +43,21 @@ func (s *Source) ListGroupMembers(ctx context.Context, groupID string) ([]string
 	what := fmt.Sprintf("members of group %s", groupID)
 	top := int32(PageSize)
 	ri := abstractions.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abstractions.GET,
-		"{+baseurl}/groups/{group%2Did}/transitiveMembers/microsoft.graph.user{?%24select,%24top}",
+		"{+baseurl}/groups/{group%2Did}/transitiveMembers{?%24select,%24top}",
 		map[string]string{"baseurl": s.baseURL, "group%2Did": groupID})
 	ri.AddQueryParameters(collectionQuery{Select: []string{"id"}, Top: &top})
 	ri.Headers.TryAdd("Accept", "application/json")
-	resp, err := s.adapter.Send(ctx, ri, models.CreateUserCollectionResponseFromDiscriminatorValue, errorMapping())
+	resp, err := s.adapter.Send(ctx, ri, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, errorMapping())
 	if err != nil {
 		return nil, &IncompleteReadError{What: what, Err: s.groupError(err, groupID)}
 	}
 	var ids []string
-	err = iterate(ctx, s, what, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, PermGroupMembers,
-		func(u models.Userable) error {
-			if u == nil {
+	err = iterate(ctx, s, what, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, PermGroupMembers,
+		func(o models.DirectoryObjectable) error {
+			if o == nil || !strings.EqualFold(str(o.GetOdataType()), userODataType) {
 				return nil
 			}
-			id := str(u.GetId())
+			id := str(o.GetId())
 			if id == "" {
 				return ErrMissingID
 			}
@@ -64,11 +70,14 @@ func (s *Source) ListGroupMembers(ctx context.Context, groupID string) ([]string
 	return dedupeStrings(ids), nil
 }
 
+// userODataType is the @odata.type of a user in a directoryObject listing.
+const userODataType = "#microsoft.graph.user"
+
 func (s *Source) groupError(err error, groupID string) error {
 	c := s.classify(err, PermGroupMembers)
 	var ge *GraphError
 	if errors.As(c, &ge) && ge.Status == 404 {
-		return fmt.Errorf("group %q was not found in the tenant (check group-ids: use the group's Object ID): %w", groupID, c)
+		return fmt.Errorf("group %q was not found in the tenant (deleted, or not this tenant's object id): %w", groupID, c)
 	}
 	return c
 }

@@ -94,12 +94,18 @@ func (r *Report) EncodeJSON(w io.Writer) error {
 	if r.Error != "" {
 		o.field("error", r.Error)
 	}
+	if len(r.Broken) > 0 {
+		arrayField(o, "broken_mappings", r.Broken)
+	}
+	if len(r.ResolvedGroups) > 0 {
+		arrayField(o, "resolved_groups", r.ResolvedGroups)
+	}
 	return o.close()
 }
 
 // reportElement is what the report's arrays hold.
 type reportElement interface {
-	mmsync.Result | mmsync.Skip | mmsync.Action | mmsync.Conflict
+	mmsync.Result | mmsync.Skip | mmsync.Action | mmsync.Conflict | mmsync.BrokenMapping | mmsync.ResolvedGroup
 }
 
 // objectWriter writes one JSON object, indented by two spaces, a member at a

@@ -31,6 +31,8 @@ func fullReport() *Report {
 	r.WithheldRemovals = []mmsync.Action{{Kind: mmsync.KindTeamRemove, Email: "g@x.example", Username: "g", Team: "ops"}}
 	r.Conflicts = []mmsync.Conflict{{EntraID: "k", DisplayName: "Kwame", Field: "email", Value: "k@x.example", HolderUsername: "old", Reason: "held <by> old"}}
 	r.Error = "threshold </script>"
+	r.Broken = []mmsync.BrokenMapping{{Input: "group-channels", Line: 3, Entry: "eng/old", Error: "archived <x>", Channels: []mmsync.ChannelRef{{Team: "eng", Channel: "old"}}}}
+	r.ResolvedGroups = []mmsync.ResolvedGroup{{Name: "Finance", ObjectID: "0c5c7fd0-a6a3-4450-a513-270e269e0d37"}}
 	r.Counts.TeamAdded, r.Counts.TeamRemoved = 1, 2
 	r.DryRun = true
 	return r

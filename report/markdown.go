@@ -34,6 +34,23 @@ func (r *Report) Markdown() string {
 	if r.Error != "" {
 		fmt.Fprintf(&b, "> **Error:** %s\n\n", cell(r.Error))
 	}
+	if len(r.Broken) > 0 {
+		b.WriteString("**Mappings that did not resolve** (their memberships are frozen until fixed; everything else ran):\n\n")
+		for _, m := range r.Broken {
+			fmt.Fprintf(&b, "- %s (`%s`): %s\n", m.Where(), cell(m.Entry), cell(m.Error))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.ResolvedGroups) > 0 {
+		b.WriteString("Groups named by display name resolved to: ")
+		for i, g := range r.ResolvedGroups {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s → `%s`", cell(g.Name), g.ObjectID)
+		}
+		b.WriteString(" (object ids are safer: a name can move to another group).\n\n")
+	}
 	c := r.Counts
 	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed | conflicts |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed+c.NotAttempted, c.Conflicts)

@@ -61,13 +61,19 @@ type Report struct {
 	WithheldRemovals []mmsync.Action `json:"withheld_removals,omitempty"`
 	Blocked          []mmsync.Action `json:"blocked_by_user_limit,omitempty"`
 	Error            string          `json:"error,omitempty"`
+	// Broken are the mapping lines that did not resolve (frozen in this
+	// run); ResolvedGroups the groups named by display name, with the
+	// object id each resolved to.
+	Broken         []mmsync.BrokenMapping `json:"broken_mappings,omitempty"`
+	ResolvedGroups []mmsync.ResolvedGroup `json:"resolved_groups,omitempty"`
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
 // applying it. In a dry-run the counts are what would happen.
 func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	r := &Report{DryRun: dryRun, Skipped: plan.Skipped, Conflicts: plan.Conflicts, Withheld: plan.Withheld,
-		WithheldRemovals: plan.WithheldRemovals, Blocked: plan.Blocked, Managed: plan.Managed}
+		WithheldRemovals: plan.WithheldRemovals, Blocked: plan.Blocked, Managed: plan.Managed,
+		Broken: plan.Broken, ResolvedGroups: plan.ResolvedGroups}
 	if r.Skipped == nil {
 		r.Skipped = []mmsync.Skip{}
 	}
@@ -79,6 +85,12 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 		if e != "" {
 			errs = append(errs, e)
 		}
+	}
+	if n := len(plan.Broken); n > 0 {
+		errs = append(errs, fmt.Sprintf("%d mapping entries or lines did not resolve; their memberships were left as they are (see broken_mappings).", n))
+	}
+	if plan.ScopeUnknown != "" {
+		errs = append(errs, "The scope is unknown ("+plan.ScopeUnknown+" did not resolve): nobody was created or treated as having left the scope.")
 	}
 	r.Error = strings.Join(errs, " ")
 	r.Counts.Skipped = len(plan.Skipped)

@@ -12,6 +12,12 @@ import (
 // sign for its kind, and old → new for every changed field. Dry-run prints
 // exactly this.
 func WritePlan(w io.Writer, plan *mmsync.Plan) {
+	for _, g := range plan.ResolvedGroups {
+		fmt.Fprintf(w, "Group %q resolved to object id %s.\n", g.Name, g.ObjectID)
+	}
+	for _, b := range plan.Broken {
+		fmt.Fprintf(w, "Frozen: %s (%s) did not resolve; its memberships are left as they are.\n", b.Where(), b.Entry)
+	}
 	held := len(plan.Withheld) + len(plan.WithheldRemovals) + len(plan.Blocked)
 	switch {
 	case plan.StopError != "":

@@ -24,16 +24,21 @@ type channelRead struct {
 	where map[mmsync.ChannelRef]string
 	// states are the channels as read (members after readMembers).
 	states map[mmsync.ChannelRef]mmsync.ChannelState
+	// broken are the mapped channels that did not resolve (unknown team or
+	// channel, archived), with what failed and the fix.
+	broken map[mmsync.ChannelRef]string
 }
 
 // lookupChannels resolves every mapped channel by team and channel name
 // (GET /teams/name/{team}/channels/name/{channel}, one request each) and
 // records each channel's team in teams, looked up once (GET
 // /teams/name/{team}) unless teams already holds it, so that team planning
-// adds the team a channel needs. An unknown team or channel, an archived
-// one, stops the run before any change, naming the input and its line.
+// adds the team a channel needs. An unknown team or channel, or an archived
+// one, is broken (c.broken): the lines naming it are frozen, the run goes
+// on. Other failures (the server, the network) stop the run.
 func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Client, teams map[string]mmsync.TeamState) (*channelRead, error) {
-	c := &channelRead{cfg: cfg, url: cfg.MattermostURL, where: map[mmsync.ChannelRef]string{}, states: map[mmsync.ChannelRef]mmsync.ChannelState{}}
+	c := &channelRead{cfg: cfg, url: cfg.MattermostURL, where: map[mmsync.ChannelRef]string{}, states: map[mmsync.ChannelRef]mmsync.ChannelState{},
+		broken: map[mmsync.ChannelRef]string{}}
 	add := func(ref mmsync.ChannelRef, where string) {
 		if _, seen := c.where[ref]; !seen {
 			c.where[ref] = where
@@ -49,17 +54,19 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 		}
 	}
 	for _, ref := range c.refs {
-		where := c.where[ref]
 		ch, err := mm.GetChannelByTeamAndName(ctx, ref.Team, ref.Channel)
 		switch {
 		case mattermost.StatusCode(err) == 404 && appErrorID(err) == mattermost.IDTeamByNameMissing:
-			return nil, fmt.Errorf("%s: Mattermost has no team named %q (in %s; use the URL names, as in https://chat.example.com/<team>/channels/<channel>)", where, ref.Team, ref)
+			c.broken[ref] = fmt.Sprintf("Mattermost has no team named %q (in %s; renamed or deleted? use the URL names, as in https://chat.example.com/<team>/channels/<channel>)", ref.Team, ref)
+			continue
 		case mattermost.StatusCode(err) == 404 && appErrorID(err) == mattermost.IDChannelByNameMissing:
-			return nil, fmt.Errorf("%s: team %q has no channel named %q (use the channel's URL name, as in https://chat.example.com/%s/channels/<name>, not its display name)", where, ref.Team, ref.Channel, ref.Team)
+			c.broken[ref] = fmt.Sprintf("team %q has no channel named %q (renamed or deleted? use the channel's URL name, as in https://chat.example.com/%s/channels/<name>, not its display name)", ref.Team, ref.Channel, ref.Team)
+			continue
 		case err != nil:
 			return nil, DescribeMattermostError(err, c.url, "look up channel "+ref.String())
 		case ch.Archived():
-			return nil, fmt.Errorf("%s: channel %s is archived; unarchive it or remove it from the input", where, ref)
+			c.broken[ref] = fmt.Sprintf("channel %s is archived; unarchive it or remove it from the line", ref)
+			continue
 		}
 		if _, done := teams[ref.Team]; !done {
 			t, err := mm.GetTeamByName(ctx, ref.Team)
@@ -67,7 +74,8 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 			case err != nil:
 				return nil, DescribeMattermostError(err, c.url, "look up team "+ref.Team)
 			case t.DeleteAt != 0:
-				return nil, fmt.Errorf("%s: team %q of channel %s is archived", where, ref.Team, ref)
+				c.broken[ref] = fmt.Sprintf("team %q of channel %s is archived; unarchive it or remove the channel from the line", ref.Team, ref)
+				continue
 			}
 			teams[ref.Team] = mmsync.TeamState{ID: t.ID, Name: ref.Team}
 		}
@@ -103,7 +111,10 @@ func (c *channelRead) groupInput(ref string) string {
 // (deactivated accounts included: Mattermost keeps their memberships).
 func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) error {
 	for _, ref := range c.refs {
-		st := c.states[ref]
+		st, ok := c.states[ref]
+		if !ok {
+			continue // broken: not read
+		}
 		list, err := mm.GetChannelMembers(ctx, st.ID)
 		if err != nil {
 			return DescribeMattermostError(err, c.url, "read the members of channel "+ref.String())
@@ -118,17 +129,40 @@ func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) er
 }
 
 // policy returns the channel policy with each group's members resolved
-// (members maps a group reference to its member ids), or nil when no
-// channel is mapped.
-func (c *channelRead) policy(members map[string]map[string]bool) *mmsync.ChannelPolicy {
+// (members maps a group reference to its member ids, ids to its object
+// id), or nil when no channel is mapped. Entries and lines that did not
+// resolve (a broken channel here, a broken group in groups) are left out
+// and reported as broken mappings, frozen.
+func (c *channelRead) policy(members map[string]map[string]bool, ids map[string]string, brokenGroups map[string]string) (*mmsync.ChannelPolicy, []mmsync.BrokenMapping) {
 	if len(c.refs) == 0 {
-		return nil
+		return nil, nil
 	}
-	p := &mmsync.ChannelPolicy{Everyone: c.cfg.Channels, Remove: c.cfg.RemoveFromChannels}
+	p := &mmsync.ChannelPolicy{Remove: c.cfg.RemoveFromChannels}
+	var broken []mmsync.BrokenMapping
+	for _, ref := range c.cfg.Channels {
+		if why := c.broken[ref]; why != "" {
+			broken = append(broken, mmsync.BrokenMapping{Input: mmsync.InputChannels, Entry: ref.String(), Error: why, Channels: []mmsync.ChannelRef{ref}})
+			continue
+		}
+		p.Everyone = append(p.Everyone, ref)
+	}
 	for _, gc := range c.cfg.GroupChannels {
-		p.ByGroup = append(p.ByGroup, mmsync.ChannelMembership{Group: gc.Group, Line: gc.Line, Members: members[gc.Group], Channels: gc.Channels})
+		b := mmsync.BrokenMapping{Input: mmsync.InputGroupChannels, Line: gc.Line, Channels: gc.Channels}
+		if why := brokenGroups[gc.Group]; why != "" {
+			b.Entry, b.Error = gc.Group, why
+		}
+		for _, ref := range gc.Channels {
+			if why := c.broken[ref]; why != "" && b.Error == "" {
+				b.Entry, b.Error = ref.String(), why
+			}
+		}
+		if b.Error != "" {
+			broken = append(broken, b)
+			continue
+		}
+		p.ByGroup = append(p.ByGroup, mmsync.ChannelMembership{Group: gc.Group, ID: ids[gc.Group], Line: gc.Line, Members: members[gc.Group], Channels: gc.Channels})
 	}
-	return p
+	return p, broken
 }
 
 // observed returns the channels as read, or nil when none is mapped.

@@ -35,8 +35,17 @@ type Snapshot struct {
 	// Warnings are reads that failed without failing the run (the deleted
 	// users: without them fewer accounts are deactivated, never more).
 	Warnings []string
+	// Broken are the mapping entries and lines that did not resolve: the
+	// planner freezes them (see mmsync.BrokenMapping). ResolvedGroups are
+	// the groups named by display name, with the object id each resolved to.
+	Broken         []mmsync.BrokenMapping
+	ResolvedGroups []mmsync.ResolvedGroup
 	// outside are the users read but out of scope.
 	outside []mmsync.DirectoryUser
+	// scope is the scope applied; scopeGroupIDs the object ids of the
+	// groups input that resolved: what confirming a departure re-reads.
+	scope         mmsync.Scope
+	scopeGroupIDs []string
 }
 
 // Directory is the snapshot's Entra ID side, as the planner takes it.
@@ -46,8 +55,10 @@ func (s *Snapshot) Directory() mmsync.Directory {
 
 // Read reads the directory (users, and the members of every group the
 // configuration names) and Mattermost (users, and the members of every team
-// it names) concurrently. Unknown teams and unknown or ambiguous groups are
-// errors here, before any change.
+// it names) concurrently. A team, channel or group that does not resolve
+// (unknown, renamed, archived, deleted, or a name several groups share) is
+// not an error here: it is listed in Broken, for the planner to freeze
+// what it names. Failed reads are errors, before any change.
 func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *mattermost.Client, selfID string) (*Snapshot, error) {
 	teamNames := append([]string(nil), cfg.Teams...)
 	for _, gt := range cfg.GroupTeams {
@@ -58,18 +69,21 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	if err != nil {
 		return nil, err
 	}
+	brokenTeams := map[string]string{} // team → what failed, and the fix
 	for _, name := range teamNames {
-		if _, done := teams[name]; done {
+		if _, done := teams[name]; done || brokenTeams[name] != "" {
 			continue
 		}
 		t, err := mm.GetTeamByName(ctx, name)
 		switch {
 		case mattermost.StatusCode(err) == 404:
-			return nil, fmt.Errorf("input teams/group-teams: Mattermost has no team named %q (use the team's URL name, as in https://chat.example.com/<name>)", name)
+			brokenTeams[name] = fmt.Sprintf("Mattermost has no team named %q (renamed or deleted? use the team's URL name, as in https://chat.example.com/<name>, or remove it)", name)
+			continue
 		case err != nil:
 			return nil, DescribeMattermostError(err, cfg.MattermostURL, "look up team "+name)
 		case t.DeleteAt != 0:
-			return nil, fmt.Errorf("input teams/group-teams: team %q is archived", name)
+			brokenTeams[name] = fmt.Sprintf("team %q is archived; unarchive it or remove it from the input", name)
+			continue
 		}
 		teams[name] = mmsync.TeamState{ID: t.ID, Name: name}
 	}
@@ -82,6 +96,8 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 
 	s := &Snapshot{}
 	members := map[string]map[string]bool{} // group ref → member ids
+	groupIDs := map[string]string{}         // group ref → object id
+	brokenGroups := map[string]string{}     // group ref → what failed, and the fix
 	var users []mmsync.DirectoryUser
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -94,14 +110,21 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	g.Go(func() error {
 		// Graph throttles per app: group reads go one at a time.
 		for _, ref := range groupRefs {
-			if _, done := members[ref]; done {
+			if _, done := members[ref]; done || brokenGroups[ref] != "" {
 				continue
 			}
-			m, err := groupMembers(gctx, src, ref, chans.groupInput(ref))
-			if err != nil {
+			id, m, why, err := groupMembers(gctx, src, ref, chans.groupInput(ref))
+			switch {
+			case err != nil:
 				return err
+			case why != "":
+				brokenGroups[ref] = why
+				continue
 			}
-			members[ref] = m
+			members[ref], groupIDs[ref] = m, id
+			if !config.IsObjectID(ref) {
+				s.ResolvedGroups = append(s.ResolvedGroups, mmsync.ResolvedGroup{Name: ref, ObjectID: id})
+			}
 		}
 		return nil
 	})
@@ -145,45 +168,80 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	s.Observed.Channels, s.Channels = chans.observed(), chans.policy(members)
+	var brokenChannels []mmsync.BrokenMapping
+	s.Observed.Channels = chans.observed()
+	s.Channels, brokenChannels = chans.policy(members, groupIDs, brokenGroups)
 
 	scope := mmsync.Scope{IncludeGuests: cfg.IncludeGuests, Only: cfg.OnlyUsers}
 	if len(cfg.Groups) > 0 {
 		scope.Members = map[string]bool{}
 		s.ScopeGroups = make(map[string]int, len(cfg.Groups))
 		for _, ref := range cfg.Groups {
+			if why := brokenGroups[ref]; why != "" {
+				// The scope is unknown: the planner creates nobody and
+				// treats nobody as having left it.
+				s.Broken = append(s.Broken, mmsync.BrokenMapping{Input: mmsync.InputGroups, Entry: ref, Error: why})
+				continue
+			}
 			s.ScopeGroups[ref] = len(members[ref])
+			s.scopeGroupIDs = append(s.scopeGroupIDs, groupIDs[ref])
 			for id := range members[ref] {
 				scope.Members[id] = true
 			}
 		}
 	}
+	s.scope = scope
 	s.Read = len(users)
 	s.Users, s.outside = scope.Split(users)
 	s.OutOfScope = len(s.outside)
-	if len(teams) > 0 {
+	var brokenTeamLines []mmsync.BrokenMapping
+	if len(teams) > 0 || len(brokenTeams) > 0 {
 		s.Observed.Teams = teams
-		s.Teams = &mmsync.TeamPolicy{Everyone: cfg.Teams, Remove: cfg.RemoveFromTeams}
+		s.Teams = &mmsync.TeamPolicy{Remove: cfg.RemoveFromTeams}
+		for _, name := range cfg.Teams {
+			if why := brokenTeams[name]; why != "" {
+				brokenTeamLines = append(brokenTeamLines, mmsync.BrokenMapping{Input: mmsync.InputTeams, Entry: name, Error: why, Teams: []string{name}})
+				continue
+			}
+			s.Teams.Everyone = append(s.Teams.Everyone, name)
+		}
 		for _, gt := range cfg.GroupTeams {
-			s.Teams.ByGroup = append(s.Teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, Members: members[gt.Group], Teams: gt.Teams})
+			b := mmsync.BrokenMapping{Input: mmsync.InputGroupTeams, Line: gt.Line, Teams: gt.Teams}
+			if why := brokenGroups[gt.Group]; why != "" {
+				b.Entry, b.Error = gt.Group, why
+			}
+			for _, t := range gt.Teams {
+				if why := brokenTeams[t]; why != "" && b.Error == "" {
+					b.Entry, b.Error = t, why
+				}
+			}
+			if b.Error != "" {
+				brokenTeamLines = append(brokenTeamLines, b)
+				continue
+			}
+			s.Teams.ByGroup = append(s.Teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, ID: groupIDs[gt.Group], Members: members[gt.Group], Teams: gt.Teams})
 		}
 	}
+	s.Broken = append(append(s.Broken, brokenTeamLines...), brokenChannels...)
 	return s, nil
 }
 
 // groupMembers resolves a group reference (object id or display name) and
-// returns its transitive user members as lower-case object ids. input names
-// where the reference comes from, for errors ("groups/group-teams").
-func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (map[string]bool, error) {
-	id := ref
+// returns its object id and its transitive user members as lower-case
+// object ids. A reference that does not resolve (no group of that name,
+// several, or a deleted group) is not an error: why says what failed and
+// the fix, for the lines naming it. input names where the reference comes
+// from, for errors ("groups/group-teams").
+func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (id string, members map[string]bool, why string, err error) {
+	id = ref
 	if !config.IsObjectID(ref) {
 		found, err := src.FindGroupsByName(ctx, ref)
 		if err != nil {
-			return nil, fmt.Errorf("input %s: look up group %q: %w", input, ref, err)
+			return "", nil, "", fmt.Errorf("input %s: look up group %q: %w", input, ref, err)
 		}
 		switch len(found) {
 		case 0:
-			return nil, fmt.Errorf("input %s: Entra ID has no group named %q", input, ref)
+			return "", nil, fmt.Sprintf("Entra ID has no group named %q (renamed or deleted?); name the group by its object id, which a rename does not change", ref), nil
 		case 1:
 			id = found[0].ID
 		default:
@@ -191,18 +249,22 @@ func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (ma
 			for i, g := range found {
 				ids[i] = g.ID
 			}
-			return nil, fmt.Errorf("input %s: %d groups are named %q (%s); use the object id instead", input, len(found), ref, strings.Join(ids, ", "))
+			return "", nil, fmt.Sprintf("%d groups are named %q (%s): anyone can create a group with a taken name; use the object id of the group you mean", len(found), ref, strings.Join(ids, ", ")), nil
 		}
 	}
 	list, err := src.ListGroupMembers(ctx, id)
+	var ge *entra.GraphError
+	if errors.As(err, &ge) && ge.Status == 404 {
+		return "", nil, fmt.Sprintf("group %q (object id %s) was not found in Entra ID: deleted, or not this tenant's; fix or remove the line", ref, id), nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("input %s: read the members of group %q: %w", input, ref, err)
+		return "", nil, "", fmt.Errorf("input %s: read the members of group %q: %w", input, ref, err)
 	}
 	m := make(map[string]bool, len(list))
 	for _, u := range list {
 		m[strings.ToLower(u)] = true
 	}
-	return m, nil
+	return strings.ToLower(id), m, "", nil
 }
 
 // deletedUsersWarning explains a failed read of the deleted users: the run

@@ -128,23 +128,38 @@ func TestRead(t *testing.T) {
 			t.Fatalf("directory: %+v", d)
 		}
 	})
+	// What does not resolve is a broken mapping, not an error: the planner
+	// freezes it and the rest of the run goes on.
 	for _, tt := range []struct {
 		name string
 		cfg  config.Config
-		want string
+		want mmsync.BrokenMapping
 	}{
-		{"unknown team", config.Config{Teams: []string{"nope"}}, `input teams/group-teams: Mattermost has no team named "nope"`},
-		{"unknown group", config.Config{Groups: []string{"Nobody"}}, `Entra ID has no group named "Nobody"`},
-		{"ambiguous group", config.Config{Groups: []string{"Twins"}}, `2 groups are named "Twins"`},
+		{"unknown team", config.Config{Teams: []string{"nope"}}, mmsync.BrokenMapping{Input: "teams", Entry: "nope", Error: `Mattermost has no team named "nope"`}},
+		{"unknown group", config.Config{Groups: []string{"Nobody"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Nobody", Error: `Entra ID has no group named "Nobody"`}},
+		{"ambiguous group", config.Config{Groups: []string{"Twins"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Twins", Error: `2 groups are named "Twins"`}},
+		{"deleted group", config.Config{GroupTeams: []mmsync.GroupTeams{{Group: "8be4bcfc-49b6-4a08-b2e6-cc3ababced21", Teams: []string{"nope"}, Line: 2}}},
+			mmsync.BrokenMapping{Input: "group-teams", Line: 2, Entry: "8be4bcfc-49b6-4a08-b2e6-cc3ababced21", Error: "was not found in Entra ID: deleted"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSides(t, users, groups)
-			_, err := Read(ctx, &tt.cfg, s.src, s.c, "")
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
+			snap, err := Read(ctx, &tt.cfg, s.src, s.c, "")
+			if err != nil || len(snap.Broken) != 1 {
+				t.Fatalf("err = %v, broken %+v", err, snap)
+			}
+			b := snap.Broken[0]
+			if b.Input != tt.want.Input || b.Line != tt.want.Line || b.Entry != tt.want.Entry || !strings.Contains(b.Error, tt.want.Error) {
+				t.Fatalf("broken %+v, want %+v", b, tt.want)
 			}
 		})
 	}
+	t.Run("a name shows the object id it resolved to", func(t *testing.T) {
+		s := newSides(t, users, groups)
+		snap, err := Read(ctx, &config.Config{Groups: []string{"Engineering", gE2}}, s.src, s.c, "")
+		if err != nil || len(snap.ResolvedGroups) != 1 || snap.ResolvedGroups[0] != (mmsync.ResolvedGroup{Name: "Engineering", ObjectID: gEn}) {
+			t.Fatalf("err %v, resolved %+v", err, snap.ResolvedGroups)
+		}
+	})
 	t.Run("deleted users forbidden is a warning", func(t *testing.T) {
 		s := newSides(t, users, nil)
 		s.graph.SetForbiddenDeletedUsers(true)

@@ -31,6 +31,8 @@ type ChannelMembership struct {
 	Group string
 	// Line is the line's number in group-channels (from 1).
 	Line int
+	// ID is the group's object id, as the name resolved ("" if unknown).
+	ID string
 	// Members are the group's transitive user members, lower-case object ids.
 	Members  map[string]bool
 	Channels []ChannelRef
@@ -146,7 +148,11 @@ func (p *planner) planChannels(observed map[ChannelRef]ChannelState) {
 		}
 		for _, ref := range mapped {
 			ch, ok := observed[ref]
-			if !ok || want[ref] != "" || !ch.Members[m.accountID] || ref.Channel == TownSquare || leaving[teamMember{ref.Team, m.accountID}] {
+			if !ok || want[ref] != "" || !ch.Members[m.accountID] || ref.Channel == TownSquare || leaving[teamMember{ref.Team, m.accountID}] || p.frozen.channels[ref] != "" {
+				continue
+			}
+			if wait := p.removalConfirmed(m.u, groupIDsForChannel(pol, ref), "channel "+ref.String()); wait != "" {
+				p.attention(m.u, -1, wait)
 				continue
 			}
 			a := base

@@ -30,6 +30,12 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     withheld by max-removals;
 //   - an account another instance manages is touched only to deactivate
 //     it when a disabled user read holds its address (the address rule);
+//   - a broken mapping's teams and channels lose nobody; with the scope
+//     unknown nobody is created, and only users read (or confirmed by a
+//     direct read) as disabled or deleted are deactivated;
+//   - with ConfirmDepartures, nobody missing from a listing is deactivated
+//     or removed from a group-mapped team or channel without a direct read
+//     confirming it;
 //   - the rails hold: destructive changes within max-deactivations,
 //     team and channel removals within max-removals, counted in
 //     memberships (a team removal also takes the team's channels), creates and
@@ -100,6 +106,43 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 	p.checkAddressOrder(obs, bad)
 	destructive, removals := 0, 0
 	chanRules := newChannelRemovalRules(p, r.opts.Channels)
+	fz := newFrozen(r.opts.Broken)
+	read := map[string]Bool{} // lower-case object id → accountEnabled as read, in scope or not
+	for _, list := range [][]DirectoryUser{dir.OutOfScope, dir.Users} {
+		for _, u := range list {
+			read[strings.ToLower(u.ID)] = u.AccountEnabled
+		}
+	}
+	deleted := map[string]bool{}
+	for _, d := range dir.Deleted {
+		deleted[strings.ToLower(d.ID)] = true
+	}
+	for _, a := range p.Actions {
+		switch {
+		case a.Kind == KindTeamRemove && fz.teams[a.Team] != "":
+			bad("team-remove %s from %s, which %s names (broken: frozen)", a.Username, a.Team, fz.teams[a.Team])
+		case a.Kind == KindChannelRemove && fz.channels[ChannelRef{a.Team, a.Channel}] != "":
+			bad("channel-remove %s from %s/%s, which a broken mapping names (frozen)", a.Username, a.Team, a.Channel)
+		case a.Kind == KindCreate && fz.scopeUnknown != "":
+			bad("create %s although the scope is unknown", a.Email)
+		case a.Kind == KindTeamRemove && r.opts.ConfirmDepartures && dir.Confirmed.stillMember(a.EntraID, groupIDsForTeam(r.opts.Teams, a.Team)) != "" && len(groupIDsForTeam(r.opts.Teams, a.Team)) > 0:
+			bad("team-remove %s from %s without a direct read confirming they left its groups", a.Username, a.Team)
+		case a.Kind == KindChannelRemove && r.opts.ConfirmDepartures && len(groupIDsForChannel(r.opts.Channels, ChannelRef{a.Team, a.Channel})) > 0 &&
+			dir.Confirmed.stillMember(a.EntraID, groupIDsForChannel(r.opts.Channels, ChannelRef{a.Team, a.Channel})) != "":
+			bad("channel-remove %s from %s/%s without a direct read confirming they left its groups", a.Username, a.Team, a.Channel)
+		case a.Kind == KindDeactivate:
+			key := strings.ToLower(a.EntraID)
+			enabled, wasRead := read[key]
+			readGone := deleted[key] || wasRead && enabled == BoolFalse
+			left := dir.Confirmed.leftScope(a.EntraID)
+			switch {
+			case fz.scopeUnknown != "" && !readGone && left != LeftDeleted && left != LeftDisabled && (wasRead || r.opts.ConfirmDepartures):
+				bad("deactivate %s (%s) as a leaver although the scope is unknown", a.Username, a.EntraID)
+			case fz.scopeUnknown == "" && r.opts.ConfirmDepartures && !readGone && left == "":
+				bad("deactivate %s (%s), missing from a listing, without a direct read confirming it", a.Username, a.EntraID)
+			}
+		}
+	}
 	for _, a := range p.Actions {
 		if a.Kind.Destructive() {
 			destructive++
@@ -135,7 +178,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		if a.Kind == KindDeactivate {
 			u := users[a.EntraID]
 			switch {
-			case len(dir.Users) == 0 && !r.opts.MaxDeactivations.All():
+			case len(dir.Users) == 0 && !r.opts.MaxDeactivations.All() && (fz.scopeUnknown == "" || len(dir.OutOfScope) == 0):
 				bad("deactivate %s from an empty directory read", acct.Username)
 			case u != nil && u.AccountEnabled != BoolFalse:
 				bad("deactivate %s although its Entra ID user %s has accountEnabled %s", acct.Username, u.ID, u.AccountEnabled)

@@ -30,6 +30,17 @@ type planner struct {
 	deactivating []bool
 
 	deacts, releases, reacts, creates, updates, teams, channels []Action
+
+	// frozen are the teams and channels broken mappings name, and whether
+	// the scope is unknown; deps the departures still to be confirmed.
+	frozen    frozen
+	deps      departures
+	confirmed *Confirmations
+	// outside indexes the users read but out of scope, deletedIDs the
+	// deleted users, by lower-case object id: a leaver read as disabled or
+	// deleted needs no confirmation.
+	outside    map[string]*DirectoryUser
+	deletedIDs map[string]bool
 }
 
 // member is a managed account that will be active after the run, for team
@@ -91,6 +102,15 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 			_, d.noEmail, _ = Email(*u)
 		}
 		p.want[j] = d
+	}
+	p.frozen, p.deps, p.confirmed = newFrozen(r.opts.Broken), departures{}, dir.Confirmed
+	p.outside = make(map[string]*DirectoryUser, len(dir.OutOfScope))
+	for i := range dir.OutOfScope {
+		p.outside[strings.ToLower(dir.OutOfScope[i].ID)] = &dir.OutOfScope[i]
+	}
+	p.deletedIDs = make(map[string]bool, len(dir.Deleted))
+	for _, d := range dir.Deleted {
+		p.deletedIDs[strings.ToLower(d.ID)] = true
 	}
 	p.addrs = newAddressBook(p)
 	claimed := readAddresses(p.want, dir.OutOfScope)
@@ -380,6 +400,10 @@ func (p *planner) unlinkedUser(d *desired) {
 		p.skip(u, d.email, f, p.acc.foreignReason(f)+"; it names this Entra ID user's object id, so no second account is created")
 		return
 	}
+	if p.frozen.scopeUnknown != "" {
+		p.skip(u, d.email, h, "not created or adopted in this run: the scope is unknown, because "+p.frozen.scopeUnknown+" did not resolve")
+		return
+	}
 	if h < 0 {
 		p.create(d, "in Entra ID, no Mattermost account with this address")
 		return
@@ -501,6 +525,18 @@ func (p *planner) leavers() {
 		case !p.opts.Deactivate:
 			p.skip(nil, "", i, "gone from Entra ID; deactivate is off")
 		default:
+			if p.acc.owner[i] != "" {
+				how, wait := p.departed(owner)
+				if wait != "" {
+					p.skip(nil, "", i, wait)
+					p.plan.Skipped[len(p.plan.Skipped)-1].EntraID = owner
+					p.plan.Skipped[len(p.plan.Skipped)-1].Attention = p.frozen.scopeUnknown == ""
+					continue
+				}
+				if how != "" {
+					reason = "gone from Entra ID (" + how + ", confirmed by a direct read)"
+				}
+			}
 			p.deactivate(i, owner, a.Nickname, reason)
 		}
 	}
@@ -540,4 +576,55 @@ func (p *planner) addMember(m member) {
 // destructive returns the deactivations and releases planned.
 func (p *planner) destructive() []Action {
 	return append(append([]Action(nil), p.deacts...), p.releases...)
+}
+
+// departed decides whether the linked account of objectID, missing from the
+// scope's listings, is a leaver. wait is why not in this run (""
+// when it is one); how is how a direct read confirmed it ("" when the
+// listings themselves read the user as disabled or deleted, or no
+// confirmation is asked for). A user read as disabled or deleted leaves
+// whatever the scope; one merely absent needs a direct read
+// (ConfirmDepartures), and never leaves while the scope is unknown.
+func (p *planner) departed(objectID string) (how, wait string) {
+	key := strings.ToLower(objectID)
+	if p.deletedIDs[key] {
+		return "", ""
+	}
+	if o := p.outside[key]; o != nil && o.AccountEnabled == BoolFalse {
+		return "", ""
+	}
+	left := p.confirmed.leftScope(objectID)
+	if p.frozen.scopeUnknown != "" {
+		switch {
+		case left == LeftDeleted || left == LeftDisabled:
+			return left, ""
+		case !p.opts.ConfirmDepartures && p.outside[key] == nil:
+			return "", "" // not read at all: deleted, as the listing says
+		case p.opts.ConfirmDepartures && p.outside[key] == nil:
+			p.deps.add(nil, objectID, true, nil) // a direct read may find them deleted
+		}
+		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve): not treated as a leaver"
+	}
+	if !p.opts.ConfirmDepartures || left != "" {
+		return left, ""
+	}
+	p.deps.add(p.outside[key], objectID, true, nil)
+	return "", "missing from the scope's listing (" + objectID + "), but no direct read confirmed the departure: the user may be enabled and in scope while the listing lags, so the account stays active in this run"
+}
+
+// removalConfirmed decides whether a membership removal that depends on
+// group listings (groups: the object ids of the lines naming the team or
+// channel) may go ahead; wait says why not.
+func (p *planner) removalConfirmed(u *DirectoryUser, groups []string, where string) (wait string) {
+	if !p.opts.ConfirmDepartures || len(groups) == 0 {
+		return ""
+	}
+	switch p.confirmed.stillMember(u.ID, groups) {
+	case "":
+		return ""
+	case "member":
+		return "still a member of a group mapped to " + where + " by a direct read (the group's member list lags): stays in " + where
+	}
+	p.deps.add(u, u.ID, false, groups)
+	return "missing from the member lists of the groups mapped to " + where + ", but no direct read confirmed it: stays in " + where + " in this run"
 }

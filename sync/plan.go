@@ -145,6 +145,19 @@ type Plan struct {
 	// CapacityError names the limit. They are not attempted.
 	Blocked       []Action `json:"blocked_by_user_limit,omitempty"`
 	CapacityError string   `json:"capacity_error,omitempty"`
+	// Broken are the mapping lines that did not resolve (see BrokenMapping):
+	// their memberships are frozen, the rest of the plan stands, and the
+	// run fails. ScopeUnknown names the groups entry that makes the scope
+	// unknown ("" when it is known).
+	Broken       []BrokenMapping `json:"broken_mappings,omitempty"`
+	ScopeUnknown string          `json:"scope_unknown,omitempty"`
+	// ResolvedGroups are the groups the mappings name by display name, with
+	// the object id each resolved to in this run.
+	ResolvedGroups []ResolvedGroup `json:"resolved_groups,omitempty"`
+	// Unconfirmed are departures (see Departure) no direct read confirmed:
+	// each is skipped, with a warning. With Options.ConfirmDepartures, a
+	// plan made before any read lists here what to read.
+	Unconfirmed []Departure `json:"unconfirmed_departures,omitempty"`
 
 	rules     *rules
 	usernames *UsernameAllocator
@@ -210,6 +223,14 @@ type Options struct {
 	// Channels is the channel membership policy; nil manages no channel.
 	// A channel it names also puts the channel's users in its team.
 	Channels *ChannelPolicy
+	// Broken are the mapping lines that did not resolve in this run.
+	Broken []BrokenMapping
+	// ResolvedGroups are passed through to the plan, for the summary.
+	ResolvedGroups []ResolvedGroup
+	// ConfirmDepartures: nobody merely absent from a listing is deactivated
+	// or removed from a team or channel unless Directory.Confirmed says a
+	// direct read confirmed it (see Departure).
+	ConfirmDepartures bool
 }
 
 func (o Options) withDefaults() Options {
@@ -240,6 +261,9 @@ type Directory struct {
 	Deleted []DeletedUser
 	// ScopeGroups is how many members each group of the groups input read.
 	ScopeGroups map[string]int
+	// Confirmed are the answers of the direct reads that confirm
+	// departures (nil: none read yet).
+	Confirmed *Confirmations
 }
 
 // TeamPolicy says which teams managed users belong in.
@@ -255,7 +279,9 @@ type TeamPolicy struct {
 // GroupMembership is one group-teams mapping with the group's members
 // resolved.
 type GroupMembership struct {
-	Group   string
+	Group string
+	// ID is the group's object id, as the name resolved ("" if unknown).
+	ID      string
 	Members map[string]bool
 	Teams   []string
 }
@@ -287,7 +313,7 @@ func (p *Plan) Count(k Kind) int {
 // Failed reports whether the plan itself stopped part of the work, which
 // fails the run even if everything applied succeeds.
 func (p *Plan) Failed() bool {
-	return p.StopError != "" || p.ThresholdError != "" || p.CapacityError != "" || p.RemovalError != ""
+	return p.StopError != "" || p.ThresholdError != "" || p.CapacityError != "" || p.RemovalError != "" || len(p.Broken) > 0
 }
 
 // BuildPlan compares the directory with Mattermost and returns the changes.
@@ -313,6 +339,8 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	p.planChannels(observed.Channels)
 	p.applyRemovalCap(observed)
 	p.holdReactivations()
+	p.plan.Broken, p.plan.ResolvedGroups, p.plan.ScopeUnknown = opts.Broken, opts.ResolvedGroups, p.frozen.scopeUnknown
+	p.plan.Unconfirmed = p.deps.list()
 	return p.assemble()
 }
 

@@ -541,3 +541,189 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 		}
 	})
 }
+
+// breakLines breaks mapping lines at random, as snapshot reports them: a
+// broken line leaves the policy and what it names freezes. A broken groups
+// entry makes the scope unknown.
+func breakLines(t *rapid.T, o Options) Options {
+	if o.Channels != nil && len(o.Channels.ByGroup) > 0 && rapid.Bool().Draw(t, "breakChannelLine") {
+		c := *o.Channels
+		g := c.ByGroup[0]
+		c.ByGroup = nil
+		o.Channels = &c
+		o.Broken = append(o.Broken, BrokenMapping{Input: InputGroupChannels, Line: g.Line, Entry: g.Group, Error: "renamed", Channels: g.Channels})
+	}
+	if o.Teams != nil && len(o.Teams.ByGroup) > 0 && rapid.Bool().Draw(t, "breakTeamLine") {
+		p := *o.Teams
+		g := p.ByGroup[0]
+		p.ByGroup = nil
+		o.Teams = &p
+		o.Broken = append(o.Broken, BrokenMapping{Input: InputGroupTeams, Line: 1, Entry: g.Group, Error: "ambiguous", Teams: g.Teams})
+	}
+	if rapid.IntRange(0, 3).Draw(t, "breakScope") == 0 {
+		o.Broken = append(o.Broken, BrokenMapping{Input: InputGroups, Entry: "S", Error: "deleted"})
+	}
+	return o
+}
+
+// membershipKey identifies a membership change, whatever its reason.
+func membershipKey(a Action) string {
+	return string(a.Kind) + " " + a.EntraID + " " + a.AccountID + " " + a.Team + "/" + a.Channel
+}
+
+func isMembership(k Kind) bool {
+	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
+}
+
+// Random mapping breakage: the plan stays safe; a broken line freezes only
+// its own memberships (with the scope known, the account lifecycle is the
+// same as without the breakage, and every membership change is one the
+// intact mapping would make too); nothing a broken line names loses a
+// member; with the scope unknown nobody is created.
+func TestPropBrokenLineFreezesOnlyItsMemberships(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := drawWorld(t)
+		broken := breakLines(t, w.opts)
+		whole := BuildPlan(w.dir, w.obs, w.opts)
+		plan := BuildPlan(w.dir, w.obs, broken)
+		if err := plan.Check(w.dir, w.obs); err != nil {
+			t.Fatal(err)
+		}
+		if len(broken.Broken) > 0 && plan.StopError == "" && !plan.Failed() {
+			t.Fatal("a plan with broken lines does not fail the run")
+		}
+		fz := newFrozen(broken.Broken)
+		for _, a := range plan.Actions {
+			switch {
+			case a.Kind == KindTeamRemove && fz.teams[a.Team] != "",
+				a.Kind == KindChannelRemove && fz.channels[ChannelRef{a.Team, a.Channel}] != "":
+				t.Fatalf("%s from a frozen %s/%s", a.Kind, a.Team, a.Channel)
+			case a.Kind == KindCreate && fz.scopeUnknown != "":
+				t.Fatalf("create %s with the scope unknown", a.Email)
+			}
+		}
+		if fz.scopeUnknown != "" || whole.StopError != "" || plan.StopError != "" {
+			return
+		}
+		allowed := map[string]bool{}
+		for _, list := range [][]Action{whole.Actions, whole.WithheldRemovals} {
+			for _, a := range list {
+				if isMembership(a.Kind) {
+					allowed[membershipKey(a)] = true
+				}
+				if a.Kind == KindTeamRemove {
+					// Leaving the team takes them out of its channels: with the
+					// team frozen, a channel line may remove them itself.
+					allowed["team-channels "+a.AccountID+" "+a.Team] = true
+				}
+			}
+		}
+		var lifeWhole, lifeBroken []string
+		for _, a := range whole.Actions {
+			if !isMembership(a.Kind) {
+				lifeWhole = append(lifeWhole, string(a.Kind)+" "+a.AccountID+" "+a.Email)
+			}
+		}
+		for _, a := range plan.Actions {
+			if !isMembership(a.Kind) {
+				lifeBroken = append(lifeBroken, string(a.Kind)+" "+a.AccountID+" "+a.Email)
+			} else if !allowed[membershipKey(a)] && !(a.Kind == KindChannelRemove && allowed["team-channels "+a.AccountID+" "+a.Team]) {
+				t.Fatalf("%s: the intact mapping would not make it", membershipKey(a))
+			}
+		}
+		if !reflect.DeepEqual(lifeWhole, lifeBroken) {
+			t.Fatalf("a broken line changed the account lifecycle:\n%v\n%v", lifeWhole, lifeBroken)
+		}
+	})
+}
+
+// drawConfirmations answers direct reads at random: some users confirmed
+// gone (deleted, disabled, out of scope), some still members of some groups,
+// the rest unread.
+func drawConfirmations(t *rapid.T) *Confirmations {
+	if rapid.IntRange(0, 4).Draw(t, "nothingRead") == 0 {
+		return nil
+	}
+	c := &Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
+	for _, id := range []string{"u0", "u1", "u2", "u3", "u4", "u5", "d0", "gone"} {
+		switch rapid.IntRange(0, 3).Draw(t, "left") {
+		case 1:
+			c.Left[id] = rapid.SampledFrom([]string{LeftDeleted, LeftDisabled, LeftScope}).Draw(t, "how")
+		case 2:
+			m := map[string]bool{}
+			for _, g := range []string{"g", "t"} {
+				if rapid.Bool().Draw(t, "stillMember") {
+					m[g] = true
+				}
+			}
+			c.MemberOf[id] = m
+		}
+	}
+	return c
+}
+
+// Lagging listings: nobody a direct read did not confirm gone is deactivated
+// as a leaver or removed from a group-mapped team or channel, and once every
+// departure the first plan lists is confirmed, the plan does what trusting
+// the listings would.
+func TestPropLaggingListingsOffboardNobodyUnconfirmed(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := drawWorld(t)
+		w.opts = breakLines(t, w.opts)
+		o := w.opts
+		o.ConfirmDepartures = true
+		dir := w.dir
+		dir.Confirmed = drawConfirmations(t)
+		plan := BuildPlan(dir, w.obs, o)
+		if err := plan.Check(dir, w.obs); err != nil {
+			t.Fatal(err)
+		}
+		readGone := map[string]bool{}
+		for _, u := range append(append([]DirectoryUser(nil), w.dir.Users...), w.dir.OutOfScope...) {
+			if u.AccountEnabled == BoolFalse {
+				readGone[u.ID] = true
+			}
+		}
+		for _, d := range w.dir.Deleted {
+			readGone[d.ID] = true
+		}
+		for _, a := range plan.Actions {
+			switch a.Kind {
+			case KindDeactivate:
+				if !readGone[a.EntraID] && dir.Confirmed.leftScope(a.EntraID) == "" {
+					t.Fatalf("deactivate %s (%s): neither read as gone nor confirmed", a.Username, a.EntraID)
+				}
+			case KindTeamRemove, KindChannelRemove:
+				if dir.Confirmed == nil {
+					t.Fatalf("%s %s with nothing read: a group-mapped removal needs a direct read", a.Kind, a.Username)
+				}
+			}
+		}
+
+		// Confirm everything the first plan asks: the same changes as
+		// trusting the listings.
+		first := BuildPlan(w.dir, w.obs, o)
+		all := &Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
+		for _, d := range first.Unconfirmed {
+			if d.Scope {
+				all.Left[strings.ToLower(d.EntraID)] = LeftDeleted
+			}
+			if len(d.Groups) > 0 {
+				all.MemberOf[strings.ToLower(d.EntraID)] = map[string]bool{}
+			}
+		}
+		dir.Confirmed = all
+		confirmed := BuildPlan(dir, w.obs, o)
+		trusted := BuildPlan(w.dir, w.obs, w.opts)
+		keys := func(p *Plan) []string {
+			var out []string
+			for _, a := range p.Actions {
+				out = append(out, membershipKey(a)+" "+a.Email)
+			}
+			return out
+		}
+		if fz := newFrozen(o.Broken); fz.scopeUnknown == "" && !reflect.DeepEqual(keys(confirmed), keys(trusted)) {
+			t.Fatalf("confirmed departures plan otherwise than trusted listings:\n%v\n%v", keys(confirmed), keys(trusted))
+		}
+	})
+}

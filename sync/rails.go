@@ -14,7 +14,10 @@ import (
 // deprovision people: no user in scope, or a configured group with no
 // members. The administrator who means it sets the cap to 100%.
 func stopRead(dir Directory, opts Options) string {
-	if len(dir.Users) == 0 && !opts.MaxDeactivations.All() {
+	// With the scope unknown nobody leaves by absence: an empty scope
+	// deprovisions nobody, as long as the directory itself was read.
+	scopeUnknown := newFrozen(opts.Broken).scopeUnknown != "" && len(dir.OutOfScope) > 0
+	if len(dir.Users) == 0 && !opts.MaxDeactivations.All() && !scopeUnknown {
 		return "no Entra ID users are in scope; nothing was changed. Check the tenant, groups, user-filter and only-users; " +
 			"if every managed account should really be deactivated, set max-deactivations: 100%"
 	}

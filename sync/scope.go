@@ -166,6 +166,8 @@ func ParseUsernameFrom(s string) (Attribute, error) {
 type GroupTeams struct {
 	Group string
 	Teams []string
+	// Line is the line's number in group-teams (from 1), for messages.
+	Line int
 }
 
 // ParseGroupTeams reads group-teams: one `GROUP: team[, team]` a line. The
@@ -182,7 +184,7 @@ func ParseGroupTeams(text string) ([]GroupTeams, error) {
 			}
 			teams = append(teams, t)
 		}
-		out = append(out, GroupTeams{Group: group, Teams: teams})
+		out = append(out, GroupTeams{Group: group, Teams: teams, Line: n})
 		return nil
 	})
 	if err != nil {

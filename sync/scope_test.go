@@ -62,13 +62,13 @@ func TestParseGroupTeams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []GroupTeams{{"Engineering", []string{"eng", "town"}}, {"0c5c7fd0-a6a3-4450-a513-270e269e0d37", []string{"ops"}},
-		{"R&D", []string{"team-x"}}, {"Project: Alpha", []string{"alpha"}}}
+	want := []GroupTeams{{"Engineering", []string{"eng", "town"}, 1}, {"0c5c7fd0-a6a3-4450-a513-270e269e0d37", []string{"ops"}, 2},
+		{"R&D", []string{"team-x"}, 3}, {"Project: Alpha", []string{"alpha"}, 4}}
 	if len(got) != len(want) {
 		t.Fatalf("%+v", got)
 	}
 	for i := range want {
-		if got[i].Group != want[i].Group || strings.Join(got[i].Teams, ",") != strings.Join(want[i].Teams, ",") {
+		if got[i].Group != want[i].Group || strings.Join(got[i].Teams, ",") != strings.Join(want[i].Teams, ",") || got[i].Line != want[i].Line {
 			t.Errorf("line %d: %+v, want %+v", i+1, got[i], want[i])
 		}
 	}

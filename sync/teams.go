@@ -54,7 +54,11 @@ func (p *planner) planTeams(observed map[string]TeamState) {
 		}
 		for _, name := range removable {
 			team := observed[name]
-			if want[name] != "" || !team.Members[m.accountID] {
+			if want[name] != "" || !team.Members[m.accountID] || p.frozen.teams[name] != "" {
+				continue // a broken mapping that names the team might want them there
+			}
+			if wait := p.removalConfirmed(m.u, groupIDsForTeam(pol, name), "team "+name); wait != "" {
+				p.attention(m.u, -1, wait)
 				continue
 			}
 			a := base

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,6 +43,12 @@ const MaxFailures = 100
 
 // SignatureHeader carries the body's signature.
 const SignatureHeader = "X-Signature-256"
+
+// DeliveryHeader carries the delivery's id: 32 random hex digits, one per
+// report, the same on every retry of it (as GitHub's X-GitHub-Delivery). A
+// receiver slower than the attempt timeout can see one delivery twice; the
+// id lets it drop the second.
+const DeliveryHeader = "X-Delivery-Id"
 
 // UserAgent is sent with every delivery.
 const UserAgent = "entra-mattermost-sync"
@@ -238,7 +245,7 @@ func SafeURL(rawURL string) string {
 }
 
 // Send POSTs body (application/json) to rawURL, signed with secret when it
-// is not empty. Transport errors, 429 and 5xx answers are retried with
+// is not empty, with a fresh DeliveryHeader that every retry repeats. Transport errors, 429 and 5xx answers are retried with
 // exponential backoff; any 2xx is success; redirects are not followed.
 // Errors never contain the secret or the URL's user info, query or fragment.
 func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options) error {
@@ -290,6 +297,8 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 	if secret != "" {
 		req.Header.Set(SignatureHeader, Sign([]byte(secret), body))
 	}
+	// Set once on the request retryablehttp re-sends: every retry carries it.
+	req.Header.Set(DeliveryHeader, newDeliveryID())
 
 	resp, err := rc.Do(req)
 	if err != nil {
@@ -317,6 +326,13 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 		msg += ": " + s
 	}
 	return errors.New(scrub(msg))
+}
+
+// newDeliveryID returns 16 random bytes in hex.
+func newDeliveryID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 func minDur(a, b time.Duration) time.Duration {

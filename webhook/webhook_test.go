@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,5 +272,32 @@ func TestFromReport(t *testing.T) {
 	}
 	if p := FromReport(rep, func(string) string { return "" }); p.RunURL != "" || p.Repository != "" {
 		t.Fatalf("outside Actions: %+v", p)
+	}
+}
+
+// Every attempt of one delivery carries the same X-Delivery-Id; the next
+// delivery has another.
+func TestDeliveryIDIsStableAcrossRetries(t *testing.T) {
+	var mu sync.Mutex
+	var ids []string
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get(DeliveryHeader))
+		mu.Unlock()
+		if n.Add(1) <= 2 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	for range 2 {
+		if err := Send(context.Background(), srv.URL, secret, []byte(`{}`), fast); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ids) != 4 || ids[0] == "" || len(ids[0]) != 32 || ids[0] != ids[1] || ids[1] != ids[2] || ids[2] == ids[3] {
+		t.Fatalf("delivery ids %q: want one id on the three attempts of the first delivery, another on the second", ids)
 	}
 }

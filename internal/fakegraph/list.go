@@ -125,6 +125,8 @@ func parseFilter(expr string) (filter, error) {
 		return nil, nil
 	}
 	for _, clause := range splitAnd(expr) {
+		// A conjunction may be parenthesised: "id eq 'x' and (a eq 'b')".
+		clause = strings.TrimRight(strings.TrimLeft(strings.TrimSpace(clause), "("), ")")
 		clause = strings.TrimSpace(clause)
 		prop, lit, ok := strings.Cut(clause, " eq ")
 		if !ok {
@@ -332,11 +334,22 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 		return
 	}
 	transitive := segs[3] == "transitiveMembers"
+	// Microsoft's advanced-query table lists "use of OData cast with
+	// transitive members list" among the queries supported only with
+	// ConsistencyLevel: eventual and $count=true; without them Graph
+	// refuses it.
+	if transitive && usersOnly && !advancedQuery(r) {
+		writeODataError(w, http.StatusBadRequest, "Request_UnsupportedQuery",
+			"The specified OData cast on transitive members requires advanced query parameters: the ConsistencyLevel: eventual header and $count=true.")
+		return
+	}
 
 	s.mu.Lock()
 	usersByID := make(map[string]User, len(s.users))
 	for _, u := range s.users {
-		usersByID[strings.ToLower(u.ID())] = u
+		if !s.lagging[strings.ToLower(u.ID())] { // a lagging member list leaves them out
+			usersByID[strings.ToLower(u.ID())] = u
+		}
 	}
 	groupsByID := make(map[string]Group, len(s.groups))
 	for _, gg := range s.groups {
@@ -380,4 +393,11 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 		defaults = defaultUserProps
 	}
 	s.list(w, r, "directoryObjects", items, defaults)
+}
+
+// advancedQuery reports whether a request carries Graph's advanced query
+// parameters: the ConsistencyLevel: eventual header and $count=true.
+func advancedQuery(r *http.Request) bool {
+	c, _ := query(r.URL.Query(), "count")
+	return strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual") && strings.EqualFold(c, "true")
 }

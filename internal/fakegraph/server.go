@@ -12,7 +12,7 @@
 //	GET  /v1.0/groups                                     ($filter=displayName eq '...')
 //	GET  /v1.0/groups/{id}
 //	GET  /v1.0/groups/{id}/members[/microsoft.graph.user|/graph.user]
-//	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user]
+//	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user] (the cast only as an advanced query)
 //	GET  /v1.0/directory/deletedItems/microsoft.graph.user  ($top, $select, $filter, $skiptoken)
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".
@@ -129,6 +129,8 @@ type Server struct {
 	forbiddenDeleted bool
 	chaos            Chaos
 	chaosCounts      map[string]int
+	// lagging are the users lagging listings leave out (see SetLagging).
+	lagging map[string]bool
 }
 
 // New starts a fake on 127.0.0.1 over TLS. Call Close when done.
@@ -195,6 +197,57 @@ func (s *Server) SetGroups(groups []Group) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups = append([]Group(nil), groups...)
+}
+
+// AddGroup adds a group, as any user may create one (a Microsoft 365
+// group can share a display name with another).
+func (s *Server) AddGroup(g Group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups = append(s.groups, g)
+}
+
+// RenameGroup changes a group's display name, as its owner may, and
+// reports whether it exists.
+func (s *Server) RenameGroup(id, displayName string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.groups {
+		if strings.EqualFold(s.groups[i].ID, id) {
+			s.groups[i].DisplayName = displayName
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteGroup removes a group: its id then answers 404
+// Request_ResourceNotFound. It reports whether it existed.
+func (s *Server) DeleteGroup(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.groups {
+		if strings.EqualFold(s.groups[i].ID, id) {
+			s.groups = append(s.groups[:i:i], s.groups[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// SetLagging makes listings that can lag behind the directory leave these
+// users out while they are still enabled and members: advanced queries on
+// /users (ConsistencyLevel: eventual, served from an index; Microsoft's
+// aad-advanced-queries page) and group member lists. Direct reads (GET
+// /users/{id}, checkMemberGroups, plain /users) still see them. No ids
+// ends the lag.
+func (s *Server) SetLagging(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lagging = map[string]bool{}
+	for _, id := range ids {
+		s.lagging[strings.ToLower(id)] = true
+	}
 }
 
 // SetForbidden switches the 403 fault of /users on or off.
@@ -355,6 +408,39 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		return
 	}
 
+	// The POST endpoints: JSON batching and checkMemberGroups.
+	if r.Method == http.MethodPost {
+		switch {
+		case len(segs) == 2 && segs[1] == "$batch":
+			rec.Key = "POST /v1.0/$batch"
+		case len(segs) == 4 && segs[1] == "users" && strings.EqualFold(segs[3], "checkMemberGroups"):
+			rec.Key = "POST /v1.0/users/{id}/checkMemberGroups"
+		default:
+			writeODataError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "Method not allowed in this fake.")
+			return
+		}
+		if !s.authorized(r) {
+			writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+			return
+		}
+		rec.Auth = true
+		if s.throttled(w) {
+			return
+		}
+		s.mu.Lock()
+		forbidden := s.forbidden
+		s.mu.Unlock()
+		switch {
+		case forbidden && rec.Key != "POST /v1.0/$batch":
+			writeODataError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		case rec.Key == "POST /v1.0/$batch":
+			s.batch(w, r)
+		default:
+			s.checkMemberGroups(w, r, segs[2])
+		}
+		return
+	}
+
 	// Graph endpoints.
 	switch {
 	case len(segs) == 2 && segs[1] == "users":
@@ -413,9 +499,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	switch rec.Key {
 	case "GET /v1.0/users":
 		s.mu.Lock()
-		items := make([]map[string]any, len(s.users))
-		for i, u := range s.users {
-			items[i] = u
+		items := make([]map[string]any, 0, len(s.users))
+		lag := advancedQuery(r) // served from the index, which can lag
+		for _, u := range s.users {
+			if !lag || !s.lagging[strings.ToLower(u.ID())] {
+				items = append(items, u)
+			}
 		}
 		s.mu.Unlock()
 		s.list(w, r, "users", items, defaultUserProps)

@@ -217,9 +217,24 @@ func TestFilterAndGroups(t *testing.T) {
 	if code != 200 || len(m["value"].([]any)) != 1 {
 		t.Fatalf("%d %v", code, m)
 	}
-	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers/microsoft.graph.user?$select=id", nil, tok)
-	if code != 200 || len(m["value"].([]any)) != 2 {
+	// The cast is an advanced query: refused without ConsistencyLevel and
+	// $count=true, as Graph documents.
+	for _, q := range []string{"?$select=id", "?$select=id&$count=true"} {
+		code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers/microsoft.graph.user"+q, nil, tok)
+		if code != 400 || m["error"].(map[string]any)["code"] != "Request_UnsupportedQuery" {
+			t.Fatalf("cast without advanced parameters: %d %v", code, m)
+		}
+	}
+	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers?$select=id", nil, tok)
+	if code != 200 || len(m["value"].([]any)) != 3 {
 		t.Fatalf("transitive: %d %v", code, m)
+	}
+	types := map[any]int{}
+	for _, v := range m["value"].([]any) {
+		types[v.(map[string]any)["@odata.type"]]++
+	}
+	if types["#microsoft.graph.user"] != 2 || types["#microsoft.graph.group"] != 1 {
+		t.Fatalf("transitive members' types: %v", types)
 	}
 	code, _, m = do(t, s, "GET", s.GraphURL()+"/groups/g1/members", nil, tok)
 	if code != 200 || len(m["value"].([]any)) != 2 {
@@ -306,5 +321,46 @@ func TestCertPEM(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.URL(), "https://127.0.0.1:") || s.AuthorityHost() != s.URL()+"/" || s.GraphURL() != s.URL()+"/v1.0" {
 		t.Fatal(s.URL())
+	}
+}
+
+// Groups can be renamed, duplicated by name and deleted; a lagging index
+// leaves a user out of advanced user queries and group member lists only.
+func TestGroupDriftAndLag(t *testing.T) {
+	users := GenerateUsers(3)
+	s := newServer(t, Options{Users: users, Groups: []Group{{ID: "g1", DisplayName: "Eng", Members: []string{users[0].ID(), users[1].ID()}}}})
+	tok := token(t, s)
+	count := func(path string) int {
+		t.Helper()
+		code, _, m := do(t, s, "GET", s.GraphURL()+path, nil, tok)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", path, code, m)
+		}
+		return len(m["value"].([]any))
+	}
+	byName := "/groups?$filter=" + url.QueryEscape("displayName eq 'Eng'")
+	s.AddGroup(Group{ID: "g2", DisplayName: "Eng"})
+	if n := count(byName); n != 2 {
+		t.Fatalf("%d groups named Eng, want 2", n)
+	}
+	if !s.RenameGroup("g1", "Engineering") || count(byName) != 1 {
+		t.Fatal("rename")
+	}
+	s.SetLagging(users[0].ID())
+	if n := count("/groups/g1/transitiveMembers"); n != 1 {
+		t.Fatalf("lagging member list: %d members, want 1", n)
+	}
+	if n := count("/users"); n != 3 {
+		t.Fatalf("a plain listing lags: %d users", n)
+	}
+	if code, _, _ := do(t, s, "GET", s.GraphURL()+"/users/"+users[0].ID(), nil, tok); code != 200 {
+		t.Fatalf("a direct read lags: %d", code)
+	}
+	s.SetLagging()
+	if !s.DeleteGroup("g1") {
+		t.Fatal("delete")
+	}
+	if code, _, _ := do(t, s, "GET", s.GraphURL()+"/groups/g1/transitiveMembers", nil, tok); code != 404 {
+		t.Fatalf("deleted group: %d", code)
 	}
 }

@@ -124,6 +124,22 @@ func (s *Server) ArchiveChannel(channelID string) {
 	c.UpdateAt = c.DeleteAt
 }
 
+// RenameChannel changes a channel's URL name, as any member with the
+// default permissions can (Channel Settings → URL): the old name is then
+// unknown (404 app.channel.get_by_name.missing.app_error) and members stay.
+func (s *Server) RenameChannel(channelID, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.ch.channels[channelID]
+	if c == nil {
+		panic("fakemm: RenameChannel: unknown channel " + channelID)
+	}
+	delete(s.ch.byName, c.TeamID+"/"+c.Name)
+	c.Name = name
+	c.UpdateAt = s.now()
+	s.ch.byName[c.TeamID+"/"+name] = c.ID
+}
+
 // AddChannelMember seeds a channel membership without any check and without
 // a system message.
 func (s *Server) AddChannelMember(channelID, userID string) {

@@ -349,3 +349,21 @@ func TestRequireEmailVerification(t *testing.T) {
 		t.Fatalf("without verification: %d, stored %q", r.status, stored.Email)
 	}
 }
+
+// A renamed channel is found under its new URL name only; members stay.
+func TestRenameChannel(t *testing.T) {
+	w := newChannelWorld(t, Options{})
+	s, tok := w.s, w.s.AdminToken()
+	s.RenameChannel(w.private.ID, "finance-renamed")
+	if r := call(t, s, tok, "GET", "/api/v4/teams/name/eng/channels/name/finance-internal", ""); r.status != 404 || r.appErr(t).ID != "app.channel.get_by_name.missing.app_error" {
+		t.Fatalf("old name: %d %s", r.status, r.body)
+	}
+	r := call(t, s, tok, "GET", "/api/v4/teams/name/eng/channels/name/finance-renamed", "")
+	var ch Channel
+	if r.status != 200 || json.Unmarshal(r.body, &ch) != nil || ch.ID != w.private.ID {
+		t.Fatalf("new name: %d %s", r.status, r.body)
+	}
+	if !hasMember(s.ChannelMembers(w.private.ID), w.chanMember) {
+		t.Fatal("a rename dropped a member")
+	}
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+)
+
+// Drift between runs that ordinary members of the organisation cause (issue
+// 15): a broken mapping fails alone, and lagging listings offboard nobody.
+
+// groupMembersWithMail returns the object id and mail of the enabled,
+// non-guest members of a fixture group that have a mail, in fixture order.
+func (w *world) groupMembersWithMail(groupID string) (ids, mails []string) {
+	byID := map[string]fakegraph.User{}
+	for _, u := range w.users {
+		byID[u.ID()] = u
+	}
+	for _, g := range w.groups {
+		if g.ID != groupID {
+			continue
+		}
+		for _, id := range g.Members {
+			u := byID[id]
+			mail, _ := u["mail"].(string)
+			if u["accountEnabled"] == true && u["userType"] != "Guest" && mail != "" {
+				ids, mails = append(ids, id), append(mails, strings.ToLower(mail))
+			}
+		}
+	}
+	return ids, mails
+}
+
+// withoutMember returns the groups with id dropped from group groupID.
+func withoutMember(groups []fakegraph.Group, groupID, id string) []fakegraph.Group {
+	out := slices.Clone(groups)
+	for i, g := range out {
+		if g.ID == groupID {
+			out[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return m == id })
+		}
+	}
+	return out
+}
+
+// Item 2: a member renames a channel and someone creates a second group with
+// a mapped group's name. Both lines freeze; the third line, and offboarding,
+// still run; the run fails naming both lines and the fix.
+func TestBrokenMappingsFailAlone(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	secret := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "secret", Type: "P"})
+	ops := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "ops", Type: "P"})
+	general := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "general"})
+	w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/secret\n" + group1ID + ": eng/ops\n" + group1ID + ": eng/general"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	ids1, mails1 := w.groupMembersWithMail(group1ID)
+	// The leaver of mm-team-1 is in it alone.
+	for i := range ids1 {
+		if !slices.Contains(ids0, ids1[i]) {
+			ids1, mails1 = ids1[i:], mails1[i:]
+			break
+		}
+	}
+	if len(mails0) < 3 || len(mails1) < 2 || !slices.Contains(w.channelEmails(secret.ID), mails0[1]) {
+		t.Fatalf("fixture: groups %d and %d members; eng/secret %v", len(mails0), len(mails1), w.channelEmails(secret.ID))
+	}
+	if !strings.Contains(w.stdout.String(), `Group "mm-team-0" resolved to object id `+group0ID) {
+		t.Errorf("the plan does not show the object id the name resolved to:\n%s", w.stdout.String())
+	}
+	if !strings.Contains(w.summary(), "mm-team-0 → `"+group0ID+"`") {
+		t.Errorf("the summary does not show the object id the name resolved to:\n%.1500s", w.summary())
+	}
+
+	// Insiders: a channel member renames eng/ops, anyone creates a second
+	// "mm-team-0". Meanwhile one member of mm-team-0 is disabled, another
+	// leaves it, and one member of mm-team-1 leaves it.
+	w.mm.RenameChannel(ops.ID, "ops-renamed")
+	w.edit(mails0[0], func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.setGroups(withoutMember(withoutMember(w.groups, group0ID, ids0[1]), group1ID, ids1[0]))
+	w.graph.AddGroup(fakegraph.Group{ID: "0e1d2c3b-4a59-4867-9586-a4b3c2d1e0f9", DisplayName: "mm-team-0"})
+	w.mustRun(1)
+	out := w.stdout.String()
+	for _, want := range []string{
+		`::error::input group-channels line 1: 2 groups are named "mm-team-0"`,
+		`::error::input group-channels line 2: team "eng" has no channel named "ops"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no error annotation %q:\n%s", want, out)
+		}
+	}
+	// Offboarding ran: the disabled user is deactivated.
+	if u := w.account(mails0[0]); u.DeleteAt == 0 {
+		t.Errorf("%s is disabled in Entra ID but still active", mails0[0])
+	}
+	// The frozen line removed nobody; the good line did.
+	if !slices.Contains(w.channelEmails(secret.ID), mails0[1]) {
+		t.Errorf("%s was removed from eng/secret, whose line is broken", mails0[1])
+	}
+	if slices.Contains(w.channelEmails(general.ID), mails1[0]) {
+		t.Errorf("%s left mm-team-1 but is still in eng/general, whose line resolves:\n%s", mails1[0], out)
+	}
+	rep := w.report()
+	if len(rep.Broken) != 2 || rep.Status != "failure" {
+		t.Errorf("report: status %s, broken %+v", rep.Status, rep.Broken)
+	}
+}
+
+// Item 2: the owner renames the group that is the scope. The scope is
+// unknown: nobody is created and nobody leaves, but a disabled user and a
+// deleted one are still deactivated, and the run fails naming the fix.
+func TestUnresolvedScopeGroupStillOffboards(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_GROUPS"] = "mm-team-0"
+	w.mustRun(0)
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	active := len(w.accountEmails())
+
+	w.graph.RenameGroup(group0ID, "mm-team-zero")
+	w.edit(mails0[0], func(u fakegraph.User) { u["accountEnabled"] = false })
+	// A new hire joins the group: with the scope unknown, not created.
+	var hire fakegraph.User
+	for _, u := range w.users {
+		if m, _ := u["mail"].(string); m != "" && u["accountEnabled"] == true && u["userType"] != "Guest" && !slices.Contains(mails0, strings.ToLower(m)) {
+			hire = u
+			break
+		}
+	}
+	groups := slices.Clone(w.groups)
+	for i := range groups {
+		if groups[i].ID == group0ID {
+			groups[i].DisplayName = "mm-team-zero"
+			groups[i].Members = append(slices.Clone(groups[i].Members), hire.ID())
+		}
+	}
+	w.setGroups(groups)
+	w.graph.DeleteUser(ids0[1])
+	w.mustRun(1)
+	out := w.stdout.String()
+	if !strings.Contains(out, `::error::input groups: Entra ID has no group named "mm-team-0"`) || !strings.Contains(out, "object id") || !strings.Contains(out, "scope is unknown") {
+		t.Errorf("the errors do not name the input and the fix:\n%s", out)
+	}
+	if w.outputInt("created") != 0 || w.outputInt("deactivated") != 2 {
+		t.Errorf("created %d, deactivated %d; want 0 and 2 (the disabled and the deleted user)", w.outputInt("created"), w.outputInt("deactivated"))
+	}
+	for _, m := range mails0[:2] {
+		if w.account(m).DeleteAt == 0 {
+			t.Errorf("%s is disabled or deleted but active", m)
+		}
+	}
+	if n := len(w.accountEmails()); n != active-2 {
+		t.Errorf("%d active accounts, want %d: nobody else leaves an unknown scope", n, active-2)
+	}
+	if hm, _ := hire["mail"].(string); slices.Contains(w.accountEmails(), strings.ToLower(hm)) {
+		t.Errorf("%s was created although the scope is unknown", hm)
+	}
+	// Fixed with the object id, the scope is known again.
+	w.env["INPUT_GROUPS"] = group0ID
+	w.mustRun(0)
+	if w.outputInt("created") != 1 {
+		t.Errorf("after the fix: created %d, want the new hire", w.outputInt("created"))
+	}
+}
+
+// batches counts the JSON batches (the direct reads) a run sent.
+func (w *world) batches() int {
+	return w.graph.Requests()["POST /v1.0/$batch"]
+}
+
+// Item 3: user-filter is an advanced query whose index lags. A user missing
+// from it while still enabled and selected stays; one who really left the
+// filter, or was deleted, goes, each after a direct read.
+func TestLaggingUserFilterOffboardsNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_USER-FILTER"] = "userType eq 'Member'"
+	w.mustRun(0)
+	_, mails := w.groupMembersWithMail(group0ID)
+	lagging, leaver, deleted := w.userByMail(mails[0]), mails[1], w.userByMail(mails[2])
+	w.graph.ResetCounters()
+	w.noop()
+	if n := w.batches(); n != 0 {
+		t.Errorf("a no-op run sent %d batches of direct reads", n)
+	}
+
+	w.graph.SetLagging(lagging.ID())
+	w.edit(leaver, func(u fakegraph.User) { u["userType"] = "Guest" }) // leaves the filter
+	w.graph.DeleteUser(deleted.ID())
+	w.graph.ResetCounters()
+	w.mustRun(0)
+	if u := w.account(mails[0]); u.DeleteAt != 0 {
+		t.Errorf("%s is enabled and selected, only missing from a lagging listing, but was deactivated", mails[0])
+	}
+	for _, m := range []string{leaver, mails[2]} {
+		if u := w.account(m); u.DeleteAt == 0 {
+			t.Errorf("%s left the filter or the tenant, but is active", m)
+		}
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::missing from the scope's listing ("+lagging.ID()) {
+		t.Errorf("no warning for the unconfirmed departure:\n%s", w.stdout.String())
+	}
+	if n := w.batches(); n != 2 { // one of GETs, one of user-filter re-checks
+		t.Errorf("%d batches of direct reads, want 2: %v", n, w.graph.Requests())
+	}
+	w.graph.SetLagging()
+	w.noop()
+}
+
+// Item 3: group member lists lag too. A member missing from the scope
+// group's list, or from a channel line's group, stays until a direct read
+// (checkMemberGroups) confirms they left.
+func TestLaggingGroupListsRemoveNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "ops", Type: "P"})
+	w.env["INPUT_GROUPS"] = group0ID + "\n" + group1ID
+	w.env["INPUT_GROUP-CHANNELS"] = group1ID + ": eng/ops"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	// One member of both groups (the channel's), one of mm-team-0 alone.
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	ids1, _ := w.groupMembersWithMail(group1ID)
+	var both, alone int = -1, -1
+	for i, id := range ids0 {
+		switch in1 := slices.Contains(ids1, id); {
+		case in1 && both < 0:
+			both = i
+		case !in1 && alone < 0:
+			alone = i
+		}
+	}
+	if both < 0 || alone < 0 {
+		t.Fatal("fixture: mm-team-0 and mm-team-1 share no member, or are equal")
+	}
+	w.mm.ResetCounters()
+	w.graph.SetLagging(ids0[both], ids0[alone])
+	w.mustRun(0)
+	if w.account(mails0[alone]).DeleteAt != 0 || !slices.Contains(w.channelEmails(ops.ID), mails0[both]) {
+		t.Fatalf("a lagging member list offboarded someone:\n%s", w.stdout.String())
+	}
+	if n := w.mm.Writes(); n != 0 {
+		t.Errorf("%d writes from lagging lists", n)
+	}
+	// Really gone from the groups: a direct read confirms, they go.
+	w.graph.SetLagging()
+	w.setGroups(withoutMember(withoutMember(w.groups, group0ID, ids0[alone]), group1ID, ids0[both]))
+	w.mustRun(0)
+	if slices.Contains(w.channelEmails(ops.ID), mails0[both]) {
+		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails0[both])
+	}
+	if w.account(mails0[alone]).DeleteAt == 0 {
+		t.Errorf("%s left the scope but is active", mails0[alone])
+	}
+	w.noop()
+}
+
+// Item 3: a channel line's group list lags for a user who stays in scope:
+// they are not removed from the channel until checkMemberGroups confirms.
+func TestLaggingChannelGroupRemovesNobody(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "ops", Type: "P"})
+	w.env["INPUT_GROUP-CHANNELS"] = group1ID + ": eng/ops"
+	w.env["INPUT_GROUP-TEAMS"] = group1ID + ": eng"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	ids1, mails1 := w.groupMembersWithMail(group1ID)
+	w.graph.SetLagging(ids1[0])
+	w.mm.ResetCounters()
+	w.mustRun(0)
+	if !slices.Contains(w.channelEmails(ops.ID), mails1[0]) || w.mm.Writes() != 0 {
+		t.Fatalf("a lagging member list removed someone (%d writes):\n%s", w.mm.Writes(), w.stdout.String())
+	}
+	if !strings.Contains(w.stdout.String(), "by a direct read (the group's member list lags)") {
+		t.Errorf("no warning for the skipped removal:\n%s", w.stdout.String())
+	}
+	w.graph.SetLagging()
+	w.setGroups(withoutMember(w.groups, group1ID, ids1[0]))
+	w.mustRun(0)
+	if slices.Contains(w.channelEmails(ops.ID), mails1[0]) || w.outputInt("failed") != 0 {
+		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails1[0])
+	}
+	w.noop()
+}

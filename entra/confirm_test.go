@@ -1,0 +1,71 @@
+package entra
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+)
+
+// The direct reads go out in JSON batches of 20 and see through a lagging
+// listing.
+func TestDirectReadsConfirmDepartures(t *testing.T) {
+	users := fakegraph.GenerateUsers(30) // user0010, 20, 30 are disabled
+	var groups []fakegraph.Group
+	for i := range 25 {
+		groups = append(groups, fakegraph.Group{ID: fmt.Sprintf("g%02d", i), DisplayName: fmt.Sprintf("G%d", i)})
+	}
+	groups[24].Members = []string{users[0].ID()}
+	groups[23].Members = []string{"g24"} // nested
+	e := setup(t, fakegraph.Options{Users: users, Groups: groups}, nil)
+	e.fake.SetLagging(users[0].ID())
+
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.ID())
+	}
+	ids = append(ids, "00000000-0000-4000-8000-999999999999") // deleted
+	read, err := e.src.ReadUsers(ctx(t), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := read[ids[0]]; !r.Found || r.User.AccountEnabled.String() != "true" {
+		t.Errorf("lagging user: %+v", r)
+	}
+	if r := read[ids[9]]; !r.Found || r.User.AccountEnabled.String() != "false" {
+		t.Errorf("disabled user: %+v", r)
+	}
+	if r := read[ids[30]]; r.Found || r.Err != nil {
+		t.Errorf("deleted user: %+v", r)
+	}
+	if n := e.fake.Requests()["POST /v1.0/$batch"]; n != 2 {
+		t.Errorf("%d batches for 31 reads, want 2", n)
+	}
+
+	all := make([]string, len(groups))
+	for i, g := range groups {
+		all[i] = g.ID
+	}
+	member, err := e.src.CheckMemberGroups(ctx(t), map[string][]string{ids[0]: all, ids[1]: all[:3]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := member[ids[0]]; m.Err != nil || len(m.Groups) != 2 || !m.Groups["g24"] || !m.Groups["g23"] {
+		t.Errorf("lagging member: %+v", m)
+	}
+	if m := member[ids[1]]; m.Err != nil || len(m.Groups) != 0 {
+		t.Errorf("non-member: %+v", m)
+	}
+
+	match, err := e.src.MatchFilter(ctx(t), ids[:2], "jobTitle eq 'Engineer'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !match[ids[0]].Match || match[ids[0]].Err != nil {
+		t.Errorf("filter: %+v", match)
+	}
+	match, _ = e.src.MatchFilter(ctx(t), ids[:1], "jobTitle eq 'Manager'")
+	if match[ids[0]].Match || match[ids[0]].Err != nil {
+		t.Errorf("filter: %+v", match)
+	}
+}
