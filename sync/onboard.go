@@ -237,6 +237,20 @@ func (x *applier) onboard(ctx context.Context, i int, created map[string]string)
 		x.finish(i, notAttempted(r, errors.New("no onboarder configured")))
 		return
 	}
+	// The account as it is now: this run's update may have moved its
+	// address (reset-email mails the address Mattermost holds), a create
+	// may have taken another username, and the record below must keep the
+	// props the account has (Mattermost replaces them wholesale).
+	acct, err := x.t.GetUser(ctx, a.AccountID)
+	if err != nil {
+		x.finish(i, failed(r, fmt.Errorf("onboard %s: read the account: %w", a.Username, err)))
+		return
+	}
+	if !acct.Active() {
+		x.finish(i, notAttempted(r, errors.New("the account was deactivated since the plan was made")))
+		return
+	}
+	r.Email, r.Username = strings.ToLower(acct.Email), acct.Username
 	pw, madeHere := x.createdPassword(a.EntraID)
 	need := a.NewPassword || x.createAdopted(a.EntraID)
 	if !need && a.Method == OnboardingGraphMail {
@@ -251,14 +265,13 @@ func (x *applier) onboard(ctx context.Context, i int, created map[string]string)
 			x.finish(i, failed(r, fmt.Errorf("onboard %s: the target cannot set passwords", a.Username)))
 			return
 		}
-		var err error
 		if pw, err = pt.SetPassword(ctx, a.AccountID); err != nil {
 			x.finish(i, failed(r, fmt.Errorf("onboard %s: set a fresh password: %w", a.Username, err)))
 			return
 		}
 		r.Note = "password replaced"
 	}
-	w := Welcome{EntraID: a.EntraID, DisplayName: a.DisplayName, Username: a.Username, Email: a.Email, MailTo: a.MailTo}
+	w := Welcome{EntraID: a.EntraID, DisplayName: a.DisplayName, Username: r.Username, Email: r.Email, MailTo: a.MailTo}
 	if a.Method == OnboardingGraphMail {
 		w.Password = pw
 	}
@@ -270,14 +283,9 @@ func (x *applier) onboard(ctx context.Context, i int, created map[string]string)
 		return
 	}
 	r.Status, r.AccountID = StatusDone, a.AccountID
-	// Record success: props are re-read, as Mattermost replaces them
-	// wholesale and the person may have changed theirs since the create.
-	acct, err := x.t.GetUser(ctx, a.AccountID)
-	if err == nil {
-		props := withProps(acct.Props, map[string]string{PropOnboarded: x.r.linker.OnboardedMark(a.AccountID, a.EntraID)}, PropOnboardPending)
-		if props != nil {
-			_, err = x.t.PatchUser(ctx, a.AccountID, Patch{Props: props})
-		}
+	// Record success, and drop the pending mark, in one write.
+	if props := withProps(acct.Props, map[string]string{PropOnboarded: x.r.linker.OnboardedMark(a.AccountID, a.EntraID)}, PropOnboardPending); props != nil {
+		_, err = x.t.PatchUser(ctx, a.AccountID, Patch{Props: props})
 	}
 	if err != nil {
 		r.Note = strings.TrimPrefix(r.Note+"; ", "; ") + "onboarded, but recording it failed, so the next run onboards again with a fresh password: " + err.Error()
