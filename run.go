@@ -214,7 +214,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		prog := con.progress("Applying", len(plan.Actions))
 		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
 			Onboarder: onboarder(cfg, src, mm),
-			OnResult: func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
+			OnResult:  func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
 		prog.Finish()
 		endApply()
 	}
