@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"bytes"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 
 	"context"
@@ -78,6 +79,19 @@ func newGraphRetry(next http.RoundTripper, maxRetries int, sleep func(context.Co
 func (t *graphRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		// The SDK's compression middleware hands over a body it cannot
+		// rewind (sendMail's gzipped message): keep it, so that a 429 or
+		// 503, which the server did not act on, can be sent again.
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(ctx)
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	var waited time.Duration
 	backoff := retryFirstWait

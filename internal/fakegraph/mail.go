@@ -1,6 +1,7 @@
 package fakegraph
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -108,7 +109,18 @@ func (s *Server) sendMail(w http.ResponseWriter, r *http.Request, sender string)
 		} `json:"message"`
 		SaveToSentItems *bool `json:"saveToSentItems"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&body); err != nil {
+	var in io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		// The SDK's compression middleware gzips request bodies; Graph
+		// accepts them.
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			writeODataError(w, http.StatusBadRequest, "RequestBodyRead", "Cannot read the request body: "+err.Error())
+			return
+		}
+		in = zr
+	}
+	if err := json.NewDecoder(io.LimitReader(in, 4<<20)).Decode(&body); err != nil {
 		writeODataError(w, http.StatusBadRequest, "RequestBodyRead", "Cannot read the request body: "+err.Error())
 		return
 	}
@@ -118,17 +130,26 @@ func (s *Server) sendMail(w http.ResponseWriter, r *http.Request, sender string)
 		writeODataError(w, http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
 		return
 	}
+	// The answer is written after the lock is released: the status
+	// writer records the request under the same lock.
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	bad := ""
 	for _, rc := range body.Message.ToRecipients {
 		addr := rc.EmailAddress.Address
 		if _, err := mail.ParseAddress(addr); err != nil || s.mail.badRecipients[strings.ToLower(addr)] {
-			writeODataError(w, http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient isn't valid., Recipient '"+addr+"' isn't resolved. All recipients must be resolved before a message can be submitted.")
-			return
+			bad = addr
+			break
 		}
 		m.To = append(m.To, addr)
 	}
-	s.mail.delivered = append(s.mail.delivered, m)
+	if bad == "" {
+		s.mail.delivered = append(s.mail.delivered, m)
+	}
+	s.mu.Unlock()
+	if bad != "" {
+		writeODataError(w, http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient isn't valid., Recipient '"+bad+"' isn't resolved. All recipients must be resolved before a message can be submitted.")
+		return
+	}
 	w.WriteHeader(http.StatusAccepted)
 }
 
