@@ -25,7 +25,7 @@ const hintMailSend = "grant the application permission " + PermMailSend + " (typ
 // ErrMailForbidden matches (errors.Is) a sendMail refused with 403: the
 // app lacks Mail.Send, or a policy keeps it from the sender's mailbox. It
 // repeats for every mail.
-var ErrMailForbidden = errors.New("Microsoft Graph refused to send mail (" + PermMailSend + ")")
+var ErrMailForbidden = errors.New("sendMail refused by Microsoft Graph (" + PermMailSend + ")")
 
 // SendMail sends one plain-text mail from sender (a userPrincipalName or
 // object id) to one recipient with POST /users/{sender}/sendMail, not saved
