@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -18,6 +19,9 @@ type console struct {
 	actions  bool
 	out, err io.Writer
 	errors   int // annotations emitted, capped by the caller
+	// maskMu serialises masks: passwords are masked from the apply's
+	// workers as they are made.
+	maskMu sync.Mutex
 }
 
 func newConsole(d deps) *console {
@@ -52,6 +56,8 @@ func (c *console) progress(label string, total int) *progress.Reporter {
 
 func (c *console) mask(secret string) {
 	if c.actions && secret != "" {
+		c.maskMu.Lock()
+		defer c.maskMu.Unlock()
 		c.gha.AddMask(secret)
 	}
 }

@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 // demoTenant is a synthetic 60-user tenant with the quirks real directories
@@ -61,6 +65,9 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 		"MM_API_BASE_URL": mm.URL(), "MM_ADMIN_TOKEN": mm.AdminToken(),
 		"REPORT_PATH":    filepath.Join(dir, "report.json"),
 		"GROUP_CHANNELS": "mm-team-0: eng/eng-internal",
+		// Each new person gets their first password by mail through Graph
+		// (the simulated tenant has no SMTP on Mattermost either).
+		"ONBOARDING": "graph-mail", "ONBOARDING_SENDER": demoSender(tenant),
 	}
 	d.getenv = func(k string) string { return env[k] }
 	d.graphTransport = graph.Transport()
@@ -75,6 +82,10 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	code = max(code, run(ctx, args, d))
 	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes); the private channel eng/eng-internal has %d members (group mm-team-0).\n",
 		mm.TotalRequests(), mm.Writes(), len(mm.ChannelMembers(internal.ID)))
+	if mails := graph.Mails(); len(mails) > 0 {
+		say("One of the %d onboarding mails Microsoft Graph delivered (the password is shown as %s here):", len(mails), mmsync.SecretMask)
+		printDemoMail(d.stdout, mails[0])
+	}
 	say("Run 3: the same again: nothing to do")
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))
@@ -119,4 +130,24 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 // nothing resembling a fixed secret ships in the binary.
 func randomDemoSecret() string {
 	return "demo-" + rand.Text()
+}
+
+// demoSender is the mailbox graph-mail sends from in the demo: the first
+// user of the simulated tenant (sendMail needs a mailbox that exists).
+func demoSender(t fakegraph.Tenant) string {
+	for _, u := range t.Users {
+		if upn, _ := u["userPrincipalName"].(string); upn != "" {
+			return upn
+		}
+	}
+	return ""
+}
+
+// demoPassword finds the first password in the default mail.
+var demoPassword = regexp.MustCompile(`(First password:\s+)(\S+)`)
+
+// printDemoMail prints a delivered mail with its password masked.
+func printDemoMail(w io.Writer, m fakegraph.Mail) {
+	body := demoPassword.ReplaceAllString(m.Body, "${1}"+mmsync.SecretMask)
+	fmt.Fprintf(w, "From: %s\nTo: %s\nSubject: %s\nSaved to Sent Items: %v\n\n%s", m.From, strings.Join(m.To, ", "), m.Subject, m.SaveToSentItems, body)
 }

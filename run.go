@@ -145,6 +145,10 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return fatal(ctx, con, cfg, d, started, err)
 	}
 	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.Version, cfg.MattermostURL, pre.Me.Username)
+	if err := checkOnboardingMail(ctx, cfg, mm); err != nil {
+		endRead()
+		return fatal(ctx, con, cfg, d, started, err)
+	}
 
 	snap, err := snapshot.Read(ctx, cfg, src, mm, pre.Me.ID)
 	if err != nil {
@@ -166,6 +170,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
 		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
+		Onboarding: cfg.Onboarding, Onboard: cfg.Onboard,
 		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
 	}
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
@@ -232,12 +237,13 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	var results []mmsync.Result
 	if !cfg.DryRun && len(plan.Actions) > 0 {
 		target := mattermost.NewTarget(mm, pre.Policy, mattermost.TargetOptions{
-			DisableWelcomeEmail: !cfg.WelcomeEmail, EmailVerified: true,
+			DisableWelcomeEmail: !cfg.WelcomeEmail, EmailVerified: true, Mask: con.mask,
 		})
 		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
 		prog := con.progress("Applying", len(plan.Actions))
 		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
-			OnResult: func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
+			Onboarder: onboarder(cfg, src, mm),
+			OnResult:  func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
 		prog.Finish()
 		endApply()
 	}

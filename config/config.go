@@ -19,6 +19,7 @@ import (
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/onboard"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
@@ -78,6 +79,13 @@ type Config struct {
 	Workers       int
 	CreateWorkers int
 
+	// Onboarding (issue 14): how new people learn to sign in, from which
+	// mailbox graph-mail sends, its mail, and which accounts are onboarded.
+	Onboarding       mmsync.Onboarding
+	OnboardingSender string
+	OnboardingMail   *onboard.Template
+	Onboard          mmsync.OnboardScope
+
 	// Audience is the GitHub OIDC audience used when ClientSecret is empty.
 	Audience      string
 	WebhookURL    string
@@ -128,6 +136,10 @@ var Options = []Option{
 	{Name: "manage-admins", Env: "MANAGE_ADMINS", Default: "false", Description: "Also update system admins; by default they are left alone."},
 	{Name: "ignore-users", Env: "IGNORE_USERS", Description: "Emails or usernames the sync never touches, separated by commas or newlines."},
 	{Name: "welcome-email", Env: "WELCOME_EMAIL", Default: "true", Description: "Let Mattermost send its welcome email to created users (needs SMTP)."},
+	{Name: "onboarding", Env: "ONBOARDING", Default: string(mmsync.OnboardingNone), Description: "How a person the sync gives an account learns to sign in: none, reset-email (Mattermost's password-reset email; needs SMTP on Mattermost) or graph-mail (the sync mails username, a random first password and the server's address through Microsoft Graph; needs Mail.Send)."},
+	{Name: "onboarding-sender", Env: "ONBOARDING_SENDER", Description: "The mailbox (userPrincipalName or object id) graph-mail sends from, e.g. it-helpdesk@contoso.com; required with graph-mail."},
+	{Name: "onboarding-template", Env: "ONBOARDING_TEMPLATE", Description: "A file with the graph-mail subject (first line) and plain-text body (the rest), a Go text/template with {{.DisplayName}}, {{.Username}}, {{.Email}}, {{.Password}}, {{.ServerURL}}, {{.SignInURL}}; empty: a short default in English."},
+	{Name: "onboard", Env: "ONBOARD", Default: string(mmsync.OnboardNew), Description: "Which accounts are onboarded: new (accounts this sync creates) or new-and-adopted (also those it adopts in the run: the move from a script whose accounts share one password; each gets a new random password first)."},
 	{Name: "report-path", Env: "REPORT_PATH", Description: "Where to write the JSON report (mode 0600: it names people). Default: entra-mattermost-sync-report.json in RUNNER_TEMP, the job's temporary directory, when that is set, else in the working directory. A relative path is relative to the working directory (in the action, the workspace)."},
 	{Name: "concurrency", Env: "SYNC_CONCURRENCY", Default: "8", Description: "Updates and (de)activations run at once."},
 	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "4", Description: "Creates run at once (each makes the server hash a password)."},
@@ -444,6 +456,7 @@ func Parse(vals map[string]string) (*Config, error) {
 			bad("adopt-existing", "%q is not one of verified, any, false (true means verified)", vals["adopt-existing"])
 		}
 	}
+	parseOnboarding(c, vals, bad)
 	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
 		n, err := strconv.Atoi(vals[name])
 		if err != nil || n < 1 || n > 64 {

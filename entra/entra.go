@@ -215,8 +215,11 @@ func New(cfg Config) (*Source, error) {
 	parsers := absser.NewParseNodeFactoryRegistry()
 	parsers.ContentTypeAssociatedFactories["application/json"] = jsonserialization.NewJsonParseNodeFactory()
 	parsers.ContentTypeAssociatedFactories["text/plain"] = textserialization.NewTextParseNodeFactory()
+	// Writers serialise request bodies: sendMail's message (mail.go).
+	writers := absser.NewSerializationWriterFactoryRegistry()
+	writers.ContentTypeAssociatedFactories["application/json"] = jsonserialization.NewJsonSerializationWriterFactory()
 	adapter, err := msgraphgocore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
-		auth, options, parsers, nil, hc)
+		auth, options, parsers, writers, hc)
 	if err != nil {
 		return nil, fmt.Errorf("entra: %w", err)
 	}

@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"bytes"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 
 	"context"
@@ -75,9 +76,35 @@ func newGraphRetry(next http.RoundTripper, maxRetries int, sleep func(context.Co
 	}
 }
 
+// maxKeptBody is the largest request body without GetBody that RoundTrip
+// keeps in memory to send again (a mail is a few kilobytes).
+const maxKeptBody = 1 << 20
+
 func (t *graphRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		// The SDK's compression middleware hands over a body it cannot
+		// rewind (sendMail's gzipped message): keep a small one, so that a
+		// 429 or 503, which the server did not act on, can be sent again.
+		// A larger body is sent once, as it comes.
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxKeptBody+1))
+		if err != nil {
+			req.Body.Close()
+			return nil, err
+		}
+		req = req.Clone(ctx)
+		if len(b) <= maxKeptBody {
+			req.Body.Close()
+			req.Body = io.NopCloser(bytes.NewReader(b))
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		} else {
+			req.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(b), req.Body), req.Body}
+		}
+	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	var waited time.Duration
 	backoff := retryFirstWait

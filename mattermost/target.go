@@ -14,6 +14,10 @@ type TargetOptions struct {
 	DisableWelcomeEmail bool
 	// EmailVerified sends email_verified: true on create.
 	EmailVerified bool
+	// Mask, when set, is called with every password that leaves the
+	// process (handed to NewUser.OnPassword, or set by SetPassword) the
+	// moment it exists: the Actions console masks it (::add-mask::).
+	Mask func(secret string)
 }
 
 // Target adapts a Client to sync.Target.
@@ -41,6 +45,9 @@ func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Acco
 	if err != nil {
 		return mmsync.Account{}, fmt.Errorf("create user %s: %w", nu.Username, err)
 	}
+	if nu.OnPassword != nil && t.opts.Mask != nil {
+		t.opts.Mask(pw) // it will be mailed: hidden from the log from now on
+	}
 	u := User{
 		Username:            nu.Username,
 		Email:               nu.Email,
@@ -56,6 +63,9 @@ func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Acco
 	out, err := t.c.CreateUser(ctx, u)
 	if err != nil {
 		return mmsync.Account{}, err
+	}
+	if nu.OnPassword != nil {
+		nu.OnPassword(mmsync.NewSecret(pw))
 	}
 	return ToAccount(out), nil
 }

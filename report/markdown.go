@@ -60,6 +60,9 @@ func (r *Report) Markdown() string {
 	if c.Released > 0 {
 		fmt.Fprintf(&b, "%d leavers' addresses were released to placeholders.\n\n", c.Released)
 	}
+	if c.Onboarded > 0 {
+		fmt.Fprintf(&b, "%d people were onboarded (told how to sign in).\n\n", c.Onboarded)
+	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(&b, "Team memberships: %d added, %d removed.\n\n", c.TeamAdded, c.TeamRemoved)
 	}

@@ -35,6 +35,9 @@ type Counts struct {
 	// Channel membership changes, likewise.
 	ChannelAdded   int `json:"channel_added"`
 	ChannelRemoved int `json:"channel_removed"`
+	// Onboarded are people told how to sign in (onboarding input): a step
+	// output.
+	Onboarded int `json:"onboarded"`
 }
 
 // Report is one run: what was planned, what happened, and the context an
@@ -135,6 +138,8 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			r.Counts.ChannelAdded++
 		case res.Kind == mmsync.KindChannelRemove:
 			r.Counts.ChannelRemoved++
+		case res.Kind == mmsync.KindOnboard:
+			r.Counts.Onboarded++
 		}
 	}
 	// Users the plan could not serve count as failed: the admin must act.
@@ -181,12 +186,12 @@ func (r *Report) Outputs() map[string]string {
 		"created": fmt.Sprint(c.Created), "updated": fmt.Sprint(c.Updated),
 		"deactivated": fmt.Sprint(c.Deactivated), "reactivated": fmt.Sprint(c.Reactivated),
 		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed + c.NotAttempted),
-		"conflicts": fmt.Sprint(c.Conflicts),
+		"conflicts": fmt.Sprint(c.Conflicts), "onboarded": fmt.Sprint(c.Onboarded),
 	}
 }
 
 // OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "report"}
+var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

@@ -36,6 +36,9 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 	if add, rm := plan.Count(mmsync.KindChannelAdd), plan.Count(mmsync.KindChannelRemove); add+rm > 0 {
 		fmt.Fprintf(w, "; %d channel memberships to add, %d to remove", add, rm)
 	}
+	if n := plan.Count(mmsync.KindOnboard); n > 0 {
+		fmt.Fprintf(w, "; %d to onboard", n)
+	}
 	fmt.Fprint(w, ".\n")
 	if held > 0 {
 		fmt.Fprintf(w, "Held back by the rails (not applied): %d deactivations or releases (max-deactivations), %d removals (max-removals), %d creates or reactivations (user limit).\n",
@@ -59,6 +62,15 @@ func writeAction(w io.Writer, a mmsync.Action) {
 		mmsync.KindChannelAdd: "+", mmsync.KindChannelRemove: "-"}[a.Kind]
 	if a.Kind == mmsync.KindTeamAdd || a.Kind == mmsync.KindTeamRemove {
 		fmt.Fprintf(w, "  %s %-15s %-22s team %s\n", sign, a.Kind, a.Username, a.Team)
+		return
+	}
+	if a.Kind == mmsync.KindOnboard {
+		// "+ onboard  ann  <ann@contoso.com>  by graph-mail": who learns
+		// how to sign in, and how.
+		fmt.Fprintf(w, "  + %-15s %-22s <%s>  by %s\n", a.Kind, a.Username, a.Email, a.Method)
+		if a.Reason != "" {
+			fmt.Fprintf(w, "        because %s\n", oneLine(a.Reason))
+		}
 		return
 	}
 	if a.Kind == mmsync.KindChannelAdd || a.Kind == mmsync.KindChannelRemove {
@@ -109,6 +121,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if c.Released > 0 {
 		fmt.Fprintf(w, ", %d addresses released", c.Released)
+	}
+	if c.Onboarded > 0 {
+		fmt.Fprintf(w, ", %d onboarded", c.Onboarded)
 	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
 		fmt.Fprintf(w, "; %d team memberships added, %d removed", c.TeamAdded, c.TeamRemoved)

@@ -52,6 +52,9 @@ type ApplyOptions struct {
 	// OnResult, when set, is called after each action finishes, from the
 	// worker goroutine.
 	OnResult func(Result)
+	// Onboarder runs the plan's onboard actions (nil: they are not
+	// attempted). The target must implement PasswordTarget for them.
+	Onboarder Onboarder
 }
 
 // DefaultCreateWorkers is how many creates run at once unless
@@ -99,7 +102,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 		opts.CreateWorkers = DefaultCreateWorkers
 	}
 	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult,
-		returnBlocked: map[string]string{}}
+		returnBlocked: map[string]string{}, onboarder: opts.Onboarder}
 	if plan.usernames != nil && plan.Count(KindCreate) > 0 {
 		x.usernames = plan.usernames.Clone()
 	}
@@ -146,6 +149,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	}
 	x.teams(ctx)
 	x.channels(ctx, opts.Workers)
+	x.onboardAll(ctx)
 	return x.results
 }
 
@@ -160,6 +164,13 @@ type applier struct {
 	// not go through before its reactivation (set before reactivations
 	// run, read-only after).
 	returnBlocked map[string]string
+
+	// Onboarding (onboard.go): mu guards passwords (kept from creates for
+	// their onboard actions) and stopped (a refusal ended onboarding).
+	onboarder Onboarder
+	mu        gosync.Mutex
+	passwords map[string]Secret
+	stopped   bool
 }
 
 func (x *applier) finish(i int, r Result) {
@@ -373,7 +384,14 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 	username := a.Username
 	for attempt := 1; ; attempt++ {
 		props := x.r.linker.createProps(a.EntraID, a.Email, username)
-		acct, err := x.t.CreateUser(ctx, NewUser{Username: username, Email: a.Email, Profile: a.Profile, Props: props})
+		nu := NewUser{Username: username, Email: a.Email, Profile: a.Profile, Props: props}
+		if a.Onboard {
+			props[PropOnboardPending] = x.r.linker.OnboardPendingMark(a.EntraID)
+			if x.r.opts.Onboarding == OnboardingGraphMail {
+				nu.OnPassword = func(s Secret) { x.keepPassword(a.EntraID, s) }
+			}
+		}
+		acct, err := x.t.CreateUser(ctx, nu)
 		switch {
 		case err == nil:
 			r.Status, r.AccountID, r.Username = StatusDone, acct.ID, acct.Username

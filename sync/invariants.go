@@ -220,6 +220,7 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			bad("%d creates and reactivations exceed the server's user limit (room for %d)", need, room)
 		}
 	}
+	errs = append(errs, p.checkOnboard(r, byID)...)
 	return errors.Join(errs...)
 }
 

@@ -41,6 +41,8 @@ type planner struct {
 	// deleted needs no confirmation.
 	outside    map[string]*DirectoryUser
 	deletedIDs map[string]bool
+	// onboards are the onboard actions (onboard.go), run last.
+	onboards []Action
 }
 
 // member is a managed account that will be active after the run, for team
@@ -281,6 +283,9 @@ func (p *planner) linkedUser(d *desired, ai int) {
 	}
 	patch.Props = withProps(acct.Props, set, drop...)
 	a.Patch, a.Changes = patch, changes
+	if acct.Active() {
+		p.onboardLinked(d, acct)
+	}
 	switch {
 	case !acct.Active():
 		a.Kind, a.Reason = KindReactivate, p.reactivateReason(acct, u.ID)
@@ -433,6 +438,9 @@ func (p *planner) unlinkedUser(d *desired) {
 	patch, changes := diffProfile(acct, d.profile)
 	patch.Props = p.r.linker.linkProps(acct, acct.ID, u.ID)
 	changes = append(changes, Change{Field: "link", Old: acct.Props[PropEntraID], New: u.ID})
+	if p.onboardAdopted(d, acct) {
+		patch.Props[PropOnboardPending] = p.r.linker.OnboardPendingMark(u.ID)
+	}
 	p.updates = append(p.updates, Action{
 		Kind: KindUpdate, EntraID: u.ID, DisplayName: u.DisplayName, Email: d.email,
 		Username: acct.Username, AccountID: acct.ID, Patch: patch, Changes: changes, Reason: reason,
@@ -474,7 +482,7 @@ func (p *planner) create(d *desired, reason string) {
 	}
 	a := Action{
 		Kind: KindCreate, EntraID: d.u.ID, DisplayName: d.u.DisplayName, Email: d.email,
-		Profile: d.profile, usernameBase: base, Reason: reason,
+		Profile: d.profile, usernameBase: base, Reason: reason, mailTo: d.u.Mail,
 	}
 	p.addrs.want(claimOf(a, -1, d.email, d))
 }

@@ -26,6 +26,10 @@ type memTarget struct {
 	loseCreates         int
 	// beforeWrite, when set, runs before each write (a concurrent writer).
 	beforeWrite func(m *memTarget)
+	// passwords by account id, and set: every password ever set, in order
+	// (onboard_test.go).
+	passwords map[string]string
+	set       []string
 }
 
 func newFakeTarget(accts ...Account) *memTarget {
@@ -83,12 +87,16 @@ func (f *memTarget) CreateUser(_ context.Context, u NewUser) (Account, error) {
 		Nickname: u.Nickname, FirstName: u.FirstName, LastName: u.LastName, Position: u.Position, Roles: "system_user",
 		Props: maps.Clone(u.Props), EmailVerified: true} // the sync creates with email_verified: true
 	f.accounts[a.ID] = &a
+	pw := f.newPassword(a.ID)
 	if f.loseCreates > 0 {
 		// The answer is lost; the client retries the same request, which
 		// now meets the account it created.
 		f.loseCreates--
 		f.writes++
 		return Account{}, ErrEmailExists
+	}
+	if u.OnPassword != nil {
+		u.OnPassword(NewSecret(pw))
 	}
 	return cloneAccount(a), nil
 }

@@ -74,6 +74,19 @@ type Action struct {
 	// usernameBase is the normalised name a created username derives from,
 	// kept so that a username clash at apply time gets the next suffix.
 	usernameBase string
+
+	// Onboard (a create) writes the pending onboarding mark with the
+	// account: an onboard action follows, now or in a later run.
+	Onboard bool `json:"onboard,omitempty"`
+	// Method is an onboard action's onboarding (reset-email, graph-mail).
+	Method Onboarding `json:"onboarding,omitempty"`
+	// MailTo is where graph-mail sends (the directory user's mail).
+	MailTo string `json:"mail_to,omitempty"`
+	// NewPassword: an onboard action sets a fresh random password first.
+	NewPassword bool `json:"new_password,omitempty"`
+	// mailTo is the directory user's mail, kept on a create for its onboard
+	// action.
+	mailTo string
 }
 
 // Precondition is what the plan saw of an account.
@@ -231,6 +244,10 @@ type Options struct {
 	// or removed from a team or channel unless Directory.Confirmed says a
 	// direct read confirmed it (see Departure).
 	ConfirmDepartures bool
+	// Onboarding says how a person given an account learns to sign in
+	// ("" = OnboardingNone); Onboard which accounts ("" = OnboardNew).
+	Onboarding Onboarding
+	Onboard    OnboardScope
 }
 
 func (o Options) withDefaults() Options {
@@ -339,6 +356,7 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	p.planChannels(observed.Channels)
 	p.applyRemovalCap(observed)
 	p.holdReactivations()
+	p.onboardCreates()
 	p.plan.Broken, p.plan.ResolvedGroups, p.plan.ScopeUnknown = opts.Broken, opts.ResolvedGroups, p.frozen.scopeUnknown
 	p.plan.Unconfirmed = p.deps.list()
 	return p.assemble()
@@ -348,11 +366,11 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 // the plan reads the same whatever order the inputs came in.
 func (p *planner) assemble() *Plan {
 	plan := p.plan
-	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, plan.Withheld} {
+	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, plan.Withheld, p.onboards} {
 		slices.SortFunc(list, func(a, b Action) int { return compareAction(&a, &b) })
 	}
-	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.releases)+len(p.reacts)+len(p.creates)+len(p.updates)+len(p.teams)+len(p.channels))
-	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, p.teams, p.channels} {
+	plan.Actions = make([]Action, 0, len(p.deacts)+len(p.releases)+len(p.reacts)+len(p.creates)+len(p.updates)+len(p.teams)+len(p.channels)+len(p.onboards))
+	for _, list := range [][]Action{p.deacts, p.releases, p.reacts, p.creates, p.updates, p.teams, p.channels, p.onboards} {
 		plan.Actions = append(plan.Actions, list...)
 	}
 	slices.SortFunc(plan.Skipped, func(a, b Skip) int {

@@ -133,6 +133,9 @@ type NewUser struct {
 	Email    string
 	Profile
 	Props map[string]string
+	// OnPassword, when set, receives the password the target chose, once
+	// the account exists (graph-mail mails it); the target masks it first.
+	OnPassword func(Secret)
 }
 
 // Patch lists the fields to change on an existing account; nil means leave

@@ -43,7 +43,7 @@ func samplePayload() Payload {
 // report's Counts). Renaming a field of report.Counts breaks this test.
 func TestPayloadCountsContract(t *testing.T) {
 	body, err := Payload{Status: StatusSuccess, Counts: report.Counts{Created: 1, Updated: 2, Deactivated: 3,
-		Reactivated: 4, Unchanged: 5, Skipped: 6, Failed: 7, TeamAdded: 8, TeamRemoved: 9, ChannelAdded: 10, ChannelRemoved: 11}}.Marshal()
+		Reactivated: 4, Unchanged: 5, Skipped: 6, Failed: 7, TeamAdded: 8, TeamRemoved: 9, ChannelAdded: 10, ChannelRemoved: 11, Onboarded: 12}}.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestPayloadCountsContract(t *testing.T) {
 	}
 	want := map[string]int{"created": 1, "updated": 2, "deactivated": 3, "reactivated": 4, "unchanged": 5,
 		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9, "conflicts": 0, "not_attempted": 0, "released": 0,
-		"channel_added": 10, "channel_removed": 11}
+		"channel_added": 10, "channel_removed": 11, "onboarded": 12}
 	if !maps.Equal(m.Counts, want) {
 		t.Errorf("counts = %v, want %v", m.Counts, want)
 	}

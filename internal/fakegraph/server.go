@@ -14,6 +14,7 @@
 //	GET  /v1.0/groups/{id}/members[/microsoft.graph.user|/graph.user]
 //	GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user|/graph.user] (the cast only as an advanced query)
 //	GET  /v1.0/directory/deletedItems/microsoft.graph.user  ($top, $select, $filter, $skiptoken)
+//	POST /v1.0/users/{id}/sendMail                        (mail.go)
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".
 package fakegraph
@@ -131,6 +132,8 @@ type Server struct {
 	chaosCounts      map[string]int
 	// lagging are the users lagging listings leave out (see SetLagging).
 	lagging map[string]bool
+	// mail holds sendMail's deliveries and faults (mail.go).
+	mail mailState
 }
 
 // New starts a fake on 127.0.0.1 over TLS. Call Close when done.
@@ -442,6 +445,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	}
 
 	// Graph endpoints.
+	if len(segs) == 4 && segs[1] == "users" && strings.EqualFold(segs[3], "sendMail") && r.Method == http.MethodPost {
+		rec.Key = "POST /v1.0/users/{id}/sendMail"
+		if !s.authorized(r) {
+			writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+			return
+		}
+		rec.Auth = true
+		s.sendMail(w, r, segs[2])
+		return
+	}
 	switch {
 	case len(segs) == 2 && segs[1] == "users":
 		rec.Key = "GET /v1.0/users"

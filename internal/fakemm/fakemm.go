@@ -80,7 +80,12 @@ type Options struct {
 	// an admin's patch of email answers 200 but keeps the stored address and
 	// sends a verification mail instead (see VerificationMails).
 	RequireEmailVerification bool
-	PasswordPolicy           PasswordPolicy
+	// SMTP makes the server's mail work: password-reset and test mails are
+	// sent (see Mails). Without it the server is as installed: SMTP points
+	// at localhost:10025, where nothing listens, and mail endpoints answer
+	// 500.
+	SMTP           bool
+	PasswordPolicy PasswordPolicy
 	// NoLimitsEndpoint makes GET /limits/server answer 404 (older servers).
 	NoLimitsEndpoint bool
 	// MaxUsersLimit / MaxUsersHardLimit as in GET /limits/server. A hard
@@ -251,6 +256,8 @@ type Server struct {
 	// ch holds channels, their members and the mails and system posts the
 	// fake pretends to send (channels.go).
 	ch channelState
+	// mail holds the SMTP mails the fake pretends to send (mail.go).
+	mail mailState
 }
 
 // New starts a fake server on 127.0.0.1.

@@ -64,6 +64,11 @@ var messages = map[string]string{
 	"app.team.join_user_to_team.max_accounts.app_error":             "This team has reached the maximum number of allowed accounts. Contact your System Administrator to set a higher limit.",
 	"app.team.join_user_to_team.save_member.max_accounts.app_error": "This team has reached the maximum number of allowed accounts. Contact your System Administrator to set a higher limit.",
 	"api.config.client.old_format.app_error":                        "New format for the client configuration is not supported yet. Please specify format=old in the query string.",
+	"app.admin.test_email.failure":                                  "Connection unsuccessful: dial tcp 127.0.0.1:10025: connect: connection refused",
+	"api.user.send_password_reset.send.app_error":                   "Failed to send password reset email successfully.",
+	"api.user.send_password_reset.sso.app_error":                    "Cannot reset password for SSO accounts.",
+	"api.user.login.invalid_credentials_email_username":             "Enter a valid email or username and/or password.",
+	"api.user.login.inactive.app_error":                             "Login failed because your account has been deactivated. Please contact an administrator.",
 }
 
 func (s *Server) writeError(w http.ResponseWriter, status int, id, detail string) {
@@ -133,6 +138,12 @@ var routes = func() []route {
 		{method: "GET", pattern: "/api/v4/users/{id}/teams/{team_id}/channels", handler: (*Server).getTeamChannelsForUser},
 		{method: "POST", pattern: "/api/v4/channels/{channel_id}/members", handler: (*Server).addChannelMember},
 		{method: "DELETE", pattern: "/api/v4/channels/{channel_id}/members/{user_id}", handler: (*Server).removeChannelMember},
+		// mail.go: onboarding's endpoints.
+		{method: "GET", pattern: "/api/v4/config", handler: (*Server).getConfig},
+		{method: "POST", pattern: "/api/v4/email/test", handler: (*Server).testEmail},
+		{method: "POST", pattern: "/api/v4/users/password/reset/send", public: true, handler: (*Server).sendPasswordReset},
+		{method: "PUT", pattern: "/api/v4/users/{id}/password", handler: (*Server).updatePassword},
+		{method: "POST", pattern: "/api/v4/users/login", public: true, handler: (*Server).login},
 	}
 	for i := range rs {
 		rs[i].segs = strings.Split(strings.Trim(rs[i].pattern, "/"), "/")
