@@ -401,6 +401,15 @@ func (l Linker) Resign(a *Account, objectID string) (set map[string]string, drop
 	if email, sig, ok := strings.Cut(a.Props[PropPendingEmail], " "); ok && l.markVerdict(sig, tagPending, a.ID, email) == stale {
 		put(PropPendingEmail, l.PendingMark(a.ID, email))
 	}
+	// Onboarding's marks too: an onboarded record only an older key
+	// verifies would otherwise read as "never onboarded" once that key is
+	// dropped, and the person would get a new password they did not ask for.
+	if l.markVerdict(a.Props[PropOnboarded], tagOnboarded, a.ID, objectID) == stale {
+		put(PropOnboarded, l.OnboardedMark(a.ID, objectID))
+	}
+	if l.markVerdict(a.Props[PropOnboardPending], tagOnboardPending, objectID) == stale {
+		put(PropOnboardPending, l.OnboardPendingMark(objectID))
+	}
 	if set == nil {
 		return nil, nil
 	}

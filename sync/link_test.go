@@ -92,8 +92,10 @@ func TestLinkerResign(t *testing.T) {
 	a.Props[PropCreated] = old.CreatedMark("u1", a.Email, a.Username)
 	a.Props[PropDeactivated] = old.DeactivatedMark("m1", "u1", 7)
 	a.Props[PropPendingEmail] = old.PendingMark("m1", "new@x.example")
+	a.Props[PropOnboarded] = old.OnboardedMark("m1", "u1")
+	a.Props[PropOnboardPending] = old.OnboardPendingMark("u1")
 	set, _ := rotated.Resign(&a, "u1")
-	for _, k := range []string{PropLink, PropCreated, PropDeactivated, PropPendingEmail} {
+	for _, k := range []string{PropLink, PropCreated, PropDeactivated, PropPendingEmail, PropOnboarded, PropOnboardPending} {
 		if set[k] == "" || set[k] == a.Props[k] {
 			t.Fatalf("%s not re-signed: %v", k, set)
 		}
@@ -106,6 +108,11 @@ func TestLinkerResign(t *testing.T) {
 	}
 	if e, ok := newOnly.PendingEmail(&b); !ok || e != "new@x.example" {
 		t.Fatal("pending record lost in the re-sign")
+	}
+	// A rotation must not read as "never onboarded": that would mail a new
+	// password to everyone once the old key is dropped.
+	if !newOnly.Onboarded(&b, "u1") || !newOnly.OnboardPending(&b, "u1") {
+		t.Fatal("onboarding marks lost in the re-sign")
 	}
 	if s, _ := rotated.Resign(&b, "u1"); s != nil {
 		t.Fatalf("fresh marks re-signed again: %v", s)
