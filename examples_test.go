@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 )
 
 // n8nWorkflow is the part of an n8n workflow export the tests look at.
@@ -172,12 +174,17 @@ func TestN8nWorkflowExample(t *testing.T) {
 
 // cliEnvVars are the environment variable names the CLI reads that the
 // Kubernetes example may set.
-var cliEnvVars = map[string]bool{
-	"AZURE_TENANT_ID": true, "AZURE_CLIENT_ID": true, "AZURE_CLIENT_SECRET": true,
-	"MM_API_BASE_URL": true, "MM_ADMIN_TOKEN": true, "AZURE_AUTHORITY_HOST": true, "GRAPH_URL": true,
-	"DRY_RUN": true, "DEACTIVATE": true, "MAX_DEACTIVATIONS": true, "ADOPT_EXISTING": true, "LINK_KEY": true,
-	"MANAGE_ADMINS": true, "IGNORE_USERS": true, "REPORT_PATH": true,
-}
+var cliEnvVars = func() map[string]bool {
+	// Taken from the option table itself, so a new option's variable is
+	// known here the moment the CLI reads it.
+	m := map[string]bool{}
+	for _, o := range config.Options {
+		if o.Env != "" {
+			m[o.Env] = true
+		}
+	}
+	return m
+}()
 
 func TestKubernetesExampleEnvNames(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("examples", "kubernetes", "*.yaml"))

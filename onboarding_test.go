@@ -177,6 +177,9 @@ func TestMigrationFromTheOldScript(t *testing.T) {
 	const shared = "New1234!"
 	w := onboardingWorld(t, "graph-mail")
 	w.env["INPUT_ONBOARD"] = "new-and-adopted"
+	// The script's accounts are unverified: the reviewed move adopts them
+	// with adopt-existing: any (README, Moving from the Python script).
+	w.env["INPUT_ADOPT-EXISTING"] = "any"
 	var old []string
 	for _, u := range w.users[1:11] {
 		mail, _ := u["mail"].(string)

@@ -411,6 +411,17 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		return
 	}
 
+	// sendMail (mail.go) keeps its own faults and permission.
+	if len(segs) == 4 && segs[1] == "users" && strings.EqualFold(segs[3], "sendMail") && r.Method == http.MethodPost {
+		rec.Key = "POST /v1.0/users/{id}/sendMail"
+		if !s.authorized(r) {
+			writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+			return
+		}
+		rec.Auth = true
+		s.sendMail(w, r, segs[2])
+		return
+	}
 	// The POST endpoints: JSON batching and checkMemberGroups.
 	if r.Method == http.MethodPost {
 		switch {
@@ -445,16 +456,6 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	}
 
 	// Graph endpoints.
-	if len(segs) == 4 && segs[1] == "users" && strings.EqualFold(segs[3], "sendMail") && r.Method == http.MethodPost {
-		rec.Key = "POST /v1.0/users/{id}/sendMail"
-		if !s.authorized(r) {
-			writeODataError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
-			return
-		}
-		rec.Auth = true
-		s.sendMail(w, r, segs[2])
-		return
-	}
 	switch {
 	case len(segs) == 2 && segs[1] == "users":
 		rec.Key = "GET /v1.0/users"
