@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -274,7 +275,7 @@ func warnAttention(con *console, plan *mmsync.Plan) {
 	}
 	for _, s := range plan.Skipped {
 		if s.Attention {
-			msgs = append(msgs, s.Reason)
+			msgs = append(msgs, skipWho(s)+s.Reason)
 		}
 	}
 	for i, m := range msgs {
@@ -284,6 +285,25 @@ func warnAttention(con *console, plan *mmsync.Plan) {
 		}
 		con.warningf("%s", m)
 	}
+}
+
+// skipWho names the person a skip is about, so that a warning says who
+// needs the administrator ("Ann Lee <ann@x> (ann): …").
+func skipWho(s mmsync.Skip) string {
+	var who []string
+	if s.DisplayName != "" {
+		who = append(who, s.DisplayName)
+	}
+	if s.Email != "" {
+		who = append(who, "<"+s.Email+">")
+	}
+	if s.Username != "" {
+		who = append(who, "("+s.Username+")")
+	}
+	if len(who) == 0 {
+		return ""
+	}
+	return strings.Join(who, " ") + ": "
 }
 
 // fatal reports a run that stopped before applying anything.
