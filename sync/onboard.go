@@ -174,11 +174,22 @@ func (p *planner) onboardLinked(d *desired, acct *Account) {
 		"not onboarded yet (an earlier onboarding did not succeed)", true)
 }
 
+// onboardAdopted reports whether adopted accounts are onboarded.
+func (o Options) onboardAdopted() bool {
+	return o.onboarding() && o.Onboard == OnboardNewAndAdopted
+}
+
 // onboardAdopted reports whether an account this run adopts is onboarded
 // (onboard: new-and-adopted), and plans it. The adoption's patch then
 // carries the pending mark.
 func (p *planner) onboardAdopted(d *desired, acct *Account) bool {
 	if !p.opts.onboarding() || p.opts.Onboard != OnboardNewAndAdopted {
+		return false
+	}
+	if p.r.linker.Onboarded(acct, d.u.ID) {
+		// Onboarded for this person already; only its link went missing
+		// (a user can delete their own link keys). Re-adopting it must not
+		// replace a password its owner chose.
 		return false
 	}
 	p.planOnboard(d.u.ID, d.u.DisplayName, d.email, acct.Username, acct.ID, d.u.Mail,
@@ -251,6 +262,15 @@ func (x *applier) onboard(ctx context.Context, i int, created map[string]string)
 		return
 	}
 	r.Email, r.Username = strings.ToLower(acct.Email), acct.Username
+	if x.createAdopted(a.EntraID) && !x.r.opts.onboardAdopted() {
+		if id, mine := x.r.linker.CreatedBy(&acct); !mine || id != a.EntraID {
+			// The create found someone's existing account (made between
+			// plan and apply) and adopted it: under onboard: new its
+			// password is its owner's, never replaced.
+			x.finish(i, notAttempted(r, errors.New("the create found an existing account and adopted it; onboard: new leaves its password as it is")))
+			return
+		}
+	}
 	pw, madeHere := x.createdPassword(a.EntraID)
 	need := a.NewPassword || x.createAdopted(a.EntraID)
 	if !need && a.Method == OnboardingGraphMail {
@@ -390,7 +410,11 @@ func (p *Plan) checkOnboard(r *rules, byID map[string]*Account) []error {
 		switch {
 		case a.Kind == KindCreate:
 			creates[a.EntraID] = true
-		case a.Kind == KindUpdate && a.Patch.Props != nil && a.Patch.Props[PropOnboardPending] != "":
+		case a.Kind == KindUpdate && a.Patch.Props != nil && a.Patch.Props[PropOnboardPending] != "" &&
+			(byID[a.AccountID] == nil || !r.linker.OnboardPending(byID[a.AccountID], a.EntraID)):
+			// Only a pending mark this update brings makes it an adoption
+			// to onboard: an update that writes props carries the account's
+			// existing pending mark along (a re-sign, a reactivation).
 			adopts[a.AccountID] = true
 		}
 	}

@@ -142,6 +142,9 @@ func TestOnboardPlan(t *testing.T) {
 		{"adopted, onboard new-and-adopted", OnboardingGraphMail, OnboardNewAndAdopted, []DirectoryUser{ann}, []Account{old}, want{onboard: 1, newPassword: true, mailTo: "ann@x.example"}},
 		{"adopted, new-and-adopted, reset-email", OnboardingResetEmail, OnboardNewAndAdopted, []DirectoryUser{ann}, []Account{old}, want{onboard: 1, newPassword: true}},
 		{"adopted, new-and-adopted, onboarding none", OnboardingNone, OnboardNewAndAdopted, []DirectoryUser{ann}, []Account{old}, want{}},
+		// Shrunk from TestPropOnboarding: a user deleted their own link keys, so the
+		// account is adopted again; its valid record keeps the password they chose.
+		{"re-adopted after its link was removed, onboarded already", OnboardingGraphMail, OnboardNewAndAdopted, []DirectoryUser{ann}, []Account{withMarks(old, done)}, want{}},
 		{"adopted before (linked, no mark), new-and-adopted", OnboardingGraphMail, OnboardNewAndAdopted, []DirectoryUser{ann}, []Account{linked}, want{}},
 		{"failed last time (pending)", OnboardingGraphMail, OnboardNew, []DirectoryUser{ann}, []Account{withMarks(linked, pending)}, want{onboard: 1, newPassword: true, mailTo: "ann@x.example"}},
 		{"failed last time, onboarding now none", OnboardingNone, OnboardNew, []DirectoryUser{ann}, []Account{withMarks(linked, pending)}, want{}},

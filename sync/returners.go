@@ -20,13 +20,22 @@ import (
 // deactivated), and any change that needed the address such a reactivation
 // would have given up. Each is listed under skipped, for an admin to see.
 func (p *planner) holdReactivations() {
-	if len(p.plan.WithheldRemovals) == 0 || len(p.reacts) == 0 {
+	frozenRooms := len(p.frozen.teams) > 0 || len(p.frozen.channels) > 0
+	if (len(p.plan.WithheldRemovals) == 0 && !frozenRooms) || len(p.reacts) == 0 {
 		return
 	}
 	withheld := map[string]string{} // account id → the first withheld removal
+	if frozenRooms {
+		// A broken mapping line freezes its teams and channels: which of
+		// them a returner must lose is unknown this run, so no returner
+		// comes back until the line resolves again (the run fails anyway).
+		for _, a := range p.reacts {
+			withheld[a.AccountID] = "the teams and channels of a broken mapping line cannot be planned (they are frozen)"
+		}
+	}
 	for _, a := range p.plan.WithheldRemovals {
 		if _, seen := withheld[a.AccountID]; !seen {
-			withheld[a.AccountID] = removalLabel(&a)
+			withheld[a.AccountID] = removalLabel(&a) + " was withheld by max-removals"
 		}
 	}
 	held := map[string]bool{}
@@ -42,13 +51,17 @@ func (p *planner) holdReactivations() {
 		}
 		p.plan.Skipped = append(p.plan.Skipped, Skip{EntraID: a.EntraID, DisplayName: a.DisplayName, Email: a.Email, Username: a.Username,
 			AccountID: a.AccountID, Attention: true,
-			Reason: "not reactivated in this run: its removal from " + what + " was withheld by max-removals, and a returner is reactivated only once the memberships it must lose are gone"})
+			Reason: "not reactivated in this run: its removal from " + what + ", and a returner is reactivated only once the memberships it must lose are gone"})
 		return true
 	})
 	if len(held) == 0 {
 		return
 	}
-	notHeld := func(a Action) bool { return held[a.AccountID] }
+	notHeld := func(a Action) bool {
+		// Adds wait with the account; its removals go ahead while it is
+		// deactivated.
+		return held[a.AccountID] && (a.Kind == KindTeamAdd || a.Kind == KindChannelAdd)
+	}
 	p.teams = slices.DeleteFunc(p.teams, notHeld)
 	p.channels = slices.DeleteFunc(p.channels, notHeld)
 	p.dropClaimsOn(freed)
