@@ -104,6 +104,19 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 		holder[m.to] = m.id
 	}
 	p.checkAddressOrder(obs, bad)
+	// An account parked on a placeholder always moves on in the same plan:
+	// a cycle whose other moves were dropped must not strand it on .invalid.
+	movesOn := map[string]bool{}
+	for _, a := range p.Actions {
+		if !a.Temporary && a.Patch.Email != nil {
+			movesOn[a.AccountID] = true
+		}
+	}
+	for _, a := range p.Actions {
+		if a.Temporary && !movesOn[a.AccountID] {
+			bad("park %s on a placeholder address with no move on planned", a.Username)
+		}
+	}
 	destructive, removals := 0, 0
 	chanRules := newChannelRemovalRules(p, r.opts.Channels)
 	fz := newFrozen(r.opts.Broken)

@@ -667,7 +667,23 @@ func TestPropBrokenLineFreezesOnlyItsMemberships(t *testing.T) {
 			}
 		}
 		if !reflect.DeepEqual(lifeWhole, lifeBroken) {
-			t.Fatalf("a broken line changed the account lifecycle:\n%v\n%v", lifeWhole, lifeBroken)
+			dump := func(p *Plan) string {
+				var b strings.Builder
+				for _, a := range p.Actions {
+					fmt.Fprintf(&b, "  %s %s %s %s\n", a.Kind, a.AccountID, a.Email, a.Reason)
+				}
+				for _, a := range p.WithheldRemovals {
+					fmt.Fprintf(&b, "  withheld %s %s %s/%s\n", a.Kind, a.AccountID, a.Team, a.Channel)
+				}
+				for _, s := range p.Skipped {
+					fmt.Fprintf(&b, "  skip %s %s\n", s.AccountID, s.Reason)
+				}
+				for _, c := range p.Conflicts {
+					fmt.Fprintf(&b, "  conflict %s %s\n", c.EntraID, c.Reason)
+				}
+				return b.String()
+			}
+			t.Fatalf("a broken line changed the account lifecycle:\n%v\n%v\nintact:\n%sbroken:\n%s", lifeWhole, lifeBroken, dump(whole), dump(plan))
 		}
 	})
 }

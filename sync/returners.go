@@ -100,7 +100,36 @@ func (p *planner) dropClaimsOn(freed map[string]bool) {
 		}
 		p.creates, p.updates, p.reacts = drop(p.creates), drop(p.updates), drop(p.reacts)
 		freed = next
+		if len(freed) == 0 {
+			freed = p.dropStrandedParking()
+		}
 	}
+}
+
+// dropStrandedParking removes the step that parks an account of an address
+// cycle on its placeholder when the account's own move on was dropped: it
+// would leave the account on a .invalid address. The address the parking
+// would have freed is returned, for what needed it to be dropped in turn.
+func (p *planner) dropStrandedParking() map[string]bool {
+	movesOn := map[string]bool{}
+	for _, list := range [][]Action{p.updates, p.reacts} {
+		for _, a := range list {
+			if !a.Temporary && a.Patch.Email != nil {
+				movesOn[a.AccountID] = true
+			}
+		}
+	}
+	freed := map[string]bool{}
+	p.updates = slices.DeleteFunc(p.updates, func(a Action) bool {
+		if !a.Temporary || movesOn[a.AccountID] {
+			return false
+		}
+		if a.Observed != nil {
+			freed[a.Observed.Email] = true
+		}
+		return true
+	})
+	return freed
 }
 
 // removalLabel names a removal's room: "team eng" or "channel eng/secret".
