@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -92,7 +93,7 @@ func (s *Source) CheckMemberGroups(ctx context.Context, groups map[string][]stri
 	type part struct{ user string }
 	var reqs []batchRequest
 	var parts []part
-	for _, user := range sortedKeys(groups) {
+	for _, user := range slices.Sorted(maps.Keys(groups)) {
 		ids := groups[user]
 		for start := 0; start < len(ids); start += MaxCheckGroups {
 			body, _ := json.Marshal(map[string][]string{"groupIds": ids[start:min(start+MaxCheckGroups, len(ids))]})
@@ -241,13 +242,4 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
