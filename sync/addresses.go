@@ -356,13 +356,7 @@ func (b *addressBook) park(i int) bool {
 // TemporaryAddress is where an account waits while a cycle of address moves
 // completes: unique (it holds the account id), a valid Mattermost address,
 // and never a mailbox (.invalid is reserved by RFC 2606).
-func TemporaryAddress(acct *Account) string {
-	name := NormalizeUsername(acct.Username)
-	if name == "" {
-		name = "user"
-	}
-	return name + "." + strings.ToLower(acct.ID) + "@moving.invalid"
-}
+func TemporaryAddress(acct *Account) string { return placeholderAddress(acct, "moving.invalid") }
 
 func (b *addressBook) movesAway(h int) bool {
 	ci, ok := b.moving[h]
@@ -429,12 +423,16 @@ func (b *addressBook) conflict(c *claim) Conflict {
 // it names the account, is unique (it holds the account id), is a valid
 // Mattermost address, and can never receive mail (.invalid is reserved by
 // RFC 2606).
-func ReleasedAddress(acct *Account) string {
+func ReleasedAddress(acct *Account) string { return placeholderAddress(acct, "released.invalid") }
+
+// placeholderAddress is name.id@domain for an account: the id makes it
+// unique, the name lets an admin see whose it is.
+func placeholderAddress(acct *Account, domain string) string {
 	name := NormalizeUsername(acct.Username)
 	if name == "" {
 		name = "user"
 	}
-	return name + "." + strings.ToLower(acct.ID) + "@released.invalid"
+	return name + "." + strings.ToLower(acct.ID) + "@" + domain
 }
 
 func firstNonEmpty(v ...string) string {
