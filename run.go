@@ -211,7 +211,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	// The invariants are checked on every plan, dry runs included: a plan
 	// that breaks one is a bug, and nothing of it is applied.
-	if err := plan.Check(dir, observed); err != nil {
+	if err := plan.Check(dir, observed, planOpts); err != nil {
 		con.errorf("%v", err)
 		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
 		rep := newReport(nil)
@@ -242,7 +242,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		})
 		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
 		prog := con.progress("Applying", len(plan.Actions))
-		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
+		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Options: planOpts, SelfID: observed.SelfID, Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
 			Onboarder: onboarder(cfg, src, mm),
 			OnResult:  func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
 		prog.Finish()

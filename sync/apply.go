@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	gosync "sync"
 )
@@ -41,8 +42,17 @@ type Result struct {
 	Retryable bool `json:"retryable,omitempty"`
 }
 
-// ApplyOptions bound the work Apply does at once.
+// ApplyOptions are what Apply needs besides the plan: the options the plan
+// was made with, and bounds on the work it does at once.
 type ApplyOptions struct {
+	// Options are the options the plan was made with. Apply asks the same
+	// rules as the planner (adoption, protection) when the server
+	// contradicts the plan, and signs links and marks with Options.Linker;
+	// the plan itself holds no rules.
+	Options Options
+	// SelfID is the token owner's account id (Observed.SelfID): an account
+	// Apply never adopts.
+	SelfID string
 	// Workers is how many updates, deactivations and reactivations run at
 	// once (default 8).
 	Workers int
@@ -92,8 +102,10 @@ const maxUsernameAttempts = 5
 // Apply executes the plan against t and returns one result per action, in
 // plan order. It decides nothing: where the server contradicts the plan (an
 // address taken since the read), it re-reads that one account and asks the
-// plan's own rules, or fails the action for the next run to re-plan. A failed
-// action never stops the others.
+// planner's rules, rebuilt from opts.Options and opts.SelfID, or fails the
+// action for the next run to re-plan. A failed action never stops the
+// others. A username the server refuses gets the next free suffix from an
+// allocator seeded with plan.TakenUsernames. Apply does not change plan.
 func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Result {
 	if opts.Workers <= 0 {
 		opts.Workers = 8
@@ -101,13 +113,16 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 	if opts.CreateWorkers <= 0 {
 		opts.CreateWorkers = DefaultCreateWorkers
 	}
-	x := &applier{plan: plan, t: t, r: plan.rules, results: make([]Result, len(plan.Actions)), onResult: opts.OnResult,
-		returnBlocked: map[string]string{}, onboarder: opts.Onboarder}
-	if plan.usernames != nil && plan.Count(KindCreate) > 0 {
-		x.usernames = plan.usernames.Clone()
-	}
-	if x.r == nil {
-		x.r = newRules(Options{}.withDefaults(), "")
+	x := &applier{plan: plan, t: t, r: newRules(opts.Options.withDefaults(), opts.SelfID), results: make([]Result, len(plan.Actions)),
+		onResult: opts.OnResult, returnBlocked: map[string]string{}, onboarder: opts.Onboarder}
+	if plan.Count(KindCreate) > 0 {
+		taken := slices.Clone(plan.TakenUsernames)
+		for i := range plan.Actions {
+			if plan.Actions[i].Kind == KindCreate {
+				taken = append(taken, plan.Actions[i].Username)
+			}
+		}
+		x.usernames = NewUsernameAllocator(taken)
 	}
 	phase := func(match func(*Action) bool) []int {
 		var idx []int
@@ -155,7 +170,7 @@ func Apply(ctx context.Context, plan *Plan, t Target, opts ApplyOptions) []Resul
 
 type applier struct {
 	plan      *Plan
-	usernames *UsernameAllocator // a copy: Apply leaves the plan as it was
+	usernames *UsernameAllocator // seeded from plan.TakenUsernames
 	t         Target
 	r         *rules
 	results   []Result
@@ -399,8 +414,8 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 				r.Note = fmt.Sprintf("username %s was taken on the server; used %s", a.Username, username)
 			}
 			return x.link(ctx, r, &acct)
-		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.usernameBase != "":
-			username = x.usernames.Next(a.usernameBase, username)
+		case errors.Is(err, ErrUsernameExists) && attempt < maxUsernameAttempts && a.UsernameBase != "":
+			username = x.usernames.Next(a.UsernameBase, username)
 		case errors.Is(err, ErrEmailExists):
 			return x.adopt(ctx, r)
 		default:

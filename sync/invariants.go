@@ -40,15 +40,12 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     team and channel removals within max-removals, counted in
 //     memberships (a team removal also takes the team's channels), creates and
 //     reactivations within the server's user limit.
-func (p *Plan) Check(dir Directory, obs Observed) error {
+func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrPlanInvariant}, args...)...))
 	}
-	r := p.rules
-	if r == nil {
-		r = newRules(Options{}.withDefaults(), obs.SelfID)
-	}
+	r := newRules(opts.withDefaults(), obs.SelfID)
 	byID := make(map[string]*Account, len(obs.Accounts))
 	holder := make(map[string]string, len(obs.Accounts)) // address → account id at the end of the run
 	usernames := make(map[string]bool, len(obs.Accounts))

@@ -14,6 +14,9 @@ type planner struct {
 	want  []desired
 	byID  map[string]*desired // directory users in scope, by object id; see user
 	addrs *addressBook
+	// usernames hands out the creates' usernames (seeded with every name
+	// taken); the plan keeps the names, not the allocator.
+	usernames *UsernameAllocator
 	// deleted maps an address to the deleted directory user that held it,
 	// when no user read (in scope or not) claims it now.
 	deleted map[string]*DeletedUser
@@ -57,7 +60,7 @@ type member struct {
 func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) *planner {
 	acc := indexAccounts(observed.Accounts, r)
 	p := &planner{
-		plan:          &Plan{rules: r},
+		plan:          &Plan{},
 		r:             r,
 		opts:          r.opts,
 		acc:           acc,
@@ -77,7 +80,7 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 	for name := range r.ignore {
 		taken = append(taken, name)
 	}
-	p.plan.usernames = NewUsernameAllocator(taken)
+	p.usernames = NewUsernameAllocator(taken)
 	// One order for everything that follows, whatever order Graph used:
 	// by address, then object id. Small keys are sorted, not the desired
 	// accounts themselves, which are then built once, in order.
@@ -482,7 +485,7 @@ func (p *planner) create(d *desired, reason string) {
 	}
 	a := Action{
 		Kind: KindCreate, EntraID: d.u.ID, DisplayName: d.u.DisplayName, Email: d.email,
-		Profile: d.profile, usernameBase: base, Reason: reason, mailTo: d.u.Mail,
+		Profile: d.profile, UsernameBase: base, Reason: reason,
 	}
 	p.addrs.want(claimOf(a, -1, d.email, d))
 }

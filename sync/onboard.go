@@ -154,7 +154,11 @@ func (p *planner) onboardCreates() {
 	for i := range p.creates {
 		c := &p.creates[i]
 		c.Onboard = true
-		p.planOnboard(c.EntraID, c.DisplayName, c.Email, c.Username, "", c.mailTo, "new account", false)
+		var mail string
+		if d := p.user(c.EntraID); d != nil {
+			mail = d.u.Mail
+		}
+		p.planOnboard(c.EntraID, c.DisplayName, c.Email, c.Username, "", mail, "new account", false)
 	}
 }
 

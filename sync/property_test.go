@@ -184,7 +184,7 @@ func TestPropAddressCyclesComplete(t *testing.T) {
 		w.opts.Capacity = Capacity{}
 		target := newFakeTarget(w.obs.Accounts...)
 		plan := BuildPlan(w.dir, target.observed(), w.opts)
-		if err := plan.Check(w.dir, w.obs); err != nil {
+		if err := plan.Check(w.dir, w.obs, w.opts); err != nil {
 			t.Fatal(err)
 		}
 		if plan.StopError != "" {
@@ -199,7 +199,7 @@ func TestPropAddressCyclesComplete(t *testing.T) {
 		if temporary != 1 {
 			t.Fatalf("%d placeholder writes for one cycle", temporary)
 		}
-		for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2}) {
+		for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 3, CreateWorkers: 2}) {
 			if r.Status != StatusDone && r.Status != StatusAdopted {
 				t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
 			}
@@ -291,7 +291,7 @@ func TestPropPlanIsSafe(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawWorld(t)
 		plan := BuildPlan(w.dir, w.obs, w.opts)
-		if err := plan.Check(w.dir, w.obs); err != nil {
+		if err := plan.Check(w.dir, w.obs, w.opts); err != nil {
 			t.Fatal(err)
 		}
 		checkAdoptions(t, w, plan)
@@ -316,7 +316,7 @@ func TestPropApplyConverges(t *testing.T) {
 		}
 		plan, _ := planReading(w.dir, observe(), w.opts, target)
 		before := observe()
-		results := Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2})
+		results := Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 3, CreateWorkers: 2})
 
 		// (c) Apply executes exactly the plan: one result per action, the
 		// same action, and every one succeeds against a faithful server.
@@ -516,7 +516,7 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 			}
 		}
 		plan := BuildPlan(w.dir, target.observed(), w.opts)
-		results := Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2})
+		results := Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 3, CreateWorkers: 2})
 		if len(results) != len(plan.Actions) {
 			t.Fatalf("%d results for %d actions", len(results), len(plan.Actions))
 		}
@@ -586,7 +586,7 @@ func TestPropBrokenLineFreezesOnlyItsMemberships(t *testing.T) {
 		broken := breakLines(t, w.opts)
 		whole := BuildPlan(w.dir, w.obs, w.opts)
 		plan := BuildPlan(w.dir, w.obs, broken)
-		if err := plan.Check(w.dir, w.obs); err != nil {
+		if err := plan.Check(w.dir, w.obs, broken); err != nil {
 			t.Fatal(err)
 		}
 		if len(broken.Broken) > 0 && plan.StopError == "" && !plan.Failed() {
@@ -726,7 +726,7 @@ func TestPropLaggingListingsOffboardNobodyUnconfirmed(t *testing.T) {
 		dir := w.dir
 		dir.Confirmed = drawConfirmations(t)
 		plan := BuildPlan(dir, w.obs, o)
-		if err := plan.Check(dir, w.obs); err != nil {
+		if err := plan.Check(dir, w.obs, o); err != nil {
 			t.Fatal(err)
 		}
 		readGone := map[string]bool{}

@@ -77,7 +77,7 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 		target := memberTargetFor(w)
 		observe := func() Observed { return target.observedWith(propTeams, propChannels) }
 		plan, obs := planReading(w.dir, observe(), w.opts, target)
-		if err := plan.Check(w.dir, obs); err != nil {
+		if err := plan.Check(w.dir, obs, w.opts); err != nil {
 			t.Fatal(err)
 		}
 		cost := 0
@@ -92,7 +92,7 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 			}
 		}
 		before := target.memberships()
-		Apply(context.Background(), plan, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
+		Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 2, CreateWorkers: 2})
 		after := target.memberships()
 		lost := 0
 		for id, n := range before {

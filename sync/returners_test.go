@@ -51,10 +51,10 @@ func TestReturnerLosesOldTeamBeforeReactivation(t *testing.T) {
 			var order []string
 			obs := target.observedWith(returnerTeams, nil)
 			p := BuildPlan(dir, obs, o)
-			if err := p.Check(dir, obs); err != nil {
+			if err := p.Check(dir, obs, o); err != nil {
 				t.Fatal(err)
 			}
-			results := Apply(context.Background(), p, target, ApplyOptions{OnResult: func(r Result) { order = append(order, string(r.Kind)+":"+string(r.Status)) }})
+			results := Apply(context.Background(), p, target, ApplyOptions{Options: o, SelfID: "self", OnResult: func(r Result) { order = append(order, string(r.Kind)+":"+string(r.Status)) }})
 			after := target.observedWith(returnerTeams, nil)
 			active := false
 			for _, a := range after.Accounts {

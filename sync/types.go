@@ -96,10 +96,10 @@ func (a Account) Active() bool { return a.DeleteAt == 0 }
 
 // Profile holds the profile fields the sync manages on an account.
 type Profile struct {
-	Nickname  string
-	FirstName string
-	LastName  string
-	Position  string
+	Nickname  string `json:"nickname,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Position  string `json:"position,omitempty"`
 }
 
 // Observed is the Mattermost side of a run, read in full before planning.
@@ -122,8 +122,8 @@ type Observed struct {
 
 // TeamAccount is one account's membership of one team, by ids.
 type TeamAccount struct {
-	TeamID    string
-	AccountID string
+	TeamID    string `json:"team_id"`
+	AccountID string `json:"mattermost_id"`
 }
 
 // NewUser is what Apply asks the Target to create. The target chooses the
@@ -144,12 +144,13 @@ type NewUser struct {
 // (Mattermost replaces props wholesale); Apply re-reads the account before sending it and takes only the sync's own
 // keys (IsSyncProp) from it, so that what the user set meanwhile survives.
 type Patch struct {
-	Email     *string
-	Nickname  *string
-	FirstName *string
-	LastName  *string
-	Position  *string
-	Props     map[string]string
+	Email     *string `json:"email,omitempty"`
+	Nickname  *string `json:"nickname,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+	Position  *string `json:"position,omitempty"`
+	// Props: absent for nil (leave alone), {} for an empty map (write it).
+	Props map[string]string `json:"props,omitzero"`
 }
 
 // Empty reports whether the patch changes nothing.
