@@ -403,7 +403,9 @@ func (x *applier) createdPassword(objectID string) (Secret, bool) {
 // plan adopts it under onboard: new-and-adopted, always with a fresh
 // password first; a new account only after its create; nothing at all
 // with onboarding none.
-func (p *Plan) checkOnboard(r *rules, byID map[string]*Account) []error {
+func (p *Plan) checkOnboard(opts Options, byID map[string]*Account) []error {
+	l := opts.Linker
+	onboarding := opts.Onboarding != "" && opts.Onboarding != OnboardingNone
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrPlanInvariant}, args...)...))
@@ -415,7 +417,7 @@ func (p *Plan) checkOnboard(r *rules, byID map[string]*Account) []error {
 		case a.Kind == KindCreate:
 			creates[a.EntraID] = true
 		case a.Kind == KindUpdate && a.Patch.Props != nil && a.Patch.Props[PropOnboardPending] != "" &&
-			(byID[a.AccountID] == nil || !r.linker.OnboardPending(byID[a.AccountID], a.EntraID)):
+			(byID[a.AccountID] == nil || !l.OnboardPending(byID[a.AccountID], a.EntraID)):
 			// Only a pending mark this update brings makes it an adoption
 			// to onboard: an update that writes props carries the account's
 			// existing pending mark along (a re-sign, a reactivation).
@@ -428,7 +430,7 @@ func (p *Plan) checkOnboard(r *rules, byID map[string]*Account) []error {
 		if a.Kind != KindOnboard {
 			continue
 		}
-		if !r.opts.onboarding() {
+		if !onboarding {
 			bad("onboard %s although onboarding is none", a.Username)
 		}
 		if seen[a.EntraID] {
@@ -447,15 +449,15 @@ func (p *Plan) checkOnboard(r *rules, byID map[string]*Account) []error {
 			// reported by Check
 		case !acct.Active():
 			bad("onboard %s, which is deactivated", acct.Username)
-		case r.linker.Onboarded(acct, a.EntraID):
+		case l.Onboarded(acct, a.EntraID):
 			bad("onboard %s, which was onboarded already", acct.Username)
 		case !a.NewPassword:
 			bad("onboard %s without a fresh password first", acct.Username)
 		case adopts[a.AccountID]:
-			if r.opts.Onboard != OnboardNewAndAdopted {
-				bad("onboard the adopted account %s although onboard is %s", acct.Username, r.opts.Onboard)
+			if opts.Onboard != OnboardNewAndAdopted {
+				bad("onboard the adopted account %s although onboard is %s", acct.Username, opts.Onboard)
 			}
-		case !r.linker.OnboardPending(acct, a.EntraID):
+		case !l.OnboardPending(acct, a.EntraID):
 			bad("onboard %s, which is not due (no valid pending mark)", acct.Username)
 		}
 	}

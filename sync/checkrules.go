@@ -1,0 +1,330 @@
+package sync
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// checkRules are Plan.Check's own facts and rules, written from the
+// README's promises (What one run does, Identity and links, Leavers and
+// returners, When a mapping breaks, Listings that lag, Safety rails), not
+// from the planner's code: Check calls none of the planner's rules or
+// helpers, so that a mistake in them is caught here instead of repeated.
+// What it shares with the planner is data verification (Linker: does a
+// link or mark verify) and the rails' arithmetic (Threshold).
+type checkRules struct {
+	opts   Options
+	selfID string
+	ignore map[string]bool // ignore-users entries, lower case
+	byID   map[string]*Account
+	// users are the directory users in scope, by object id.
+	users map[string]*DirectoryUser
+	// enabled is accountEnabled as read, in scope or not, by lower-case
+	// object id; deleted the users deleted from the tenant.
+	enabled map[string]Bool
+	deleted map[string]bool
+	// disabledAddr and deletedAddr map an address (a user's mail or
+	// userPrincipalName, lower case) to the object ids of the users read
+	// as disabled, or deleted, who have it.
+	disabledAddr map[string][]string
+	deletedAddr  map[string][]string
+	// The broken mappings' teams and channels, and whether a groups entry
+	// broke (the scope is unknown).
+	frozenTeams    map[string]bool
+	frozenChannels map[ChannelRef]bool
+	scopeUnknown   bool
+}
+
+func newCheckRules(dir Directory, obs Observed, opts Options) *checkRules {
+	c := &checkRules{opts: opts, selfID: obs.SelfID, ignore: map[string]bool{}, byID: make(map[string]*Account, len(obs.Accounts)),
+		users: make(map[string]*DirectoryUser, len(dir.Users)), enabled: map[string]Bool{}, deleted: map[string]bool{},
+		disabledAddr: map[string][]string{}, deletedAddr: map[string][]string{},
+		frozenTeams: map[string]bool{}, frozenChannels: map[ChannelRef]bool{}}
+	for _, s := range opts.Ignore {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			c.ignore[s] = true
+		}
+	}
+	for i := range obs.Accounts {
+		c.byID[obs.Accounts[i].ID] = &obs.Accounts[i]
+	}
+	for i := range dir.Users {
+		c.users[dir.Users[i].ID] = &dir.Users[i]
+	}
+	for _, list := range [][]DirectoryUser{dir.OutOfScope, dir.Users} {
+		for _, u := range list {
+			c.enabled[strings.ToLower(u.ID)] = u.AccountEnabled
+			if u.AccountEnabled == BoolFalse {
+				for _, a := range addressesOf(u.Mail, u.UserPrincipalName) {
+					c.disabledAddr[a] = append(c.disabledAddr[a], strings.ToLower(u.ID))
+				}
+			}
+		}
+	}
+	for _, d := range dir.Deleted {
+		c.deleted[strings.ToLower(d.ID)] = true
+		for _, a := range addressesOf(d.Mail, d.UserPrincipalName) {
+			c.deletedAddr[a] = append(c.deletedAddr[a], strings.ToLower(d.ID))
+		}
+	}
+	for _, b := range opts.Broken {
+		for _, t := range b.Teams {
+			c.frozenTeams[t] = true
+		}
+		for _, ref := range b.Channels {
+			c.frozenChannels[ref] = true
+		}
+		if b.Input == InputGroups {
+			c.scopeUnknown = true
+		}
+	}
+	return c
+}
+
+// addressesOf returns the addresses a user may have in Mattermost: the
+// mail and the userPrincipalName, lower case. Check takes both (the
+// planner picks one), so its address rules can only be looser than the
+// planner's, never stricter.
+func addressesOf(mail, upn string) []string {
+	var out []string
+	for _, s := range []string{mail, upn} {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// protected says why the README promises to leave acct alone, or "": bots,
+// shared-channel (remote) users, the token's owner, accounts in
+// ignore-users (by username or email), and system admins unless
+// manage-admins.
+func (c *checkRules) protected(acct *Account) string {
+	switch {
+	case acct.IsBot:
+		return "a bot"
+	case acct.RemoteID != "":
+		return "a shared-channel (remote) user"
+	case c.selfID != "" && acct.ID == c.selfID:
+		return "the token's owner"
+	case c.ignore[strings.ToLower(acct.Username)] || c.ignore[strings.ToLower(acct.Email)]:
+		return "in ignore-users"
+	case !c.opts.ManageAdmins && slices.Contains(strings.Fields(acct.Roles), "system_admin"):
+		return "a system admin, and manage-admins is off"
+	}
+	return ""
+}
+
+// owner is the object id the account belongs to by a link or a creation
+// mark that verifies, or "".
+func (c *checkRules) owner(acct *Account) string {
+	if id, ok := c.opts.Linker.Linked(acct); ok {
+		return id
+	}
+	if id, ok := c.opts.Linker.CreatedBy(acct); ok {
+		return id
+	}
+	return ""
+}
+
+// managed: the account belongs to an object of this instance and is not
+// protected.
+func (c *checkRules) managed(acct *Account) bool {
+	return c.owner(acct) != "" && c.protected(acct) == ""
+}
+
+// adoptable says why an account may not become objectID's (README,
+// Adoption): never a protected one, one linked to another user or managed
+// by another sync, one this sync created for someone else; without the
+// sync's own creation mark only under adopt-existing, only while active,
+// and only with a verified address unless adopt-existing is any.
+func (c *checkRules) adoptable(objectID string, acct *Account) string {
+	l := c.opts.Linker
+	if why := c.protected(acct); why != "" {
+		return why
+	}
+	if id, ok := l.Linked(acct); ok && id != objectID {
+		return "it is linked to " + id
+	}
+	if _, foreign := l.Foreign(acct); foreign {
+		return "another sync manages it"
+	}
+	if id, ok := l.CreatedBy(acct); ok {
+		if id != objectID {
+			return "this sync created it for " + id
+		}
+		return ""
+	}
+	switch {
+	case !c.opts.AdoptExisting:
+		return "adopt-existing is off"
+	case !acct.Active():
+		return "it is deactivated"
+	case !acct.EmailVerified && !c.opts.AdoptUnverified:
+		return "its address is unverified and adopt-existing is verified"
+	}
+	return ""
+}
+
+// leaving says why the README allows deactivating acct for objectID, or ""
+// when nothing does: its owner is objectID and that user is not enabled in
+// scope (disabled, deleted or gone from the scope), or the account holds
+// the address of objectID, a user read as disabled (the address rule), or,
+// unless another sync manages it, of objectID deleted from the tenant.
+func (c *checkRules) leaving(acct *Account, objectID string) bool {
+	key, addr := strings.ToLower(objectID), strings.ToLower(acct.Email)
+	if slices.Contains(c.disabledAddr[addr], key) {
+		return true
+	}
+	if _, foreign := c.opts.Linker.Foreign(acct); foreign {
+		return false
+	}
+	if slices.Contains(c.deletedAddr[addr], key) {
+		return true
+	}
+	if owner := c.owner(acct); owner != objectID {
+		return false
+	}
+	u := c.users[objectID]
+	return u == nil || u.AccountEnabled == BoolFalse
+}
+
+// groupsOfTeam and groupsOfChannel are the lower-case object ids (or
+// names, when unresolved) of the groups whose mapping names the team or
+// channel.
+func (c *checkRules) groupsOfTeam(team string) []string {
+	var out []string
+	if c.opts.Teams != nil {
+		for _, g := range c.opts.Teams.ByGroup {
+			if slices.Contains(g.Teams, team) {
+				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
+			}
+		}
+	}
+	return out
+}
+
+func (c *checkRules) groupsOfChannel(ref ChannelRef) []string {
+	var out []string
+	if c.opts.Channels != nil {
+		for _, g := range c.opts.Channels.ByGroup {
+			if slices.Contains(g.Channels, ref) {
+				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
+			}
+		}
+	}
+	return out
+}
+
+// confirmedLeft says whether a direct read confirmed objectID gone from
+// every one of groups (README, Listings that lag).
+func confirmedLeft(conf *Confirmations, objectID string, groups []string) bool {
+	if conf == nil {
+		return false
+	}
+	in, read := conf.MemberOf[strings.ToLower(objectID)]
+	if !read {
+		return false
+	}
+	for _, g := range groups {
+		if in[g] {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmedGone is how a direct read confirmed objectID gone from the
+// scope ("" when none did).
+func confirmedGone(conf *Confirmations, objectID string) string {
+	if conf == nil {
+		return ""
+	}
+	return conf.Left[strings.ToLower(objectID)]
+}
+
+// mappedChannels are the channels a mapping names.
+func (c *checkRules) mappedChannels() map[ChannelRef]bool {
+	out := map[ChannelRef]bool{}
+	if pol := c.opts.Channels; pol != nil {
+		for _, ref := range pol.Everyone {
+			out[ref] = true
+		}
+		for _, g := range pol.ByGroup {
+			for _, ref := range g.Channels {
+				out[ref] = true
+			}
+		}
+	}
+	return out
+}
+
+// mappedTeams are the teams whose memberships max-removals counts: those a
+// team mapping names, and observed teams that only a channel mapping does
+// not account for.
+func (c *checkRules) mappedTeams(obs Observed) []string {
+	named, viaChannel := map[string]bool{}, map[string]bool{}
+	if pol := c.opts.Teams; pol != nil {
+		for _, t := range pol.Everyone {
+			named[t] = true
+		}
+		for _, g := range pol.ByGroup {
+			for _, t := range g.Teams {
+				named[t] = true
+			}
+		}
+	}
+	for ref := range c.mappedChannels() {
+		viaChannel[ref.Team] = true
+	}
+	var out []string
+	for name := range obs.Teams {
+		if named[name] || !viaChannel[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// removalBase is max-removals' base (README, Removal cap): the memberships
+// of managed, active accounts in the mapped teams and channels, plus the
+// channel memberships read for planned team removals in channels no
+// mapping names.
+func (c *checkRules) removalBase(obs Observed) int {
+	managed := map[string]bool{}
+	for id, a := range c.byID {
+		if a.Active() && c.managed(a) {
+			managed[id] = true
+		}
+	}
+	n := 0
+	for _, name := range c.mappedTeams(obs) {
+		for id, in := range obs.Teams[name].Members {
+			if in && managed[id] {
+				n++
+			}
+		}
+	}
+	mappedIDs := map[string]bool{}
+	for ref := range c.mappedChannels() {
+		for id, in := range obs.Channels[ref].Members {
+			if in && managed[id] {
+				n++
+			}
+		}
+		if ch, ok := obs.Channels[ref]; ok {
+			mappedIDs[ch.ID] = true
+		}
+	}
+	for ta, chans := range obs.TeamChannels {
+		if managed[ta.AccountID] {
+			for _, id := range chans {
+				if !mappedIDs[id] {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
