@@ -1,0 +1,85 @@
+package sync
+
+import (
+	"strings"
+	"testing"
+)
+
+// Check's own rules refuse each of these plans, which the planner would not
+// make: every case is a promise of the README that Check keeps without
+// asking the planner.
+func TestCheckRefuses(t *testing.T) {
+	ann := user("u-ann", "ann@x.example", "Ann")
+	disabled := user("u-old", "old@x.example", "Old")
+	disabled.AccountEnabled = BoolFalse
+	unknown := user("u-unk", "unk@x.example", "Unk")
+	unknown.AccountEnabled = BoolUnknown
+	annAcct := linkedTo(Account{ID: "m-ann", Username: "ann", Email: "ann@x.example", Roles: "system_user"}, "u-ann")
+	oldAcct := linkedTo(Account{ID: "m-old", Username: "old", Email: "old@x.example", Roles: "system_user", DeleteAt: 5}, "u-old")
+	oldActive := linkedTo(Account{ID: "m-old", Username: "old", Email: "old@x.example", Roles: "system_user"}, "u-old")
+	unkAcct := linkedTo(Account{ID: "m-unk", Username: "unk", Email: "unk@x.example", Roles: "system_user"}, "u-unk")
+	stranger := Account{ID: "m-str", Username: "str", Email: "str@x.example", Roles: "system_user"}
+	annBack := linkedTo(Account{ID: "m-ann", Username: "ann", Email: "ann@x.example", Roles: "system_user", DeleteAt: 7}, "u-ann")
+	title := "Lead"
+	dir := Directory{Users: []DirectoryUser{ann, disabled, unknown}}
+	o := opts()
+	with := func(f func(*Options)) Options { x := o; f(&x); return x }
+	tests := []struct {
+		name     string
+		accounts []Account
+		opts     Options
+		plan     Plan
+		want     string
+	}{
+		{"deactivate a stranger for nobody", []Account{annAcct, stranger}, o,
+			Plan{Actions: []Action{{Kind: KindDeactivate, EntraID: "u-gone", AccountID: "m-str", Username: "str"}}},
+			"neither theirs nor holds the address"},
+		{"deactivate with deactivate off", []Account{annAcct, oldActive}, with(func(x *Options) { x.Deactivate = false }),
+			Plan{Actions: []Action{{Kind: KindDeactivate, EntraID: "u-old", AccountID: "m-old", Username: "old"}}},
+			"deactivate is off"},
+		{"deactivate after the threshold stopped it", []Account{annAcct, oldActive}, o,
+			Plan{ThresholdError: "over", Actions: []Action{{Kind: KindDeactivate, EntraID: "u-old", AccountID: "m-old", Username: "old"}}},
+			"max-deactivations stopped them"},
+		{"release with release-addresses off", []Account{oldAcct}, with(func(x *Options) { x.ReleaseAddresses = false }),
+			Plan{Actions: []Action{{Kind: KindRelease, EntraID: "u-old", AccountID: "m-old", Username: "old"}}},
+			"release-addresses is off"},
+		{"reactivate under never", []Account{annBack}, with(func(x *Options) { x.Reactivate = ReactivateNever }),
+			Plan{Actions: []Action{{Kind: KindReactivate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Email: "ann@x.example"}}},
+			"reactivate is never"},
+		{"reactivate an administrator's deactivation", []Account{annBack}, with(func(x *Options) { x.Reactivate = ReactivateBySync }),
+			Plan{Actions: []Action{{Kind: KindReactivate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Email: "ann@x.example"}}},
+			"did not deactivate"},
+		{"reactivate someone else's account", []Account{oldAcct}, o,
+			Plan{Actions: []Action{{Kind: KindReactivate, EntraID: "u-ann", AccountID: "m-old", Username: "old", Email: "ann@x.example"}}},
+			"does not belong to"},
+		{"create for a disabled user", nil, o,
+			Plan{Actions: []Action{{Kind: KindCreate, EntraID: "u-old", Email: "old@x.example", Username: "old"}}},
+			"not an enabled user in scope"},
+		{"create for an unknown accountEnabled", nil, o,
+			Plan{Actions: []Action{{Kind: KindCreate, EntraID: "u-unk", Email: "unk@x.example", Username: "unk"}}},
+			"not an enabled user in scope"},
+		{"update an unknown accountEnabled", []Account{unkAcct}, o,
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-unk", AccountID: "m-unk", Username: "unk", Patch: Patch{Position: &title}}}},
+			"accountEnabled of u-unk is unknown"},
+		{"touch an ignored address", []Account{annAcct}, with(func(x *Options) { x.Ignore = []string{" ANN@x.example "} }),
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Patch: Patch{Position: &title}}}},
+			"protected account (in ignore-users)"},
+		{"remove after max-removals stopped it", []Account{annAcct}, with(func(x *Options) {
+			x.Teams = &TeamPolicy{Remove: true, Everyone: []string{"eng"}}
+		}),
+			Plan{RemovalError: "over", Actions: []Action{{Kind: KindTeamRemove, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Team: "eng", TeamID: "t"}}},
+			"max-removals stopped them"},
+		{"adopt a stranger with adopt-existing off", []Account{stranger}, with(func(x *Options) { x.AdoptExisting = false }),
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-str", Username: "str", Patch: Patch{Props: testLinker.linkProps(&stranger, "m-str", "u-ann")}}}},
+			"adopt-existing is off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := Observed{Accounts: tt.accounts, SelfID: "self", TeamChannels: map[TeamAccount][]string{{"t", "m-ann"}: nil}}
+			err := tt.plan.Check(dir, obs, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Check = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
