@@ -165,7 +165,11 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 				t.Fatalf("the claim touched %s, which b manages", acct.Username)
 			}
 		}
-		Apply(context.Background(), plan, target, ApplyOptions{Options: renamed.opts, SelfID: "self", Workers: 2})
+		for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: renamed.opts, SelfID: "self", Workers: 2}) {
+			if r.Status != StatusDone {
+				t.Fatalf("the claim's %s %s: %s %s", r.Kind, r.Username, r.Status, r.Error)
+			}
+		}
 		renamed.opts.Linker = NewLinkerKeys("a", []byte("key of instance a"))
 		for _, in := range []instance{renamed, b} {
 			if plan := BuildPlan(in.dir, observe(), in.opts); len(plan.Actions) != 0 {

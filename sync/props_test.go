@@ -147,6 +147,9 @@ func TestPropUsersPropsSurviveTheSync(t *testing.T) {
 				t.Fatalf("%s lost the status its user set: %v", a.Username, target.accounts[a.ID].Props)
 			}
 		}
+		if second := BuildPlan(w.dir, target.observed(), w.opts); !plan.Failed() && len(second.Actions) != 0 {
+			t.Fatalf("the run does not converge: %+v", second.Actions)
+		}
 	})
 }
 
