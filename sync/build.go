@@ -55,8 +55,35 @@ func (p *planner) assemble() *Plan {
 	if len(p.creates) > 0 {
 		plan.TakenUsernames = p.usernames.Names()
 	}
+	p.observedAll(plan.Actions, plan.Withheld, plan.WithheldRemovals, plan.Blocked)
 	plan.canonical()
 	return plan
+}
+
+// observedAll records on every action on an existing account that does not
+// carry it yet (memberships, onboarding) the account as the plan read it:
+// every action says what it was planned from. A membership action's own
+// precondition is its kind (an add: the account was not a member; a
+// remove: it was).
+func (p *planner) observedAll(lists ...[]Action) {
+	var byID map[string]int
+	for _, list := range lists {
+		for i := range list {
+			a := &list[i]
+			if a.AccountID == "" || a.Observed != nil {
+				continue
+			}
+			if byID == nil {
+				byID = make(map[string]int, len(p.acc.all))
+				for j := range p.acc.all {
+					byID[p.acc.all[j].ID] = j
+				}
+			}
+			if j, ok := byID[a.AccountID]; ok {
+				a.Observed = p.precondition(j)
+			}
+		}
+	}
 }
 
 // compareAction orders actions of one kind: by wave, then address, username

@@ -48,6 +48,8 @@ type Action struct {
 	ChannelID string `json:"channel_id,omitempty"`
 	// Observed is the account as read when the plan was made: the
 	// precondition of the write, for the report and for Apply's checks.
+	// Every action on an existing account carries it; a create has none
+	// (its precondition is that no account holds its address).
 	Observed *Precondition `json:"observed,omitempty"`
 	// Wave orders an address change after the change that frees the address
 	// (another account moving away from it in this plan): Apply runs wave n

@@ -78,6 +78,9 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 		mark(p.StopError != "", "stop")
 		mark(len(p.Skipped) > 0, "skipped")
 		for _, a := range p.Actions {
+			if a.AccountID != "" && a.Observed == nil {
+				t.Fatalf("seed %d: %s %s does not say what it was planned from", seed, a.Kind, a.Username)
+			}
 			seen[string(a.Kind)] = true
 			mark(a.Temporary, "temporary")
 			mark(a.Unverified, "unverified")
