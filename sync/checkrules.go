@@ -167,20 +167,14 @@ func (c *checkRules) adoptable(objectID string, acct *Account) string {
 	return ""
 }
 
-// leaving says why the README allows deactivating acct for objectID, or ""
-// when nothing does: its owner is objectID and that user is not enabled in
-// scope (disabled, deleted or gone from the scope), or the account holds
-// the address of objectID, a user read as disabled (the address rule), or,
-// unless another sync manages it, of objectID deleted from the tenant.
+// leaving reports whether the README allows deactivating acct for
+// objectID: its owner is objectID and that user is not enabled in scope
+// (disabled, deleted or gone from the scope), or the account holds the
+// address of objectID, a user read as disabled or deleted from the tenant
+// (the address rule).
 func (c *checkRules) leaving(acct *Account, objectID string) bool {
 	key, addr := strings.ToLower(objectID), strings.ToLower(acct.Email)
-	if slices.Contains(c.disabledAddr[addr], key) {
-		return true
-	}
-	if _, foreign := c.opts.Linker.Foreign(acct); foreign {
-		return false
-	}
-	if slices.Contains(c.deletedAddr[addr], key) {
+	if slices.Contains(c.disabledAddr[addr], key) || slices.Contains(c.deletedAddr[addr], key) {
 		return true
 	}
 	if owner := c.owner(acct); owner != objectID {
@@ -188,6 +182,14 @@ func (c *checkRules) leaving(acct *Account, objectID string) bool {
 	}
 	u := c.users[objectID]
 	return u == nil || u.AccountEnabled == BoolFalse
+}
+
+// leaverAddress reports whether the address is a disabled or deleted
+// user's: the one thing that reaches an account another sync manages
+// (README, Several syncs on one server: the address rule still holds).
+func (c *checkRules) leaverAddress(email string) bool {
+	addr := strings.ToLower(email)
+	return len(c.disabledAddr[addr]) > 0 || len(c.deletedAddr[addr]) > 0
 }
 
 // groupsOfTeam and groupsOfChannel are the lower-case object ids (or

@@ -39,7 +39,9 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //   - no account is reactivated while a membership it must lose is
 //     withheld by max-removals;
 //   - an account another instance manages is touched only to deactivate
-//     it when a disabled user read holds its address (the address rule);
+//     it when a disabled or deleted user's address is its address (the
+//     address rule; whether a deleted user's reaches it is the planner's
+//     choice, the looser rule is the safety bound);
 //   - a broken mapping's teams and channels lose nobody; with the scope
 //     unknown nobody is created, and only users read (or confirmed by a
 //     direct read) as disabled or deleted are deactivated;
@@ -129,7 +131,7 @@ func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 		if why := c.protected(acct); why != "" {
 			bad("%s %s touches a protected account (%s)", a.Kind, acct.Username, why)
 		}
-		if name, foreign := opts.Linker.Foreign(acct); foreign && (a.Kind != KindDeactivate || len(c.disabledAddr[strings.ToLower(acct.Email)]) == 0) {
+		if name, foreign := opts.Linker.Foreign(acct); foreign && (a.Kind != KindDeactivate || !c.leaverAddress(acct.Email)) {
 			bad("%s %s touches an account another sync manages (%s)", a.Kind, acct.Username, InstanceLabel(name))
 		}
 		p.checkAccount(c, dir, &a, acct, bad)
