@@ -36,6 +36,7 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     allows; a user whose accountEnabled is unknown gets no update;
 //   - channel removals concern mapped channels only, never town-square,
 //     and never a user the plan also removes from the channel's team;
+//     memberships as checkMemberships says;
 //   - no account is reactivated while a membership it must lose is
 //     withheld by max-removals;
 //   - an account another instance manages is touched only to deactivate
@@ -167,6 +168,7 @@ func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 			bad("%d creates and reactivations exceed the server's user limit (room for %d)", need, room)
 		}
 	}
+	p.checkMemberships(c, bad)
 	errs = append(errs, p.checkOnboard(opts, byID)...)
 	return errors.Join(errs...)
 }

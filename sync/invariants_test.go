@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,58 @@ func TestCheckRefuses(t *testing.T) {
 				t.Fatalf("Check = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Found by Check's own membership rule (issue 16): a three-account address
+// ring whose last member is a returner held back by max-removals. The
+// ring's other deactivated member (enabled again) lost its reactivation
+// with its address move, while its team and channel adds stayed: an add of
+// a deactivated account, which Mattermost refuses, every run. Only the
+// address claims become conflicts; the return and the profile changes go
+// ahead on the addresses the accounts have.
+func TestHeldReturnerKeepsTheRingsOtherChanges(t *testing.T) {
+	addrs := []string{"bob@x.example", "cy@x.example", "dee@x.example"}
+	var dir Directory
+	obs := Observed{SelfID: "self"}
+	for i := range 3 {
+		id := fmt.Sprintf("c%d", i)
+		dir.Users = append(dir.Users, DirectoryUser{ID: id, AccountEnabled: BoolTrue, UserType: "Member", DisplayName: "Ring " + id,
+			Mail: addrs[(i+1)%3], UserPrincipalName: id + "@x.onmicrosoft.com"})
+		a := Account{ID: fmt.Sprintf("mc%d", i), Username: fmt.Sprintf("ring%d", i), Email: addrs[i], Roles: "system_user", EmailVerified: true, Nickname: "Ring " + id}
+		if i != 1 {
+			a.DeleteAt = 2000 + int64(i)
+		}
+		obs.Accounts = append(obs.Accounts, linkedTo(a, id))
+	}
+	obs.Accounts[1].Nickname = "old name"
+	obs.Teams = map[string]TeamState{"eng": {ID: "t-eng", Name: "eng", Members: map[string]bool{"mc2": true}}}
+	obs.Channels = map[ChannelRef]ChannelState{
+		{"eng", "secret"}:   {ID: "c-secret", TeamID: "t-eng", Team: "eng", Name: "secret", Type: "P", Members: map[string]bool{"mc2": true}},
+		{"eng", TownSquare}: {ID: "c-town", TeamID: "t-eng", Team: "eng", Name: TownSquare, Type: "O", Members: map[string]bool{"mc2": true}},
+	}
+	o := opts()
+	o.Channels = &ChannelPolicy{Remove: true, Everyone: []ChannelRef{{"eng", TownSquare}},
+		ByGroup: []ChannelMembership{{Group: "G", Line: 1, Members: map[string]bool{"u5": true}, Channels: []ChannelRef{{"eng", "secret"}}}}}
+	o.MaxRemovals = Threshold{Count: 0}
+	p := BuildPlan(dir, obs, o)
+	if err := p.Check(dir, obs, o); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range p.Actions {
+		got = append(got, fmt.Sprintf("%s %s %s %v", a.Kind, a.Username, a.Email, a.Patch.Email != nil))
+	}
+	want := []string{
+		"reactivate ring0 bob@x.example false", // back, keeping its address
+		"update ring1 cy@x.example false",      // its nickname, not the address
+		"team-add ring0 bob@x.example false", "team-add ring1 cy@x.example false",
+		"channel-add ring0 bob@x.example false", "channel-add ring1 cy@x.example false",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(p.Conflicts) != 2 || p.Count(KindReactivate) != 1 || len(p.WithheldRemovals) != 1 {
+		t.Fatalf("conflicts %+v, withheld %+v", p.Conflicts, p.WithheldRemovals)
 	}
 }
