@@ -54,6 +54,10 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     within max-removals (none once it stopped them), counted in
 //     memberships (a team removal also takes the team's channels), creates
 //     and reactivations within the server's user limit;
+//   - an address written is the user's own, a placeholder only for a
+//     release or a cycle's parking step, and no field is emptied
+//     (checkWrites); whatever a rail holds back carries its error
+//     (checkReported);
 //   - onboarding as checkOnboard says.
 func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 	var errs []error
@@ -169,6 +173,8 @@ func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 		}
 	}
 	p.checkMemberships(c, bad)
+	p.checkWrites(c, bad)
+	p.checkReported(bad)
 	errs = append(errs, p.checkOnboard(opts, byID)...)
 	return errors.Join(errs...)
 }

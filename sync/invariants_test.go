@@ -74,6 +74,39 @@ func TestCheckRefuses(t *testing.T) {
 		{"adopt a stranger with adopt-existing off", []Account{stranger}, with(func(x *Options) { x.AdoptExisting = false }),
 			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-str", Username: "str", Patch: Patch{Props: testLinker.linkProps(&stranger, "m-str", "u-ann")}}}},
 			"adopt-existing is off"},
+		{"create with someone else's address", nil, o,
+			Plan{Actions: []Action{{Kind: KindCreate, EntraID: "u-ann", Email: "old@x.example", Username: "ann"}}},
+			"not the address of u-ann"},
+		{"move an account to someone else's address", []Account{annAcct}, o,
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Patch: Patch{Email: ptr("str@x.example")}}}},
+			"not the address of u-ann"},
+		{"release to a real address", []Account{oldAcct}, o,
+			Plan{Actions: []Action{{Kind: KindRelease, EntraID: "u-old", AccountID: "m-old", Username: "old", Patch: Patch{Email: ptr("x@y.example")}}}},
+			"not a placeholder"},
+		{"empty a field", []Account{annAcct}, o,
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Patch: Patch{Position: ptr("")}}}},
+			"empties its position"},
+		{"withhold silently", []Account{annAcct}, o,
+			Plan{Blocked: []Action{{Kind: KindCreate, EntraID: "u-x"}}},
+			"without the user-limit error"},
+		{"add a deactivated account to a team", []Account{annBack}, with(func(x *Options) { x.Teams = &TeamPolicy{Everyone: []string{"eng"}} }),
+			Plan{Actions: []Action{{Kind: KindTeamAdd, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Team: "eng"}}},
+			"ends the run deactivated"},
+		{"add someone else's account to a team", []Account{stranger}, with(func(x *Options) { x.Teams = &TeamPolicy{Everyone: []string{"eng"}} }),
+			Plan{Actions: []Action{{Kind: KindTeamAdd, EntraID: "u-ann", AccountID: "m-str", Username: "str", Team: "eng"}}},
+			"does not adopt it"},
+		{"add to a team no mapping names", []Account{annAcct}, with(func(x *Options) { x.Teams = &TeamPolicy{Everyone: []string{"eng"}} }),
+			Plan{Actions: []Action{{Kind: KindTeamAdd, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Team: "ops"}}},
+			"no mapping names the team"},
+		{"remove from a team only a channel mapping names", []Account{annAcct}, with(func(x *Options) {
+			x.Teams = &TeamPolicy{Remove: true, Everyone: []string{"eng"}}
+			x.Channels = &ChannelPolicy{Everyone: []ChannelRef{{"ops", "general"}}}
+		}),
+			Plan{Actions: []Action{{Kind: KindTeamRemove, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Team: "ops", TeamID: "t"}}},
+			"no team mapping names the team"},
+		{"change the memberships of an unknown accountEnabled", []Account{unkAcct}, with(func(x *Options) { x.Teams = &TeamPolicy{Everyone: []string{"eng"}} }),
+			Plan{Actions: []Action{{Kind: KindTeamAdd, EntraID: "u-unk", AccountID: "m-unk", Username: "unk", Team: "eng"}}},
+			"not an enabled user in scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,3 +171,5 @@ func TestHeldReturnerKeepsTheRingsOtherChanges(t *testing.T) {
 		t.Fatalf("conflicts %+v, withheld %+v", p.Conflicts, p.WithheldRemovals)
 	}
 }
+
+func ptr(s string) *string { return &s }
