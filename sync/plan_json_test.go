@@ -27,7 +27,10 @@ func drawPlanWorld(t *rapid.T) (Directory, Observed, Options) {
 }
 
 // roundTrip marshals p and reads it back.
-func roundTrip(t testing.TB, p *Plan) *Plan {
+func roundTrip(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, p *Plan) *Plan {
 	t.Helper()
 	b, err := json.Marshal(p)
 	if err != nil {

@@ -315,6 +315,9 @@ func TestPropApplyConverges(t *testing.T) {
 			observe = func() Observed { return target.observedWith(propTeams, propChannels) }
 		}
 		plan, _ := planReading(w.dir, observe(), w.opts, target)
+		if rapid.Bool().Draw(t, "savedPlan") {
+			plan = roundTrip(t, plan) // a saved plan applies as the plan itself
+		}
 		before := observe()
 		results := Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 3, CreateWorkers: 2})
 
