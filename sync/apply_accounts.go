@@ -148,13 +148,14 @@ func (x *applier) create(ctx context.Context, r Result) Result {
 		nu := NewUser{Username: username, Email: a.Email, Profile: a.Profile, Props: props}
 		if a.Onboard {
 			props[PropOnboardPending] = x.r.linker.OnboardPendingMark(a.EntraID)
-			if x.r.opts.Onboarding == OnboardingGraphMail {
-				nu.OnPassword = func(s Secret) { x.keepPassword(a.EntraID, s) }
-			}
+			nu.KeepPassword = x.r.opts.Onboarding == OnboardingGraphMail
 		}
-		acct, err := x.t.CreateUser(ctx, nu)
+		acct, pw, err := x.t.CreateUser(ctx, nu)
 		switch {
 		case err == nil:
+			if nu.KeepPassword {
+				x.keepPassword(a.EntraID, pw)
+			}
 			r.Status, r.AccountID, r.Username = StatusDone, acct.ID, acct.Username
 			if username != a.Username {
 				r.Note = fmt.Sprintf("username %s was taken on the server; used %s", a.Username, username)

@@ -126,16 +126,17 @@ type TeamAccount struct {
 	AccountID string `json:"mattermost_id"`
 }
 
-// NewUser is what Apply asks the Target to create. The target chooses the
-// password: the plan never holds one.
+// NewUser is what Apply asks the Target to create: plain data. The target
+// chooses the password: the plan never holds one.
 type NewUser struct {
 	Username string
 	Email    string
 	Profile
 	Props map[string]string
-	// OnPassword, when set, receives the password the target chose, once
-	// the account exists (graph-mail mails it); the target masks it first.
-	OnPassword func(Secret)
+	// KeepPassword asks the target for the password it chose, once the
+	// account exists (graph-mail mails it); the target masks it first.
+	// Without it the target returns none, and the password leaves nowhere.
+	KeepPassword bool
 }
 
 // Patch lists the fields to change on an existing account; nil means leave
@@ -164,7 +165,9 @@ func (p Patch) Empty() bool {
 // server reports those conflicts, and errors that implement ErrorIDer when the
 // server gave an error id.
 type Target interface {
-	CreateUser(ctx context.Context, u NewUser) (Account, error)
+	// CreateUser returns the account, and the password the target chose
+	// when u.KeepPassword asked for it (an empty Secret otherwise).
+	CreateUser(ctx context.Context, u NewUser) (Account, Secret, error)
 	PatchUser(ctx context.Context, id string, p Patch) (Account, error)
 	SetActive(ctx context.Context, id string, active bool) error
 	// GetUserByEmail returns ErrNotFound when no account has that email.
