@@ -192,6 +192,26 @@ func (c *checkRules) leaverAddress(email string) bool {
 	return len(c.disabledAddr[addr]) > 0 || len(c.deletedAddr[addr]) > 0
 }
 
+// managedBase is max-deactivations' base (README, Deactivation threshold):
+// the active managed accounts, counting those this plan adopts (an update
+// that links an account no Entra object owns yet).
+func (c *checkRules) managedBase(p *Plan) int {
+	n := 0
+	for _, a := range c.byID {
+		if a.Active() && c.managed(a) {
+			n++
+		}
+	}
+	adopted := map[string]bool{}
+	for _, a := range p.Actions {
+		if acct := c.byID[a.AccountID]; a.Kind == KindUpdate && a.Patch.Props[PropLink] != "" && acct != nil &&
+			acct.Active() && c.owner(acct) == "" && c.protected(acct) == "" {
+			adopted[a.AccountID] = true
+		}
+	}
+	return n + len(adopted)
+}
+
 // groupsOfTeam and groupsOfChannel are the lower-case object ids (or
 // names, when unresolved) of the groups whose mapping names the team or
 // channel.
