@@ -3,6 +3,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,8 +41,17 @@ type Counts struct {
 	Onboarded int `json:"onboarded"`
 }
 
+// FormatVersion is the JSON report's "format" member, its first: the version
+// of its shape, described by docs/report.schema.json. It changes only when a
+// member is renamed, removed or changes meaning (a major release); members
+// added to the report's lists' elements do not change it, so readers ignore
+// members they do not know.
+const FormatVersion = 1
+
 // Report is one run: what was planned, what happened, and the context an
-// administrator needs to read it later.
+// administrator needs to read it later. Its JSON form (MarshalJSON,
+// EncodeJSON) starts with "format" (FormatVersion) and never holds null for
+// a list: an empty list is [] or, for the optional ones, absent.
 type Report struct {
 	Status        string            `json:"status"` // success, failure, dry-run
 	DryRun        bool              `json:"dry_run"`
@@ -69,6 +79,27 @@ type Report struct {
 	// object id each resolved to.
 	Broken         []mmsync.BrokenMapping `json:"broken_mappings,omitempty"`
 	ResolvedGroups []mmsync.ResolvedGroup `json:"resolved_groups,omitempty"`
+}
+
+// MarshalJSON encodes the report as EncodeJSON does: "format" first, and an
+// empty list as [] rather than null.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report // Report's fields without this method
+	p := plain(*r)
+	p.Results, p.Skipped, p.Conflicts = orEmpty(p.Results), orEmpty(p.Skipped), orEmpty(p.Conflicts)
+	return json.Marshal(struct {
+		Format int `json:"format"`
+		plain
+	}{FormatVersion, p})
+}
+
+// orEmpty returns list, or an empty list for nil: the report's lists are
+// never null.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
