@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +19,6 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 // deps are the process's edges. Production passes the real ones; tests and
 // the demo pass fakes' transports so the real code path runs against them.
@@ -50,25 +46,27 @@ func run(ctx context.Context, args []string, d deps) int {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	if wantsVersion(args) || (len(args) > 0 && args[0] == "version") {
+		fmt.Fprintln(d.stdout, "entra-mattermost-sync", programVersion())
+		return exitOK
+	}
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(ctx, args[1:], d)
 	}
-	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
-		fmt.Fprintln(d.stdout, "entra-mattermost-sync", version)
-		return 0
-	}
 	con := newConsole(d)
-	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv, Output: d.stderr})
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv})
+	if errors.Is(err, config.ErrHelp) {
+		writeHelp(d.stdout)
+		return exitOK
 	}
 	// Mask before anything can print, even if validation fails next.
 	for _, s := range config.Secrets(vals) {
 		con.mask(s)
 	}
 	if err != nil {
-		con.errorf("%v", err)
-		return 2
+		// One line and the hint, not every option (the flag package's way).
+		con.errorf("%v; run entra-mattermost-sync --help for the options", err)
+		return exitUsage
 	}
 	cfg, err := config.Parse(vals)
 	if err != nil {
@@ -108,7 +106,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	reading := con.progress("Reading users (Entra ID and Mattermost)", 0)
 	defer reading.Finish()
 	mm, err := mattermost.New(cfg.MattermostURL, cfg.MattermostToken, mattermost.Options{
-		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version, Clock: d.clock,
+		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + programVersion(), Clock: d.clock,
 		Progress: reading.Add,
 	})
 	if err != nil {

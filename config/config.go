@@ -179,18 +179,20 @@ type Source struct {
 	Args []string
 	// Getenv reads the environment (INPUT_* and the fallback names).
 	Getenv func(string) string
-	// Output receives --help.
-	Output io.Writer
 }
 
-// ErrHelp is returned when --help was asked for; usage has been printed.
+// ErrHelp is returned when --help (-h, -help) was asked for; nothing has been
+// printed: the caller prints the help page (WriteOptions lists the options).
 var ErrHelp = flag.ErrHelp
 
 // Raw returns the unvalidated value of every option: a flag wins, then the
 // Actions input, then the environment variable, then the default.
 func Raw(src Source) (map[string]string, error) {
 	fs := flag.NewFlagSet("entra-mattermost-sync", flag.ContinueOnError)
-	fs.SetOutput(src.Output)
+	// The flag package would print its error and the whole usage; the
+	// caller prints one line and the hint instead (UsageError).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	flags := make(map[string]*string, len(Options))
 	for _, o := range Options {
 		usage := o.Description + " (env " + o.Env
@@ -206,17 +208,14 @@ func Raw(src Source) (map[string]string, error) {
 		}
 		flags[o.Name] = v
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(src.Output, "Usage: entra-mattermost-sync [flags]\n       entra-mattermost-sync demo\n\n"+
-			"Reconciles Microsoft Entra ID users into Mattermost. Every flag falls back to the GitHub\n"+
-			"Actions input of the same name (INPUT_<NAME>), then to the environment variable shown.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(src.Args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ErrHelp
+		}
+		return nil, &UsageError{Msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		return nil, &UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

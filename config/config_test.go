@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ var valid = map[string]string{
 
 func load(t *testing.T, args []string, m map[string]string) (*Config, error) {
 	t.Helper()
-	vals, err := Raw(Source{Args: args, Getenv: env(m), Output: io.Discard})
+	vals, err := Raw(Source{Args: args, Getenv: env(m)})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +133,7 @@ func TestInvalidInputsNameTheInput(t *testing.T) {
 }
 
 func TestSecretsAreListedEvenWhenInvalid(t *testing.T) {
-	vals, err := Raw(Source{Getenv: env(with(map[string]string{"INPUT_AZURE-CLIENT-ID": "bad"})), Output: io.Discard})
+	vals, err := Raw(Source{Getenv: env(with(map[string]string{"INPUT_AZURE-CLIENT-ID": "bad"}))})
 	if err != nil {
 		t.Fatal(err)
 	}
