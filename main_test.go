@@ -455,4 +455,7 @@ func TestDemoRuns(t *testing.T) {
 	if !strings.Contains(out.String(), "No changes.") || !strings.Contains(out.String(), "0 writes") {
 		t.Errorf("demo does not show an idempotent second sync:\n%s", out.String())
 	}
+	if strings.Contains(out.String(), "\x1b") {
+		t.Errorf("ANSI escape codes in output that is no terminal")
+	}
 }

@@ -32,6 +32,10 @@ type deps struct {
 	// clock, when set, times the Graph and Mattermost clients' waits
 	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
 	clock mattermost.Clock
+	// shownPlan, when set (the demo), holds the plan the last run printed:
+	// a run whose plan is the same says so in one line instead of printing
+	// it again.
+	shownPlan *string
 }
 
 // webhookDeadline bounds the report webhook, retries included, so that a
@@ -198,7 +202,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()
 		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.Version, snap.Read, len(observed.Accounts)
-		rep.OutOfScope = snap.OutOfScope
+		rep.OutOfScope, rep.ScopeInputs = snap.OutOfScope, scopeInputs(cfg)
 		return rep
 	}
 	if plan.StopError != "" {
@@ -218,7 +222,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return 1
 	}
 	endPlan := con.group("Plan")
-	report.WritePlan(con.writer(), plan)
+	writePlan(con.writer(), plan, d.shownPlan)
 	endPlan()
 	for _, b := range plan.Broken {
 		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
@@ -262,6 +266,43 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return 1
 	}
 	return 0
+}
+
+// writePlan prints the plan; with shown (the demo), only once: a plan equal
+// to the one printed last is one line.
+func writePlan(w io.Writer, plan *mmsync.Plan, shown *string) {
+	if shown == nil {
+		report.WritePlan(w, plan)
+		return
+	}
+	var b strings.Builder
+	report.WritePlan(&b, plan)
+	if b.String() == *shown {
+		fmt.Fprintln(w, "The plan is the one shown above.")
+		return
+	}
+	*shown = b.String()
+	io.WriteString(w, *shown)
+}
+
+// scopeInputs names the scope inputs in effect, for the line that counts the
+// directory users out of scope: the lists and the filter when set, and
+// include-guests when it leaves guests out (its default).
+func scopeInputs(cfg *config.Config) []string {
+	var in []string
+	if len(cfg.Groups) > 0 {
+		in = append(in, "groups")
+	}
+	if cfg.UserFilter != "" {
+		in = append(in, "user-filter")
+	}
+	if len(cfg.OnlyUsers) > 0 {
+		in = append(in, "only-users")
+	}
+	if !cfg.IncludeGuests {
+		in = append(in, "include-guests: false")
+	}
+	return in
 }
 
 // warnAttention turns conflicts and skips that need an administrator into

@@ -79,6 +79,9 @@ type Report struct {
 	// object id each resolved to.
 	Broken         []mmsync.BrokenMapping `json:"broken_mappings,omitempty"`
 	ResolvedGroups []mmsync.ResolvedGroup `json:"resolved_groups,omitempty"`
+	// ScopeInputs are the scope inputs in effect, as the terminal names
+	// them after the out-of-scope count ("groups", "include-guests: false").
+	ScopeInputs []string `json:"-"`
 }
 
 // MarshalJSON encodes the report as EncodeJSON does: "format" first, and an

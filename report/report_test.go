@@ -129,3 +129,23 @@ func TestAttentionIsNotSilent(t *testing.T) {
 		t.Fatalf("text: %s", b.String())
 	}
 }
+
+func TestTextSaysWhatADryRunWouldDo(t *testing.T) {
+	r := New(samplePlan(), nil, true)
+	r.OutOfScope, r.ScopeInputs = 3, []string{"groups", "include-guests: false"}
+	var b strings.Builder
+	r.WriteText(&b)
+	first, _, _ := strings.Cut(b.String(), "\n")
+	if !strings.HasPrefix(first, "Dry run: nothing was changed. The run would create 2, update 1,") || strings.Contains(first, "created") {
+		t.Errorf("dry run line %q", first)
+	}
+	if !strings.Contains(b.String(), "3 directory users are out of scope (in effect: groups, include-guests: false).") {
+		t.Errorf("out-of-scope line does not name the inputs in effect:\n%s", b.String())
+	}
+	done := New(samplePlan(), nil, false)
+	b.Reset()
+	done.WriteText(&b)
+	if strings.Contains(b.String(), "would") {
+		t.Errorf("a real run's text says would:\n%s", b.String())
+	}
+}
