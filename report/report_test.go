@@ -149,3 +149,13 @@ func TestTextSaysWhatADryRunWouldDo(t *testing.T) {
 		t.Errorf("a real run's text says would:\n%s", b.String())
 	}
 }
+
+func TestJobSummarySaysWhatADryRunWouldDo(t *testing.T) {
+	md := New(samplePlan(), nil, true).Markdown()
+	if !strings.Contains(md, "| would create | would update |") || strings.Contains(md, "| created |") {
+		t.Errorf("dry-run summary:\n%s", md)
+	}
+	if md := New(samplePlan(), nil, false).Markdown(); !strings.Contains(md, "| created | updated |") {
+		t.Errorf("summary of a run:\n%s", md)
+	}
+}
