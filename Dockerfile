@@ -14,7 +14,8 @@ ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOGC=50
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG TARGETOS TARGETARCH
+ARG TARGETOS
+ARG TARGETARCH
 # VERSION is the release tag (release.yml passes it): --version prints it.
 # Empty, the binary reports the module version Go recorded instead.
 ARG VERSION=
