@@ -1,7 +1,7 @@
 package main
 
 // Scale benchmarks: the real code path (run) against the fakes with
-// realistic latency (internal/scale.Realistic), next to the reference
+// realistic latency (tools/scale.Realistic), next to the reference
 // strategy the product replaces. They run only with -bench:
 //
 //	go test -run '^$' -bench 'Scale|Reference' -benchtime 3x .
@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 
 func scaleSizes(b *testing.B, def ...int) []int {

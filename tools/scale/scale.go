@@ -3,7 +3,7 @@
 // replaces (one lookup by email and one patch or create per directory user,
 // one after another), so that both can be measured against the same servers.
 // It is used by scale_test.go (Go benchmarks) and by the measurement command
-// internal/cmd/scale.
+// cmd/scale.
 package scale
 
 import (
@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )

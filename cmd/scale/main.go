@@ -4,9 +4,9 @@
 // so that its peak RSS is its own: the fakes, which hold the whole tenant and
 // the whole Mattermost user table, live in this process.
 //
-//	go run ./internal/cmd/scale -users 1000,10000
-//	go run ./internal/cmd/scale -users 100000 -reference noop -first-latency 0,0,0
-//	go run ./internal/cmd/scale -users 2000 -reference none -profile 5.36
+//	go run ./cmd/scale -users 1000,10000
+//	go run ./cmd/scale -users 100000 -reference noop -first-latency 0,0,0
+//	go run ./cmd/scale -users 2000 -reference none -profile 5.36
 //
 // With -profile the first sync runs against a fake that hashes passwords as
 // the measured server does (fakemm.Profiles: its cores, hashing time and
@@ -34,8 +34,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 
 // childEnv is added to the product's environment (-child-env).
