@@ -62,7 +62,7 @@ func readActionYAML(t *testing.T) actionSpec {
 func TestActionYAMLMatchesCode(t *testing.T) {
 	spec := readActionYAML(t)
 	var names []string
-	for _, o := range config.Options {
+	for _, o := range config.Options() {
 		names = append(names, o.Name)
 		if o.Required {
 			if _, ok := spec.defaults[o.Name]; ok {
@@ -89,7 +89,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 			t.Errorf("README does not document `%s`", n)
 		}
 	}
-	for _, o := range config.Options {
+	for _, o := range config.Options() {
 		if !strings.Contains(string(readme), o.Env) {
 			t.Errorf("README does not mention the environment variable %s", o.Env)
 		}
@@ -130,7 +130,7 @@ func TestInputValuesAreDocumented(t *testing.T) {
 	}
 	for name, vals := range values {
 		var help string
-		for _, o := range config.Options {
+		for _, o := range config.Options() {
 			if o.Name == name {
 				help = o.Description
 			}
