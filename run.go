@@ -329,7 +329,7 @@ func publish(ctx context.Context, con *console, cfg *settings, d deps, rep *repo
 		path = ""
 	}
 	outputs := rep.Outputs()
-	for _, name := range report.OutputNames[:len(report.OutputNames)-1] {
+	for _, name := range report.OutputNames()[:len(report.OutputNames())-1] {
 		con.setOutput(name, outputs[name])
 	}
 	con.setOutput("report", path)

@@ -151,7 +151,7 @@ func TestListUsers2500(t *testing.T) {
 	if reqs["GET /v1.0/users"] != 3 || reqs["POST /token"] != 1 {
 		t.Fatalf("requests: %v", reqs)
 	}
-	wantSelect := strings.Join(UserSelect, ",")
+	wantSelect := strings.Join(userSelect, ",")
 	for _, r := range e.fake.Log() {
 		switch r.Key {
 		case "GET /v1.0/users":

@@ -190,8 +190,11 @@ func (r *Report) Outputs() map[string]string {
 	}
 }
 
-// OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+// OutputNames lists the step outputs in a stable order (action.yml's): the
+// counts Outputs returns, then "report", the JSON report's path.
+func OutputNames() []string {
+	return []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

@@ -88,7 +88,7 @@ func main() {
 	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
 	flag.Parse()
 
-	l, err := parseLatency(*lat, scale.Realistic)
+	l, err := parseLatency(*lat, scale.Realistic())
 	check(err)
 	fl, err := parseLatency(*firstLat, l)
 	check(err)
@@ -104,7 +104,7 @@ func main() {
 	}
 
 	if *prof != "" {
-		p, ok := fakemm.Profiles[*prof]
+		p, ok := fakemm.Profiles()[*prof]
 		if !ok {
 			check(fmt.Errorf("-profile %q: want 5.36 or 11.4", *prof))
 		}

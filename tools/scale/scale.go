@@ -44,7 +44,9 @@ type Latency struct {
 // Realistic is the latency the figures use unless stated otherwise: a few
 // milliseconds per request on a LAN or in one cloud region, and tens of
 // milliseconds per create (bcrypt of the password on the server).
-var Realistic = Latency{Graph: 20 * time.Millisecond, Request: 3 * time.Millisecond, Create: 30 * time.Millisecond}
+func Realistic() Latency {
+	return Latency{Graph: 20 * time.Millisecond, Request: 3 * time.Millisecond, Create: 30 * time.Millisecond}
+}
 
 // Env is a tenant of n generated users in a fake Entra ID/Graph and a fake
 // Mattermost that holds only the token owner.
