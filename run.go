@@ -209,7 +209,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 		con.errorf("%v", err)
 		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
 		rep := newReport(nil)
-		rep.Status, rep.Error = "failure", err.Error()
+		rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 		publish(ctx, con, cfg, d, rep)
 		return 1
 	}
@@ -254,7 +254,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 	}
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
-	if rep.Counts.Failed > 0 || rep.Counts.NotAttempted > 0 || plan.Failed() {
+	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
 		return 1
 	}
 	return 0
@@ -312,7 +312,7 @@ func fatal(ctx context.Context, con *console, cfg *settings, d deps, started tim
 // error and zero counts.
 func publishFailure(ctx context.Context, con *console, cfg *settings, d deps, started time.Time, err error) {
 	rep := report.New(&mmsync.Plan{}, nil, false)
-	rep.Status, rep.Error = "failure", err.Error()
+	rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 	rep.StartedAt, rep.FinishedAt = started, d.now()
 	publish(ctx, con, cfg, d, rep)
 }
