@@ -126,43 +126,6 @@ func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) er
 	return nil
 }
 
-// policy returns the channel policy with each group's members resolved
-// (members maps a group reference to its member ids, ids to its object
-// id), or nil when no channel is mapped. Entries and lines that did not
-// resolve (a broken channel here, a broken group in groups) are left out
-// and reported as broken mappings, frozen.
-func (c *channelRead) policy(members map[string]map[string]bool, ids map[string]string, brokenGroups map[string]string) (*mmsync.ChannelPolicy, []mmsync.BrokenMapping) {
-	if len(c.refs) == 0 {
-		return nil, nil
-	}
-	p := &mmsync.ChannelPolicy{Remove: c.in.RemoveFromChannels}
-	var broken []mmsync.BrokenMapping
-	for _, ref := range c.in.Channels {
-		if why := c.broken[ref]; why != "" {
-			broken = append(broken, mmsync.BrokenMapping{Input: mmsync.InputChannels, Entry: ref.String(), Error: why, Channels: []mmsync.ChannelRef{ref}})
-			continue
-		}
-		p.Everyone = append(p.Everyone, ref)
-	}
-	for _, gc := range c.in.GroupChannels {
-		b := mmsync.BrokenMapping{Input: mmsync.InputGroupChannels, Line: gc.Line, Channels: gc.Channels}
-		if why := brokenGroups[gc.Group]; why != "" {
-			b.Entry, b.Error = gc.Group, why
-		}
-		for _, ref := range gc.Channels {
-			if why := c.broken[ref]; why != "" && b.Error == "" {
-				b.Entry, b.Error = ref.String(), why
-			}
-		}
-		if b.Error != "" {
-			broken = append(broken, b)
-			continue
-		}
-		p.ByGroup = append(p.ByGroup, mmsync.ChannelMembership{Group: gc.Group, ID: ids[gc.Group], Line: gc.Line, Members: members[gc.Group], Channels: gc.Channels})
-	}
-	return p, broken
-}
-
 // observed returns the channels as read, or nil when none is mapped.
 func (c *channelRead) observed() map[mmsync.ChannelRef]mmsync.ChannelState {
 	if len(c.refs) == 0 {

@@ -188,59 +188,29 @@ func Read(ctx context.Context, in Inputs, src *entra.Source, mm *mattermost.Clie
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	// What was read decides, in sync, the scope, the policies and which
+	// entries and lines are broken.
+	reads := make(map[string]mmsync.GroupRead, len(members)+len(brokenGroups))
+	for ref, m := range members {
+		reads[ref] = mmsync.GroupRead{ID: groupIDs[ref], Members: m}
+	}
+	for ref, why := range brokenGroups {
+		reads[ref] = mmsync.GroupRead{Broken: why}
+	}
 	var brokenChannels []mmsync.BrokenMapping
 	s.Observed.Channels = chans.observed()
-	s.Channels, brokenChannels = chans.policy(members, groupIDs, brokenGroups)
-
-	scope := mmsync.Scope{IncludeGuests: in.IncludeGuests, Only: in.OnlyUsers}
-	if len(in.Groups) > 0 {
-		scope.Members = map[string]bool{}
-		s.ScopeGroups = make(map[string]int, len(in.Groups))
-		for _, ref := range in.Groups {
-			if why := brokenGroups[ref]; why != "" {
-				// The scope is unknown: the planner creates nobody and
-				// treats nobody as having left it.
-				s.Broken = append(s.Broken, mmsync.BrokenMapping{Input: mmsync.InputGroups, Entry: ref, Error: why})
-				continue
-			}
-			s.ScopeGroups[ref] = len(members[ref])
-			s.scopeGroupIDs = append(s.scopeGroupIDs, groupIDs[ref])
-			for id := range members[ref] {
-				scope.Members[id] = true
-			}
-		}
+	if s.Observed.Channels != nil {
+		s.Channels, brokenChannels = mmsync.AssembleChannelPolicy(in.Channels, in.GroupChannels, in.RemoveFromChannels, chans.broken, reads)
 	}
-	s.scope = scope
+	sc := mmsync.AssembleScope(in.Groups, reads, in.IncludeGuests, in.OnlyUsers)
+	s.scope, s.ScopeGroups, s.scopeGroupIDs, s.Broken = sc.Scope, sc.Sizes, sc.GroupIDs, sc.Broken
 	s.Read = len(users)
-	s.Users, s.outside = scope.Split(users)
+	s.Users, s.outside = sc.Scope.Split(users)
 	s.OutOfScope = len(s.outside)
 	var brokenTeamLines []mmsync.BrokenMapping
 	if len(teams) > 0 || len(brokenTeams) > 0 {
 		s.Observed.Teams = teams
-		s.Teams = &mmsync.TeamPolicy{Remove: in.RemoveFromTeams}
-		for _, name := range in.Teams {
-			if why := brokenTeams[name]; why != "" {
-				brokenTeamLines = append(brokenTeamLines, mmsync.BrokenMapping{Input: mmsync.InputTeams, Entry: name, Error: why, Teams: []string{name}})
-				continue
-			}
-			s.Teams.Everyone = append(s.Teams.Everyone, name)
-		}
-		for _, gt := range in.GroupTeams {
-			b := mmsync.BrokenMapping{Input: mmsync.InputGroupTeams, Line: gt.Line, Teams: gt.Teams}
-			if why := brokenGroups[gt.Group]; why != "" {
-				b.Entry, b.Error = gt.Group, why
-			}
-			for _, t := range gt.Teams {
-				if why := brokenTeams[t]; why != "" && b.Error == "" {
-					b.Entry, b.Error = t, why
-				}
-			}
-			if b.Error != "" {
-				brokenTeamLines = append(brokenTeamLines, b)
-				continue
-			}
-			s.Teams.ByGroup = append(s.Teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, ID: groupIDs[gt.Group], Members: members[gt.Group], Teams: gt.Teams})
-		}
+		s.Teams, brokenTeamLines = mmsync.AssembleTeamPolicy(in.Teams, in.GroupTeams, in.RemoveFromTeams, brokenTeams, reads)
 	}
 	s.Broken = append(append(s.Broken, brokenTeamLines...), brokenChannels...)
 	return s, nil
