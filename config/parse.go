@@ -73,8 +73,9 @@ type Config struct {
 	WebhookSecret string
 }
 
-// Reactivate is the reactivate input. The values are the planner's
-// (sync.ReactivatePolicy); a test in the main package keeps them equal.
+// Reactivate is the reactivate input. Its values are the planner's
+// (sync.ReactivatePolicy), repeated because config is a leaf;
+// TestConfigValuesAreThePlanners (settings_test.go) keeps them equal.
 type Reactivate string
 
 // The values of reactivate.
@@ -84,7 +85,9 @@ const (
 	ReactivateNever  Reactivate = "never"
 )
 
-// Onboarding is the onboarding input (sync.Onboarding's values).
+// Onboarding is the onboarding input. Its values are sync.Onboarding's,
+// repeated because config is a leaf; TestConfigValuesAreThePlanners keeps
+// them equal.
 type Onboarding string
 
 // The values of onboarding.
@@ -94,7 +97,8 @@ const (
 	OnboardingGraphMail  Onboarding = "graph-mail"
 )
 
-// OnboardScope is the onboard input (sync.OnboardScope's values).
+// OnboardScope is the onboard input, with sync.OnboardScope's values (kept
+// equal as Onboarding's are).
 type OnboardScope string
 
 // The values of onboard.
