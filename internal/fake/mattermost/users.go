@@ -4,79 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/mail"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
-// Mattermost's character classes (model/utils.go).
-const (
-	lowercaseLetters = "abcdefghijklmnopqrstuvwxyz"
-	uppercaseLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	numbers          = "0123456789"
-	symbols          = " !\"\\#$%&'()*+,-./:;<=>?@[]^_`|~"
-)
-
-var (
-	validUsernameChars  = regexp.MustCompile(`^[a-z0-9\.\-_]+$`)
-	restrictedUsernames = map[string]bool{"all": true, "channel": true, "matterbot": true, "system": true}
-)
-
-// ---- system ----
-
-func (s *Server) ping(c *reqCtx) {
-	writeJSON(c.w, http.StatusOK, map[string]any{"status": "OK", "ActiveSearchBackend": "database"})
-}
-
-func (s *Server) clientConfig(c *reqCtx) {
-	if c.r.URL.Query().Get("format") != "old" {
-		s.writeError(c.w, http.StatusNotImplemented, "api.config.client.old_format.app_error", "")
-		return
-	}
-	s.mu.Lock()
-	p := s.opts.PasswordPolicy
-	s.mu.Unlock()
-	version := s.opts.ServerVersion
-	if parts := strings.SplitN(version, ".", 4); len(parts) >= 3 {
-		version = strings.Join(parts[:3], ".")
-	}
-	writeJSON(c.w, http.StatusOK, map[string]string{
-		"Version":                  version,
-		"BuildEnterpriseReady":     "false",
-		"SiteName":                 "Mattermost",
-		"EnableUserCreation":       "true",
-		"EnableUserDeactivation":   strconv.FormatBool(s.opts.EnableUserDeactivation),
-		"PasswordMinimumLength":    strconv.Itoa(p.MinimumLength),
-		"PasswordRequireLowercase": strconv.FormatBool(p.Lowercase),
-		"PasswordRequireUppercase": strconv.FormatBool(p.Uppercase),
-		"PasswordRequireNumber":    strconv.FormatBool(p.Number),
-		"PasswordRequireSymbol":    strconv.FormatBool(p.Symbol),
-		"PasswordEnableForgotLink": "true",
-	})
-}
-
-func (s *Server) serverLimits(c *reqCtx) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.opts.NoLimitsEndpoint || !s.opts.Generation.limitsEndpoint() {
-		s.writeError(c.w, http.StatusNotFound, "api.context.404.app_error", "")
-		return
-	}
-	if !c.admin {
-		s.forbid(c, "api.context.permissions.app_error")
-		return
-	}
-	writeJSON(c.w, http.StatusOK, map[string]int64{
-		"maxUsersLimit":     s.opts.MaxUsersLimit,
-		"maxUsersHardLimit": s.opts.MaxUsersHardLimit,
-		"activeUserCount":   s.activeCount(),
-	})
-}
-
-// ---- users ----
+// User handlers: read, list, create (with the checks of validate.go),
+// patch and (de)activate, with the server's status codes and error ids.
 
 func (s *Server) getMe(c *reqCtx) {
 	s.mu.Lock()
@@ -159,78 +93,6 @@ func (s *Server) listUsers(c *reqCtx) {
 		out = filtered[start:min(start+perPage, len(filtered))]
 	}
 	writeJSON(c.w, http.StatusOK, out)
-}
-
-func isValidEmail(s string) bool {
-	if s != strings.ToLower(s) {
-		return false
-	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s {
-		return false
-	}
-	return strings.Count(s, "@") == 1
-}
-
-// passwordErrorID mirrors IsPasswordValidWithSettings (newest server).
-func passwordErrorID(pw string, p PasswordPolicy) string {
-	id := "model.user.is_valid.pwd"
-	isErr, minMax := false, false
-	if len(pw) < p.MinimumLength {
-		isErr, minMax = true, true
-		id += "_min_length"
-	}
-	if len(pw) > 72 {
-		isErr, minMax = true, true
-		id += "_max_length"
-	}
-	if !minMax {
-		check := func(on bool, set, suffix string) {
-			if on && !strings.ContainsAny(pw, set) {
-				isErr = true
-				id += suffix
-			}
-		}
-		check(p.Lowercase, lowercaseLetters, "_lowercase")
-		check(p.Uppercase, uppercaseLetters, "_uppercase")
-		check(p.Number, numbers, "_number")
-		check(p.Symbol, symbols, "_symbol")
-	}
-	if !isErr {
-		return ""
-	}
-	return id + ".app_error"
-}
-
-// validateUser mirrors User.IsValid for the fields the fake cares about.
-func validateUser(u User) string {
-	if !u.remote() {
-		if len(u.Username) < 1 || len(u.Username) > 64 || !validUsernameChars.MatchString(u.Username) || restrictedUsernames[u.Username] {
-			return "model.user.is_valid.username.app_error"
-		}
-	}
-	if len(u.Email) > 128 || u.Email == "" || (!u.remote() && !isValidEmail(u.Email)) {
-		return "model.user.is_valid.email.app_error"
-	}
-	if utf8.RuneCountInString(u.Nickname) > 64 {
-		return "model.user.is_valid.nickname.app_error"
-	}
-	if utf8.RuneCountInString(u.Position) > 128 {
-		return "model.user.is_valid.position.app_error"
-	}
-	if utf8.RuneCountInString(u.FirstName) > 64 {
-		return "model.user.is_valid.first_name.app_error"
-	}
-	if utf8.RuneCountInString(u.LastName) > 64 {
-		return "model.user.is_valid.last_name.app_error"
-	}
-	if u.AuthData != nil && *u.AuthData != "" && u.AuthService == "" {
-		return "model.user.is_valid.auth_data_type.app_error"
-	}
-	if u.Password != "" && u.AuthData != nil && *u.AuthData != "" {
-		return "model.user.is_valid.auth_data_pwd.app_error"
-	}
-	return ""
 }
 
 func (s *Server) createUser(c *reqCtx) {
@@ -476,5 +338,3 @@ func (s *Server) updateActive(c *reqCtx) {
 	}
 	writeJSON(c.w, http.StatusOK, map[string]string{"status": "OK"})
 }
-
-// ---- teams ----
