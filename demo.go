@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/progress"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )

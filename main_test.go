@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )

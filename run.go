@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, d deps) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(ctx, args[1:], d)
 	}
-	con := newConsole(d)
+	con := newConsole(d.stdout, d.stderr, d.getenv)
 	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv})
 	if errors.Is(err, config.ErrHelp) {
 		writeHelp(d.stdout)
@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, d deps) int {
 		con.errorf("%v; run entra-mattermost-sync --help for the options", err)
 		return exitUsage
 	}
-	cfg, err := config.Parse(vals)
+	cfg, err := loadSettings(vals)
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {
@@ -85,14 +85,14 @@ func run(ctx context.Context, args []string, d deps) int {
 		con.infof("Nothing was changed.")
 		// The report and webhook still say what went wrong, if their own
 		// inputs are usable.
-		partial := &config.Config{ReportPath: vals["report-path"], WebhookSecret: vals["report-webhook-secret"]}
+		partial := &settings{Config: &config.Config{ReportPath: vals["report-path"], WebhookSecret: vals["report-webhook-secret"]}}
 		if u := vals["report-webhook-url"]; webhook.ValidateURL(u) == nil {
 			partial.WebhookURL = u
 		}
 		publishFailure(ctx, con, partial, d, d.now(), err)
 		return 1
 	}
-	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
+	if err := config.CheckCredentials(cfg.Config, d.getenv); err != nil {
 		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
 	if w := config.CleartextWarning("mattermost-url", cfg.MattermostURL); w != "" {
@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, d deps) int {
 
 // syncOnce is one reconciliation: read both sides in full, plan, apply,
 // report. Nothing is written to Mattermost before both reads succeeded.
-func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
+func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 	started := d.now()
 	// One reporter for both reads, which run at the same time: a terminal
 	// has one line for a bar. It prints nothing for reads of a few seconds.
@@ -118,7 +118,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
+		AuthorityHost: cfg.EntraAuthority, GraphURL: cfg.EntraGraph, Transport: d.graphTransport,
 		Progress: reading.Add,
 	}
 	if d.clock != nil {
@@ -142,7 +142,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	endRead := con.group("Reading Entra ID and Mattermost")
-	pre, err := snapshot.Preflight(ctx, mm, cfg)
+	pre, err := snapshot.Preflight(ctx, mm, cfg.MattermostURL)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
@@ -153,7 +153,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return fatal(ctx, con, cfg, d, started, err)
 	}
 
-	snap, err := snapshot.Read(ctx, cfg, src, mm, pre.Me.ID)
+	snap, err := snapshot.Read(ctx, cfg.snapshotInputs(), src, mm, pre.Me.ID)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
@@ -167,20 +167,14 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	dir := snap.Directory()
-	planOpts := mmsync.Options{
-		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
-		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting, AdoptUnverified: cfg.AdoptUnverified,
-		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
-		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
-		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
-		Onboarding: cfg.Onboarding, Onboard: cfg.Onboard,
-		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
-	}
+	planOpts := cfg.planOptions()
+	planOpts.Capacity, planOpts.Teams, planOpts.Channels = pre.Capacity, snap.Teams, snap.Channels
+	planOpts.Broken, planOpts.ResolvedGroups, planOpts.ConfirmDepartures = snap.Broken, snap.ResolvedGroups, true
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
 	if len(plan.Unconfirmed) > 0 {
 		// Departures from listings that can lag: read them directly, then
 		// plan again with the answers. A run without any makes no request.
-		conf, warnings := snapshot.Confirm(ctx, cfg, src, snap, plan.Unconfirmed)
+		conf, warnings := snapshot.Confirm(ctx, cfg.UserFilter, src, snap, plan.Unconfirmed)
 		for _, w := range warnings {
 			con.warningf("%s", w)
 		}
@@ -191,7 +185,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		// max-removals counts the channel memberships a team removal takes
 		// with it: read them for the planned team removals only, and plan
 		// again. Unread, every removal stays withheld.
-		if read, err := snapshot.ReadTeamChannels(ctx, cfg, mm, plan.NeedTeamChannels); err != nil {
+		if read, err := snapshot.ReadTeamChannels(ctx, cfg.MattermostURL, mm, plan.NeedTeamChannels); err != nil {
 			con.warningf("%v", err)
 		} else {
 			observed.TeamChannels = read
@@ -202,7 +196,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()
 		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.Version, snap.Read, len(observed.Accounts)
-		rep.OutOfScope, rep.ScopeInputs = snap.OutOfScope, scopeInputs(cfg)
+		rep.OutOfScope, rep.ScopeInputs = snap.OutOfScope, scopeInputs(cfg.Config)
 		return rep
 	}
 	if plan.StopError != "" {
@@ -217,7 +211,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.errorf("%v", err)
 		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
 		rep := newReport(nil)
-		rep.Status, rep.Error = "failure", err.Error()
+		rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 		publish(ctx, con, cfg, d, rep)
 		return 1
 	}
@@ -262,7 +256,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
-	if rep.Counts.Failed > 0 || rep.Counts.NotAttempted > 0 || plan.Failed() {
+	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
 		return 1
 	}
 	return 0
@@ -346,7 +340,7 @@ func skipWho(s mmsync.Skip) string {
 }
 
 // fatal reports a run that stopped before applying anything.
-func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) int {
+func fatal(ctx context.Context, con *console, cfg *settings, d deps, started time.Time, err error) int {
 	con.errorf("%s", err)
 	con.infof("Nothing was changed.")
 	publishFailure(ctx, con, cfg, d, started, err)
@@ -355,16 +349,16 @@ func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, starte
 
 // publishFailure hands a run that changed nothing to the readers, with its
 // error and zero counts.
-func publishFailure(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) {
+func publishFailure(ctx context.Context, con *console, cfg *settings, d deps, started time.Time, err error) {
 	rep := report.New(&mmsync.Plan{}, nil, false)
-	rep.Status, rep.Error = "failure", err.Error()
+	rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 	rep.StartedAt, rep.FinishedAt = started, d.now()
 	publish(ctx, con, cfg, d, rep)
 }
 
 // publish hands a report to every reader: step outputs, job summary, JSON
 // file, the terminal and, when configured, the webhook.
-func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
+func publish(ctx context.Context, con *console, cfg *settings, d deps, rep *report.Report) {
 	path := report.DefaultPath(d.getenv)
 	if cfg != nil && cfg.ReportPath != "" {
 		path = cfg.ReportPath
@@ -374,7 +368,7 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 		path = ""
 	}
 	outputs := rep.Outputs()
-	for _, name := range report.OutputNames[:len(report.OutputNames)-1] {
+	for _, name := range report.OutputNames()[:len(report.OutputNames())-1] {
 		con.setOutput(name, outputs[name])
 	}
 	con.setOutput("report", path)
@@ -396,9 +390,9 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 
 // sendWebhook POSTs the run's outcome, signed. A webhook that stays down is a
 // warning: the sync itself has happened, and its result is in the summary.
-func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
+func sendWebhook(ctx context.Context, con *console, cfg *settings, d deps, rep *report.Report) {
 	p := webhook.FromReport(rep, d.getenv)
-	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret, string(cfg.LinkKey))
+	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret)
 	for _, k := range cfg.LinkKeys {
 		p.Redact(string(k))
 	}
@@ -411,18 +405,4 @@ func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, 
 		return
 	}
 	con.infof("Report sent to %s.", webhook.SafeURL(cfg.WebhookURL))
-}
-
-// linker is the run's link signer: its keys newest first, its instance, and
-// whether this run takes over the unnamed instance's links.
-func linker(cfg *config.Config) mmsync.Linker {
-	keys := cfg.LinkKeys
-	if len(keys) == 0 {
-		keys = [][]byte{cfg.LinkKey}
-	}
-	l := mmsync.NewLinkerKeys(cfg.Instance, keys...)
-	if cfg.ClaimUnnamedLinks {
-		l = l.ClaimingUnnamed()
-	}
-	return l
 }

@@ -45,8 +45,8 @@ func helpGroups() []helpGroup {
 // flag with "(required)" when it must be set, its environment variable and
 // default, then its description wrapped to about 80 columns.
 func WriteOptions(w io.Writer) error {
-	byName := make(map[string]Option, len(Options))
-	for _, o := range Options {
+	byName := make(map[string]Option, len(options))
+	for _, o := range options {
 		byName[o.Name] = o
 	}
 	groups := helpGroups()
@@ -57,7 +57,7 @@ func WriteOptions(w io.Writer) error {
 		}
 	}
 	var other []string
-	for _, o := range Options {
+	for _, o := range options {
 		if !shown[o.Name] {
 			other = append(other, o.Name)
 		}

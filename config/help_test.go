@@ -13,7 +13,7 @@ import (
 func TestHelpGroupsEveryOption(t *testing.T) {
 	seen := map[string]string{}
 	options := map[string]bool{}
-	for _, o := range Options {
+	for _, o := range Options() {
 		options[o.Name] = true
 	}
 	for _, g := range helpGroups() {
@@ -27,7 +27,7 @@ func TestHelpGroupsEveryOption(t *testing.T) {
 			}
 		}
 	}
-	for _, o := range Options {
+	for _, o := range Options() {
 		if _, ok := seen[o.Name]; !ok {
 			t.Errorf("option %s is in no help group (config/help.go)", o.Name)
 		}
@@ -40,7 +40,7 @@ func TestWriteOptionsMarksRequiredAndShowsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, o := range Options {
+	for _, o := range Options() {
 		_, rest, ok := strings.Cut(out, "  --"+o.Name+" ")
 		if !ok {
 			_, rest, ok = strings.Cut(out, "  --"+o.Name+"  ")

@@ -20,9 +20,9 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	title := "Entra ID → Mattermost sync"
 	switch r.Status {
-	case "dry-run":
+	case string(mmsync.RunDryRun):
 		title += ": dry run (nothing was changed)"
-	case "failure":
+	case string(mmsync.RunFailure):
 		title += ": finished with failures"
 	default:
 		title += ": done"

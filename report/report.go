@@ -133,6 +133,7 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	r.Counts.Skipped = len(plan.Skipped)
 	r.Counts.Conflicts = len(plan.Conflicts)
 	r.Counts.Unchanged = plan.Unchanged
+	applied := results
 	if dryRun {
 		results = make([]mmsync.Result, len(plan.Actions))
 		for i, a := range plan.Actions {
@@ -178,14 +179,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	}
 	// Users the plan could not serve count as failed: the admin must act.
 	r.Counts.Failed += len(plan.Blocked)
-	switch {
-	case dryRun:
-		r.Status = "dry-run"
-	case r.Counts.Failed > 0 || r.Counts.NotAttempted > 0 || plan.Failed():
-		r.Status = "failure"
-	default:
-		r.Status = "success"
-	}
+	// The status is the planner's verdict (mmsync.Outcome), the exit
+	// code's too: a dry run's planned results are not its results.
+	status, _ := mmsync.Outcome(plan, applied, dryRun)
+	r.Status = string(status)
 	return r
 }
 
@@ -224,8 +221,11 @@ func (r *Report) Outputs() map[string]string {
 	}
 }
 
-// OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+// OutputNames lists the step outputs in a stable order (action.yml's): the
+// counts Outputs returns, then "report", the JSON report's path.
+func OutputNames() []string {
+	return []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

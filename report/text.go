@@ -111,12 +111,12 @@ func writeAction(w io.Writer, a mmsync.Action) {
 // the run would do ("would create 3"): nothing was changed.
 func (r *Report) WriteText(w io.Writer) {
 	c := r.Counts
-	if r.Status == "dry-run" {
+	if r.Status == string(mmsync.RunDryRun) {
 		r.writeDryRunText(w)
 		return
 	}
-	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
-	if n := r.Attention(); n > 0 && r.Status == "success" {
+	label := map[mmsync.RunStatus]string{mmsync.RunDryRun: "Dry run", mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
+	if n := r.Attention(); n > 0 && r.Status == string(mmsync.RunSuccess) {
 		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
 	}
 	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed, %d conflicts",
