@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 )
 
 // Groups of tenant-2000.json.

@@ -24,9 +24,11 @@ type console struct {
 	maskMu sync.Mutex
 }
 
-func newConsole(d deps) *console {
-	gha := githubactions.New(githubactions.WithGetenv(d.getenv), githubactions.WithWriter(d.stdout))
-	return &console{gha: gha, actions: inActions(d.getenv), out: d.stdout, err: d.stderr}
+// newConsole writes to stdout and stderr; getenv tells Actions from a
+// terminal and gives go-githubactions its file-command paths.
+func newConsole(stdout, stderr io.Writer, getenv func(string) string) *console {
+	gha := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+	return &console{gha: gha, actions: inActions(getenv), out: stdout, err: stderr}
 }
 
 // inActions reports whether the process runs as an Actions step. The runner

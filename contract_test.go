@@ -62,7 +62,7 @@ func readActionYAML(t *testing.T) actionSpec {
 func TestActionYAMLMatchesCode(t *testing.T) {
 	spec := readActionYAML(t)
 	var names []string
-	for _, o := range config.Options {
+	for _, o := range config.Options() {
 		names = append(names, o.Name)
 		if o.Required {
 			if _, ok := spec.defaults[o.Name]; ok {
@@ -77,19 +77,19 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 	if !slices.Equal(spec.inputs, names) {
 		t.Errorf("action.yml inputs %v\ncode options     %v", spec.inputs, names)
 	}
-	if !slices.Equal(spec.outputs, report.OutputNames) {
-		t.Errorf("action.yml outputs %v, code outputs %v", spec.outputs, report.OutputNames)
+	if !slices.Equal(spec.outputs, report.OutputNames()) {
+		t.Errorf("action.yml outputs %v, code outputs %v", spec.outputs, report.OutputNames())
 	}
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range append(names, report.OutputNames...) {
+	for _, n := range append(names, report.OutputNames()...) {
 		if !strings.Contains(string(readme), "`"+n+"`") {
 			t.Errorf("README does not document `%s`", n)
 		}
 	}
-	for _, o := range config.Options {
+	for _, o := range config.Options() {
 		if !strings.Contains(string(readme), o.Env) {
 			t.Errorf("README does not mention the environment variable %s", o.Env)
 		}
@@ -130,7 +130,7 @@ func TestInputValuesAreDocumented(t *testing.T) {
 	}
 	for name, vals := range values {
 		var help string
-		for _, o := range config.Options {
+		for _, o := range config.Options() {
 			if o.Name == name {
 				help = o.Description
 			}

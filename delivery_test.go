@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
 

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/progress"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -28,9 +30,22 @@ const (
 )
 
 // runDemo runs the real sync against in-process fakes of Entra ID, Microsoft
-// Graph and Mattermost: the first run creates and updates, the second shows
-// that nothing is left to do, the third follows a change in the directory.
+// Graph and Mattermost: a dry run shows the plan, the sync applies it (its
+// plan, the same, is not printed twice), the third run shows that nothing is
+// left to do, the fourth follows a change in the directory.
+//
+// args are the demo's own flag, --keep-report (the last run's JSON report
+// stays on disk; the demo removes it otherwise), and flags for every run.
+// Headings are bold only on a terminal: a file or a pipe gets plain text.
 func runDemo(ctx context.Context, args []string, d deps) int {
+	keep := false
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		if a == "--keep-report" || a == "-keep-report" {
+			keep = true
+			return true
+		}
+		return false
+	})
 	tenant, err := fakegraph.ParseTenant(demoTenant)
 	if err != nil {
 		fmt.Fprintf(d.stderr, "demo: %v\n", err)
@@ -58,7 +73,9 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 		fmt.Fprintf(d.stderr, "demo: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
 	env := map[string]string{
 		"AZURE_TENANT_ID": demoTenantID, "AZURE_CLIENT_ID": demoClientID, "AZURE_CLIENT_SECRET": secret,
 		"AZURE_AUTHORITY_HOST": graph.AuthorityHost(), "GRAPH_URL": graph.GraphURL(),
@@ -72,12 +89,19 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	d.getenv = func(k string) string { return env[k] }
 	d.graphTransport = graph.Transport()
 	d.mmTransport = nil
+	d.shownPlan = new(string)
 
-	say := func(format string, a ...any) { fmt.Fprintf(d.stdout, "\n\033[1m"+format+"\033[0m\n", a...) }
+	bold, plain := "", ""
+	if progress.IsTerminal(d.stdout) && os.Getenv("NO_COLOR") == "" {
+		bold, plain = "\033[1m", "\033[0m"
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(d.stdout, "\n"+bold+format+plain+"\n", a...) }
 	say("entra-mattermost-sync demo: a simulated Entra ID tenant (%d users) and Mattermost server (%s), in this process.", len(tenant.Users), mm.URL())
+	say("The inputs in effect: group-channels %q; onboarding %s from %s; the scope is every user of the tenant except guests (include-guests: false, the default).",
+		env["GROUP_CHANNELS"], env["ONBOARDING"], env["ONBOARDING_SENDER"])
 	say("Run 1: dry run: the plan, and nothing changed")
 	code := run(ctx, append([]string{"--dry-run"}, args...), d)
-	say("Run 2: the sync")
+	say("Run 2: the sync: the same plan, applied")
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))
 	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes); the private channel eng/eng-internal has %d members (group mm-team-0).\n",
@@ -93,7 +117,11 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	say("Run 4: in Entra ID, HR renames one user, disables another, deletes a third and hires someone")
 	changeDemoTenant(graph, tenant)
 	code = max(code, run(ctx, args, d))
-	say("The JSON report of the last run was at %s; the demo removes it now.", env["REPORT_PATH"])
+	if keep {
+		say("The JSON report of the last run is at %s (kept: --keep-report; it names the simulated people).", env["REPORT_PATH"])
+	} else {
+		say("The JSON report of the last run was at %s; the demo removes it now (keep it with --keep-report).", env["REPORT_PATH"])
+	}
 	return code
 }
 

@@ -178,7 +178,7 @@ var cliEnvVars = func() map[string]bool {
 	// Taken from the option table itself, so a new option's variable is
 	// known here the moment the CLI reads it.
 	m := map[string]bool{}
-	for _, o := range config.Options {
+	for _, o := range config.Options() {
 		if o.Env != "" {
 			m[o.Env] = true
 		}

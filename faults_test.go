@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 )

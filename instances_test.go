@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 )
 

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
@@ -454,5 +454,8 @@ func TestDemoRuns(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "No changes.") || !strings.Contains(out.String(), "0 writes") {
 		t.Errorf("demo does not show an idempotent second sync:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "\x1b") {
+		t.Errorf("ANSI escape codes in output that is no terminal")
 	}
 }

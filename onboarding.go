@@ -17,8 +17,8 @@ import (
 // checkOnboardingMail is the preflight of onboarding: reset-email: the
 // Mattermost server must be able to send mail, or every reset mail would
 // fail after its account was created. The run stops before any change.
-func checkOnboardingMail(ctx context.Context, cfg *config.Config, mm *mattermost.Client) error {
-	if cfg.Onboarding != mmsync.OnboardingResetEmail {
+func checkOnboardingMail(ctx context.Context, cfg *settings, mm *mattermost.Client) error {
+	if cfg.Onboarding != config.OnboardingResetEmail {
 		return nil
 	}
 	err := mm.CheckMail(ctx)
@@ -37,11 +37,11 @@ func checkOnboardingMail(ctx context.Context, cfg *config.Config, mm *mattermost
 
 // onboarder returns what tells new people how to sign in, or nil for
 // onboarding: none.
-func onboarder(cfg *config.Config, src *entra.Source, mm *mattermost.Client) mmsync.Onboarder {
+func onboarder(cfg *settings, src *entra.Source, mm *mattermost.Client) mmsync.Onboarder {
 	switch cfg.Onboarding {
-	case mmsync.OnboardingResetEmail:
+	case config.OnboardingResetEmail:
 		return mattermost.ResetMailer{C: mm}
-	case mmsync.OnboardingGraphMail:
+	case config.OnboardingGraphMail:
 		base := strings.TrimSuffix(strings.TrimRight(cfg.MattermostURL, "/"), "/api/v4")
 		return &graphMailer{src: src, sender: cfg.OnboardingSender, mail: cfg.OnboardingMail, serverURL: base}
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 )
 
 // Issue 15, items 4 and 5, end to end through main.

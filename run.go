@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,9 +20,6 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // deps are the process's edges. Production passes the real ones; tests and
 // the demo pass fakes' transports so the real code path runs against them.
 type deps struct {
@@ -36,6 +32,10 @@ type deps struct {
 	// clock, when set, times the Graph and Mattermost clients' waits
 	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
 	clock mattermost.Clock
+	// shownPlan, when set (the demo), holds the plan the last run printed:
+	// a run whose plan is the same says so in one line instead of printing
+	// it again.
+	shownPlan *string
 }
 
 // webhookDeadline bounds the report webhook, retries included, so that a
@@ -50,27 +50,29 @@ func run(ctx context.Context, args []string, d deps) int {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	if wantsVersion(args) || (len(args) > 0 && args[0] == "version") {
+		fmt.Fprintln(d.stdout, "entra-mattermost-sync", programVersion())
+		return exitOK
+	}
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(ctx, args[1:], d)
 	}
-	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
-		fmt.Fprintln(d.stdout, "entra-mattermost-sync", version)
-		return 0
-	}
-	con := newConsole(d)
-	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv, Output: d.stderr})
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	con := newConsole(d.stdout, d.stderr, d.getenv)
+	vals, err := config.Raw(config.Source{Args: args, Getenv: d.getenv})
+	if errors.Is(err, config.ErrHelp) {
+		writeHelp(d.stdout)
+		return exitOK
 	}
 	// Mask before anything can print, even if validation fails next.
 	for _, s := range config.Secrets(vals) {
 		con.mask(s)
 	}
 	if err != nil {
-		con.errorf("%v", err)
-		return 2
+		// One line and the hint, not every option (the flag package's way).
+		con.errorf("%v; run entra-mattermost-sync --help for the options", err)
+		return exitUsage
 	}
-	cfg, err := config.Parse(vals)
+	cfg, err := loadSettings(vals)
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {
@@ -83,14 +85,14 @@ func run(ctx context.Context, args []string, d deps) int {
 		con.infof("Nothing was changed.")
 		// The report and webhook still say what went wrong, if their own
 		// inputs are usable.
-		partial := &config.Config{ReportPath: vals["report-path"], WebhookSecret: vals["report-webhook-secret"]}
+		partial := &settings{Config: &config.Config{ReportPath: vals["report-path"], WebhookSecret: vals["report-webhook-secret"]}}
 		if u := vals["report-webhook-url"]; webhook.ValidateURL(u) == nil {
 			partial.WebhookURL = u
 		}
 		publishFailure(ctx, con, partial, d, d.now(), err)
 		return 1
 	}
-	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
+	if err := config.CheckCredentials(cfg.Config, d.getenv); err != nil {
 		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
 	if w := config.CleartextWarning("mattermost-url", cfg.MattermostURL); w != "" {
@@ -101,14 +103,14 @@ func run(ctx context.Context, args []string, d deps) int {
 
 // syncOnce is one reconciliation: read both sides in full, plan, apply,
 // report. Nothing is written to Mattermost before both reads succeeded.
-func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
+func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 	started := d.now()
 	// One reporter for both reads, which run at the same time: a terminal
 	// has one line for a bar. It prints nothing for reads of a few seconds.
 	reading := con.progress("Reading users (Entra ID and Mattermost)", 0)
 	defer reading.Finish()
 	mm, err := mattermost.New(cfg.MattermostURL, cfg.MattermostToken, mattermost.Options{
-		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + version, Clock: d.clock,
+		Transport: d.mmTransport, UserAgent: "entra-mattermost-sync/" + programVersion(), Clock: d.clock,
 		Progress: reading.Add,
 	})
 	if err != nil {
@@ -116,7 +118,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
+		AuthorityHost: cfg.EntraAuthority, GraphURL: cfg.EntraGraph, Transport: d.graphTransport,
 		Progress: reading.Add,
 	}
 	if d.clock != nil {
@@ -140,7 +142,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	endRead := con.group("Reading Entra ID and Mattermost")
-	pre, err := snapshot.Preflight(ctx, mm, cfg)
+	pre, err := snapshot.Preflight(ctx, mm, cfg.MattermostURL)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
@@ -151,7 +153,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		return fatal(ctx, con, cfg, d, started, err)
 	}
 
-	snap, err := snapshot.Read(ctx, cfg, src, mm, pre.Me.ID)
+	snap, err := snapshot.Read(ctx, cfg.snapshotInputs(), src, mm, pre.Me.ID)
 	if err != nil {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
@@ -165,20 +167,14 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	dir := snap.Directory()
-	planOpts := mmsync.Options{
-		ManageAdmins: cfg.ManageAdmins, Ignore: cfg.IgnoreUsers,
-		Linker: linker(cfg), AdoptExisting: cfg.AdoptExisting, AdoptUnverified: cfg.AdoptUnverified,
-		Deactivate: cfg.Deactivate, Reactivate: cfg.Reactivate, ReleaseAddresses: cfg.ReleaseAddresses,
-		MaxDeactivations: cfg.MaxDeactivations, MaxRemovals: cfg.MaxRemovals, Capacity: pre.Capacity,
-		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
-		Onboarding: cfg.Onboarding, Onboard: cfg.Onboard,
-		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
-	}
+	planOpts := cfg.planOptions()
+	planOpts.Capacity, planOpts.Teams, planOpts.Channels = pre.Capacity, snap.Teams, snap.Channels
+	planOpts.Broken, planOpts.ResolvedGroups, planOpts.ConfirmDepartures = snap.Broken, snap.ResolvedGroups, true
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
 	if len(plan.Unconfirmed) > 0 {
 		// Departures from listings that can lag: read them directly, then
 		// plan again with the answers. A run without any makes no request.
-		conf, warnings := snapshot.Confirm(ctx, cfg, src, snap, plan.Unconfirmed)
+		conf, warnings := snapshot.Confirm(ctx, cfg.UserFilter, src, snap, plan.Unconfirmed)
 		for _, w := range warnings {
 			con.warningf("%s", w)
 		}
@@ -189,7 +185,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		// max-removals counts the channel memberships a team removal takes
 		// with it: read them for the planned team removals only, and plan
 		// again. Unread, every removal stays withheld.
-		if read, err := snapshot.ReadTeamChannels(ctx, cfg, mm, plan.NeedTeamChannels); err != nil {
+		if read, err := snapshot.ReadTeamChannels(ctx, cfg.MattermostURL, mm, plan.NeedTeamChannels); err != nil {
 			con.warningf("%v", err)
 		} else {
 			observed.TeamChannels = read
@@ -200,7 +196,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		rep := report.New(plan, results, cfg.DryRun)
 		rep.StartedAt, rep.FinishedAt = started, d.now()
 		rep.ServerVersion, rep.DirectorySize, rep.AccountsSeen = pre.Version, snap.Read, len(observed.Accounts)
-		rep.OutOfScope = snap.OutOfScope
+		rep.OutOfScope, rep.ScopeInputs = snap.OutOfScope, scopeInputs(cfg.Config)
 		return rep
 	}
 	if plan.StopError != "" {
@@ -215,12 +211,12 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.errorf("%v", err)
 		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
 		rep := newReport(nil)
-		rep.Status, rep.Error = "failure", err.Error()
+		rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 		publish(ctx, con, cfg, d, rep)
 		return 1
 	}
 	endPlan := con.group("Plan")
-	report.WritePlan(con.writer(), plan)
+	writePlan(con.writer(), plan, d.shownPlan)
 	endPlan()
 	for _, b := range plan.Broken {
 		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
@@ -260,10 +256,47 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
-	if rep.Counts.Failed > 0 || rep.Counts.NotAttempted > 0 || plan.Failed() {
+	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
 		return 1
 	}
 	return 0
+}
+
+// writePlan prints the plan; with shown (the demo), only once: a plan equal
+// to the one printed last is one line.
+func writePlan(w io.Writer, plan *mmsync.Plan, shown *string) {
+	if shown == nil {
+		report.WritePlan(w, plan)
+		return
+	}
+	var b strings.Builder
+	report.WritePlan(&b, plan)
+	if b.String() == *shown {
+		fmt.Fprintln(w, "The plan is the one shown above.")
+		return
+	}
+	*shown = b.String()
+	io.WriteString(w, *shown)
+}
+
+// scopeInputs names the scope inputs in effect, for the line that counts the
+// directory users out of scope: the lists and the filter when set, and
+// include-guests when it leaves guests out (its default).
+func scopeInputs(cfg *config.Config) []string {
+	var in []string
+	if len(cfg.Groups) > 0 {
+		in = append(in, "groups")
+	}
+	if cfg.UserFilter != "" {
+		in = append(in, "user-filter")
+	}
+	if len(cfg.OnlyUsers) > 0 {
+		in = append(in, "only-users")
+	}
+	if !cfg.IncludeGuests {
+		in = append(in, "include-guests: false")
+	}
+	return in
 }
 
 // warnAttention turns conflicts and skips that need an administrator into
@@ -307,7 +340,7 @@ func skipWho(s mmsync.Skip) string {
 }
 
 // fatal reports a run that stopped before applying anything.
-func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) int {
+func fatal(ctx context.Context, con *console, cfg *settings, d deps, started time.Time, err error) int {
 	con.errorf("%s", err)
 	con.infof("Nothing was changed.")
 	publishFailure(ctx, con, cfg, d, started, err)
@@ -316,16 +349,16 @@ func fatal(ctx context.Context, con *console, cfg *config.Config, d deps, starte
 
 // publishFailure hands a run that changed nothing to the readers, with its
 // error and zero counts.
-func publishFailure(ctx context.Context, con *console, cfg *config.Config, d deps, started time.Time, err error) {
+func publishFailure(ctx context.Context, con *console, cfg *settings, d deps, started time.Time, err error) {
 	rep := report.New(&mmsync.Plan{}, nil, false)
-	rep.Status, rep.Error = "failure", err.Error()
+	rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 	rep.StartedAt, rep.FinishedAt = started, d.now()
 	publish(ctx, con, cfg, d, rep)
 }
 
 // publish hands a report to every reader: step outputs, job summary, JSON
 // file, the terminal and, when configured, the webhook.
-func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
+func publish(ctx context.Context, con *console, cfg *settings, d deps, rep *report.Report) {
 	path := report.DefaultPath(d.getenv)
 	if cfg != nil && cfg.ReportPath != "" {
 		path = cfg.ReportPath
@@ -335,7 +368,7 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 		path = ""
 	}
 	outputs := rep.Outputs()
-	for _, name := range report.OutputNames[:len(report.OutputNames)-1] {
+	for _, name := range report.OutputNames()[:len(report.OutputNames())-1] {
 		con.setOutput(name, outputs[name])
 	}
 	con.setOutput("report", path)
@@ -357,9 +390,9 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 
 // sendWebhook POSTs the run's outcome, signed. A webhook that stays down is a
 // warning: the sync itself has happened, and its result is in the summary.
-func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, rep *report.Report) {
+func sendWebhook(ctx context.Context, con *console, cfg *settings, d deps, rep *report.Report) {
 	p := webhook.FromReport(rep, d.getenv)
-	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret, string(cfg.LinkKey))
+	p.Redact(cfg.ClientSecret, cfg.MattermostToken, cfg.WebhookSecret)
 	for _, k := range cfg.LinkKeys {
 		p.Redact(string(k))
 	}
@@ -372,18 +405,4 @@ func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, 
 		return
 	}
 	con.infof("Report sent to %s.", webhook.SafeURL(cfg.WebhookURL))
-}
-
-// linker is the run's link signer: its keys newest first, its instance, and
-// whether this run takes over the unnamed instance's links.
-func linker(cfg *config.Config) mmsync.Linker {
-	keys := cfg.LinkKeys
-	if len(keys) == 0 {
-		keys = [][]byte{cfg.LinkKey}
-	}
-	l := mmsync.NewLinkerKeys(cfg.Instance, keys...)
-	if cfg.ClaimUnnamedLinks {
-		l = l.ClaimingUnnamed()
-	}
-	return l
 }

@@ -1,7 +1,7 @@
 package main
 
 // Scale benchmarks: the real code path (run) against the fakes with
-// realistic latency (internal/scale.Realistic), next to the reference
+// realistic latency (tools/scale.Realistic), next to the reference
 // strategy the product replaces. They run only with -bench:
 //
 //	go test -run '^$' -bench 'Scale|Reference' -benchtime 3x .
@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 
 func scaleSizes(b *testing.B, def ...int) []int {
@@ -76,7 +76,7 @@ func BenchmarkScaleNoop(b *testing.B) {
 			defer e.Close()
 			dir := b.TempDir()
 			syncOnceIn(b, e, dir) // seed at zero latency
-			e.SetLatency(scale.Realistic)
+			e.SetLatency(scale.Realistic())
 			e.ResetCounters()
 			i := 0
 			for b.Loop() {
@@ -100,7 +100,7 @@ func BenchmarkScaleFirst(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				b.StopTimer()
-				e := scale.Start(n, scale.Realistic)
+				e := scale.Start(n, scale.Realistic())
 				b.StartTimer()
 				syncOnceIn(b, e, dir)
 				b.StopTimer()
@@ -125,7 +125,7 @@ func BenchmarkReferenceNoop(b *testing.B) {
 			e := scale.Start(n, scale.Latency{})
 			defer e.Close()
 			syncOnceIn(b, e, b.TempDir())
-			e.SetLatency(scale.Realistic)
+			e.SetLatency(scale.Realistic())
 			e.ResetCounters()
 			i := 0
 			for b.Loop() {
@@ -148,7 +148,7 @@ func BenchmarkReferenceFirst(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				b.StopTimer()
-				e := scale.Start(n, scale.Realistic)
+				e := scale.Start(n, scale.Realistic())
 				b.StartTimer()
 				res, err := scale.Reference(context.Background(), e, nil)
 				if err != nil || res.Failed > 0 {
@@ -204,7 +204,7 @@ func TestScaleTargets(t *testing.T) {
 	}
 	resync()
 	if timing {
-		e.SetLatency(scale.Latency{Request: scale.Realistic.Request})
+		e.SetLatency(scale.Latency{Request: scale.Realistic().Request})
 	}
 	e.ResetCounters()
 	start := time.Now()

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ var valid = map[string]string{
 
 func load(t *testing.T, args []string, m map[string]string) (*Config, error) {
 	t.Helper()
-	vals, err := Raw(Source{Args: args, Getenv: env(m), Output: io.Discard})
+	vals, err := Raw(Source{Args: args, Getenv: env(m)})
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +46,8 @@ func TestDefaultsAndNormalisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MattermostURL != "https://chat.example.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" ||
-		c.AuthorityHost != "https://login.microsoftonline.com/" || c.DryRun || !c.WelcomeEmail || c.Workers != 8 || c.CreateWorkers != 4 {
+	if c.MattermostURL != "https://chat.example.com" || c.Cloud != "public" || c.GraphURL != "" ||
+		c.AuthorityHost != "" || c.DryRun || !c.WelcomeEmail || c.Workers != 8 || c.CreateWorkers != 4 {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -96,12 +95,7 @@ func TestInvalidInputsNameTheInput(t *testing.T) {
 		{map[string]string{"INPUT_MATTERMOST-TOKEN": "<unset>", "INPUT_MATTERMOST-URL": "<unset>"}, []string{"mattermost-url", "mattermost-token"}},
 		{map[string]string{"INPUT_AZURE-CLOUD": "mars"}, []string{"azure-cloud"}},
 		{map[string]string{"INPUT_REPORT-WEBHOOK-URL": "n8n.example.com/hook"}, []string{"report-webhook-url"}},
-		{map[string]string{"INPUT_MAX-DEACTIVATIONS": "lots"}, []string{"max-deactivations"}},
 		{map[string]string{"INPUT_LINK-KEY": "short"}, []string{"link-key"}},
-		{map[string]string{"INPUT_GROUP-TEAMS": "Eng eng"}, []string{"group-teams"}},
-		{map[string]string{"INPUT_ATTRIBUTE-MAP": "position: title"}, []string{"attribute-map"}},
-		{map[string]string{"INPUT_USERNAME-FROM": "displayName"}, []string{"username-from"}},
-		{map[string]string{"INPUT_TEAMS": "Not A Team"}, []string{"teams"}},
 		{map[string]string{"INPUT_AZURE-TENANT-ID": "not a tenant"}, []string{"azure-tenant-id"}},
 		{map[string]string{"INPUT_AZURE-CLIENT-ID": "app"}, []string{"azure-client-id"}},
 		{map[string]string{"INPUT_MATTERMOST-URL": "chat.example.com"}, []string{"mattermost-url"}},
@@ -134,7 +128,7 @@ func TestInvalidInputsNameTheInput(t *testing.T) {
 }
 
 func TestSecretsAreListedEvenWhenInvalid(t *testing.T) {
-	vals, err := Raw(Source{Getenv: env(with(map[string]string{"INPUT_AZURE-CLIENT-ID": "bad"})), Output: io.Discard})
+	vals, err := Raw(Source{Getenv: env(with(map[string]string{"INPUT_AZURE-CLIENT-ID": "bad"}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,14 +201,18 @@ func FuzzParseBool(f *testing.F) {
 	})
 }
 
+// The cloud's endpoints are entra's (settings_test.go in the main package
+// checks them); config keeps an explicit endpoint and drops the public
+// default, so that the cloud's wins over it.
 func TestCloudsAndExplicitEndpoints(t *testing.T) {
-	c, err := load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "usgovernment"}))
-	if err != nil || c.AuthorityHost != "https://login.microsoftonline.us/" || c.GraphURL != "https://graph.microsoft.us/v1.0" {
+	c, err := load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "USGovernment", "INPUT_AZURE-AUTHORITY-HOST": "https://login.microsoftonline.com"}))
+	if err != nil || c.Cloud != "usgovernment" || c.AuthorityHost != "" || c.GraphURL != "" {
 		t.Fatalf("usgovernment: %v %+v", err, c)
 	}
-	c, err = load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "china", "INPUT_GRAPH-URL": "https://graph.test.example/v1.0"}))
-	if err != nil || c.AuthorityHost != "https://login.chinacloudapi.cn/" || c.GraphURL != "https://graph.test.example/v1.0" {
-		t.Fatalf("explicit graph-url must win: %v %+v", err, c)
+	c, err = load(t, nil, with(map[string]string{"INPUT_AZURE-CLOUD": "china", "INPUT_GRAPH-URL": "https://graph.test.example/v1.0/",
+		"INPUT_AZURE-AUTHORITY-HOST": "https://login.test.example"}))
+	if err != nil || c.GraphURL != "https://graph.test.example/v1.0" || c.AuthorityHost != "https://login.test.example/" {
+		t.Fatalf("explicit endpoints must be kept: %v %+v", err, c)
 	}
 }
 

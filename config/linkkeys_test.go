@@ -1,46 +1,37 @@
 package config
 
 import (
-	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
-
-	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 func TestParseLinkKeys(t *testing.T) {
-	const token = "mmtoken-0123456789"
-	derived := mmsync.DeriveLinkKey(token)
 	tests := []struct {
 		in      string
-		want    [][]byte
+		want    []string
 		wantErr string
 	}{
-		{"", [][]byte{derived}, ""},
-		{"one-key-of-16-chars\n", [][]byte{[]byte("one-key-of-16-chars\n")}, ""}, // one key: as given, as before
-		{"new-key-of-16-chars, old-key-of-16-chars", [][]byte{[]byte("new-key-of-16-chars"), []byte("old-key-of-16-chars")}, ""},
-		{"new-key-of-16-chars\nderived", [][]byte{[]byte("new-key-of-16-chars"), derived}, ""},
-		{"derived", [][]byte{derived}, ""},
+		{"", nil, ""},
+		{"one-key-of-16-chars\n", []string{"one-key-of-16-chars\n"}, ""}, // one key: as given, as before
+		{"new-key-of-16-chars, old-key-of-16-chars", []string{"new-key-of-16-chars", "old-key-of-16-chars"}, ""},
+		{"new-key-of-16-chars\nDerived", []string{"new-key-of-16-chars", DerivedKeyEntry}, ""},
+		{"derived", []string{DerivedKeyEntry}, ""},
+		{"derived,DERIVED", nil, "key 2 of 2 repeats an earlier key"},
 		{"new-key-of-16-chars\nshort", nil, "key 2 of 2 is shorter than 16 characters"},
 		{"new-key-of-16-chars,new-key-of-16-chars", nil, "key 2 of 2 repeats an earlier key"},
 	}
 	for _, tt := range tests {
-		got, err := ParseLinkKeys(tt.in, token)
+		got, err := ParseLinkKeys(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%q: err %v, want %q", tt.in, err, tt.wantErr)
 			}
 			continue
 		}
-		if err != nil || len(got) != len(tt.want) {
-			t.Errorf("%q: %d keys, %v", tt.in, len(got), err)
-			continue
-		}
-		for i := range got {
-			if !bytes.Equal(got[i], tt.want[i]) {
-				t.Errorf("%q: key %d differs", tt.in, i)
-			}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%q: %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }
@@ -48,7 +39,7 @@ func TestParseLinkKeys(t *testing.T) {
 func TestInstanceInputs(t *testing.T) {
 	c, err := load(t, nil, with(map[string]string{"INPUT_INSTANCE": "hr-eu.1", "INPUT_CLAIM-UNNAMED-LINKS": "true",
 		"INPUT_LINK-KEY": "new-key-of-16-chars\nold-key-of-16-chars"}))
-	if err != nil || c.Instance != "hr-eu.1" || !c.ClaimUnnamedLinks || len(c.LinkKeys) != 2 || string(c.LinkKey) != "new-key-of-16-chars" {
+	if err != nil || c.Instance != "hr-eu.1" || !c.ClaimUnnamedLinks || !slices.Equal(c.LinkKeyEntries, []string{"new-key-of-16-chars", "old-key-of-16-chars"}) {
 		t.Fatalf("%v %+v", err, c)
 	}
 	for _, over := range []map[string]string{

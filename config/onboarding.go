@@ -3,9 +3,6 @@ package config
 import (
 	"os"
 	"strings"
-
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/onboard"
-	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 // maxTemplateBytes bounds the onboarding-template file: a mail, not a book.
@@ -13,17 +10,19 @@ const maxTemplateBytes = 64 << 10
 
 // parseOnboarding validates onboarding, onboarding-sender,
 // onboarding-template and onboard into c, reporting each problem with bad.
+// The template's text is read here; its grammar is onboard's, checked by
+// the glue.
 func parseOnboarding(c *Config, vals map[string]string, bad func(name, format string, args ...any)) {
-	switch o := mmsync.Onboarding(strings.ToLower(vals["onboarding"])); o {
-	case mmsync.OnboardingNone, mmsync.OnboardingResetEmail, mmsync.OnboardingGraphMail:
+	switch o := Onboarding(strings.ToLower(vals["onboarding"])); o {
+	case OnboardingNone, OnboardingResetEmail, OnboardingGraphMail:
 		c.Onboarding = o
 	default:
 		bad("onboarding", "%q is not one of none, reset-email, graph-mail", vals["onboarding"])
 	}
-	switch s := mmsync.OnboardScope(strings.ToLower(vals["onboard"])); s {
-	case mmsync.OnboardNew, mmsync.OnboardNewAndAdopted:
+	switch s := OnboardScope(strings.ToLower(vals["onboard"])); s {
+	case OnboardNew, OnboardNewAndAdopted:
 		c.Onboard = s
-		if s == mmsync.OnboardNewAndAdopted && c.Onboarding == mmsync.OnboardingNone {
+		if s == OnboardNewAndAdopted && c.Onboarding == OnboardingNone {
 			bad("onboard", "new-and-adopted needs onboarding set to reset-email or graph-mail: with onboarding none the adopted accounts would keep their old (shared) passwords")
 		}
 	default:
@@ -31,14 +30,14 @@ func parseOnboarding(c *Config, vals map[string]string, bad func(name, format st
 	}
 	c.OnboardingSender = vals["onboarding-sender"]
 	switch sender := c.OnboardingSender; {
-	case c.Onboarding == mmsync.OnboardingGraphMail && sender == "":
+	case c.Onboarding == OnboardingGraphMail && sender == "":
 		bad("onboarding-sender", "is required with onboarding: graph-mail; name the mailbox the mail comes from, e.g. it-helpdesk@contoso.com")
 	case sender != "" && !IsObjectID(sender) && (!strings.Contains(sender, "@") || strings.ContainsAny(sender, " \t/?#")):
 		bad("onboarding-sender", "%q is neither a userPrincipalName (name@domain) nor an object id", sender)
 	}
 	path := vals["onboarding-template"]
 	switch {
-	case path != "" && c.Onboarding != mmsync.OnboardingGraphMail:
+	case path != "" && c.Onboarding != OnboardingGraphMail:
 		bad("onboarding-template", "is only used with onboarding: graph-mail (reset-email sends Mattermost's own mail)")
 	case path != "":
 		fi, err := os.Stat(path)
@@ -55,10 +54,6 @@ func parseOnboarding(c *Config, vals map[string]string, bad func(name, format st
 			bad("onboarding-template", "cannot read %q: %v", path, err)
 			return
 		}
-		if c.OnboardingMail, err = onboard.Parse(string(text), true); err != nil {
-			bad("onboarding-template", "%s: %v", path, err)
-		}
-	case c.Onboarding == mmsync.OnboardingGraphMail:
-		c.OnboardingMail = onboard.Default()
+		c.OnboardingTemplate = string(text)
 	}
 }

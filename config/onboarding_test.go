@@ -6,28 +6,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 func TestOnboardingInputs(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.txt")
-	noPw := filepath.Join(dir, "nopw.txt")
 	_ = os.WriteFile(good, []byte("Welcome {{.DisplayName}}\nUser {{.Username}} / {{.Password}} at {{.SignInURL}}\n"), 0o600)
-	_ = os.WriteFile(noPw, []byte("Welcome\nSign in at {{.SignInURL}}\n"), 0o600)
 
 	c, err := load(t, nil, valid)
-	if err != nil || c.Onboarding != mmsync.OnboardingNone || c.Onboard != mmsync.OnboardNew || c.OnboardingMail != nil {
+	if err != nil || c.Onboarding != OnboardingNone || c.Onboard != OnboardNew || c.OnboardingTemplate != "" {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 	c, err = load(t, nil, with(map[string]string{"INPUT_ONBOARDING": "graph-mail", "INPUT_ONBOARDING-SENDER": "it-helpdesk@contoso.com"}))
-	if err != nil || c.OnboardingMail == nil || c.OnboardingSender != "it-helpdesk@contoso.com" {
+	if err != nil || c.OnboardingTemplate != "" || c.OnboardingSender != "it-helpdesk@contoso.com" {
 		t.Fatalf("graph-mail with the default template: %v", err)
 	}
 	c, err = load(t, nil, with(map[string]string{"ONBOARDING": "graph-mail", "ONBOARDING_SENDER": "11111111-2222-4333-8444-555555555555",
 		"ONBOARDING_TEMPLATE": good, "ONBOARD": "new-and-adopted"}))
-	if err != nil || c.Onboard != mmsync.OnboardNewAndAdopted {
+	if err != nil || c.Onboard != OnboardNewAndAdopted || !strings.HasPrefix(c.OnboardingTemplate, "Welcome {{.DisplayName}}") {
 		t.Fatalf("environment names: %v", err)
 	}
 	for _, tc := range []struct {
@@ -40,7 +36,6 @@ func TestOnboardingInputs(t *testing.T) {
 		{map[string]string{"INPUT_ONBOARD": "new-and-adopted"}, "onboard", "keep their old (shared) passwords"},
 		{map[string]string{"INPUT_ONBOARDING": "graph-mail"}, "onboarding-sender", "is required with onboarding: graph-mail"},
 		{map[string]string{"INPUT_ONBOARDING": "graph-mail", "INPUT_ONBOARDING-SENDER": "helpdesk"}, "onboarding-sender", "neither a userPrincipalName"},
-		{map[string]string{"INPUT_ONBOARDING": "graph-mail", "INPUT_ONBOARDING-SENDER": "a@b.example", "INPUT_ONBOARDING-TEMPLATE": noPw}, "onboarding-template", "{{.Password}}"},
 		{map[string]string{"INPUT_ONBOARDING": "graph-mail", "INPUT_ONBOARDING-SENDER": "a@b.example", "INPUT_ONBOARDING-TEMPLATE": filepath.Join(dir, "missing")}, "onboarding-template", "cannot read"},
 		{map[string]string{"INPUT_ONBOARDING": "reset-email", "INPUT_ONBOARDING-TEMPLATE": good}, "onboarding-template", "only used with onboarding: graph-mail"},
 	} {

@@ -42,7 +42,7 @@ type UserRead struct {
 func (s *Source) ReadUsers(ctx context.Context, ids []string) (map[string]UserRead, error) {
 	reqs := make([]batchRequest, len(ids))
 	for i, id := range ids {
-		reqs[i] = batchRequest{Method: "GET", URL: "/users/" + url.PathEscape(id) + "?$select=" + strings.Join(UserSelect, ",")}
+		reqs[i] = batchRequest{Method: "GET", URL: "/users/" + url.PathEscape(id) + "?$select=" + strings.Join(userSelect, ",")}
 	}
 	answers, err := s.batch(ctx, reqs)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 )
 
 // The direct reads go out in JSON batches of 20 and see through a lagging

@@ -20,8 +20,8 @@ import (
 // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0
 const PermDeletedUsers = "User.Read.All"
 
-// DeletedUserSelect is the $select ListDeletedUsers sends.
-var DeletedUserSelect = []string{"id", "mail", "userPrincipalName"}
+// deletedUserSelect is the $select ListDeletedUsers sends.
+var deletedUserSelect = []string{"id", "mail", "userPrincipalName"}
 
 // PermissionError reports that Graph refused a read for lack of permission
 // (HTTP 403, code Authorization_RequestDenied): the app registration lacks
@@ -63,7 +63,7 @@ func (s *Source) ListDeletedUsers(ctx context.Context) ([]mmsync.DeletedUser, er
 	ri := abstractions.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abstractions.GET,
 		"{+baseurl}/directory/deletedItems/microsoft.graph.user{?%24select,%24top}",
 		map[string]string{"baseurl": s.baseURL})
-	ri.AddQueryParameters(collectionQuery{Select: DeletedUserSelect, Top: &top})
+	ri.AddQueryParameters(collectionQuery{Select: deletedUserSelect, Top: &top})
 	ri.Headers.TryAdd("Accept", "application/json")
 	resp, err := s.adapter.Send(ctx, ri, models.CreateUserCollectionResponseFromDiscriminatorValue, errorMapping())
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 

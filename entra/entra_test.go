@@ -15,7 +15,7 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -151,7 +151,7 @@ func TestListUsers2500(t *testing.T) {
 	if reqs["GET /v1.0/users"] != 3 || reqs["POST /token"] != 1 {
 		t.Fatalf("requests: %v", reqs)
 	}
-	wantSelect := strings.Join(UserSelect, ",")
+	wantSelect := strings.Join(userSelect, ",")
 	for _, r := range e.fake.Log() {
 		switch r.Key {
 		case "GET /v1.0/users":
@@ -180,7 +180,7 @@ func TestListUsers2500(t *testing.T) {
 }
 
 func TestListUsersFixtureMapping(t *testing.T) {
-	f, err := os.Open("../internal/fakegraph/testdata/tenant-60.json")
+	f, err := os.Open("../internal/fake/graph/testdata/tenant-60.json")
 	if err != nil {
 		t.Fatal(err)
 	}

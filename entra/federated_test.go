@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 )
 
 func federatedSetup(t *testing.T, want string, assertion func(context.Context) (string, error)) *env {

@@ -14,8 +14,8 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// UserSelect is the $select ListUsers sends.
-var UserSelect = []string{"id", "accountEnabled", "userType", "displayName", "givenName", "surname",
+// userSelect is the $select ListUsers sends.
+var userSelect = []string{"id", "accountEnabled", "userType", "displayName", "givenName", "surname",
 	"jobTitle", "department", "employeeId", "officeLocation", "mail", "userPrincipalName", "mailNickname"}
 
 // PageSize is the $top every listing sends (Graph's maximum for users).
@@ -43,7 +43,7 @@ func (s *Source) ListUsersFiltered(ctx context.Context, filter string) ([]mmsync
 	rb := users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": s.baseURL}, s.adapter)
 	cfg := &users.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{
-			Select: UserSelect,
+			Select: userSelect,
 			Top:    &top,
 		},
 	}

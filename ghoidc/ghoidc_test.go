@@ -15,7 +15,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 

@@ -13,10 +13,6 @@ import (
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
-// MaxChannelAddBatch is the most user ids one POST /channels/{id}/members
-// takes in its batch form (api4/channel.go maxListSize = 1000).
-const MaxChannelAddBatch = 1000
-
 // maxChannelMemberPages caps a channel member listing, as eachUser caps the
 // user listing: a server that never sends a short page must not keep the
 // run reading forever.
@@ -141,7 +137,7 @@ var ErrInvalidUserID = errors.New("not a Mattermost user id")
 // is returned unchanged, without one.
 //
 // Requests: one POST /channels/{id}/members with {"user_ids":[…]} per
-// MaxChannelAddBatch users where the server takes that form (about 9.11 and
+// mmsync.MaxChannelAddBatch users where the server takes that form (about 9.11 and
 // later), one {"user_id":…} request per user where it does not. A server
 // that does not know the batch form answers it 400 IDInvalidBodyParam
 // ("Invalid or missing user_id in request body.", measured on 5.36.1); the
@@ -176,8 +172,8 @@ func (c *Client) AddChannelMembers(ctx context.Context, channelID string, userID
 	}
 	path := "/channels/" + url.PathEscape(channelID) + "/members"
 	form := c.channelAddForm()
-	for start := 0; start < len(ids); start += MaxChannelAddBatch {
-		chunk := ids[start:min(start+MaxChannelAddBatch, len(ids))]
+	for start := 0; start < len(ids); start += mmsync.MaxChannelAddBatch {
+		chunk := ids[start:min(start+mmsync.MaxChannelAddBatch, len(ids))]
 		retry := chunk
 		if !form.singleOnly.Load() {
 			var added []ChannelMember

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 )
 
 // listParallel is the alternative to eachUser that was measured and not

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 )
 
 // A team leaver's channels, archived ones included, in one request; a user

@@ -7,10 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-)
 
-// MaxAddMembersBatch is the server's limit for one batch add.
-const MaxAddMembersBatch = 256
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
+)
 
 // Team is the subset of Mattermost's team object the sync uses.
 type Team struct {
@@ -85,8 +84,8 @@ func (c *Client) AddTeamMembersGracefully(ctx context.Context, teamID string, us
 	}
 	var out []TeamMemberResult
 	path := "/teams/" + url.PathEscape(teamID) + "/members/batch"
-	for start := 0; start < len(userIDs); start += MaxAddMembersBatch {
-		end := min(start+MaxAddMembersBatch, len(userIDs))
+	for start := 0; start < len(userIDs); start += mmsync.MaxTeamAddBatch {
+		end := min(start+mmsync.MaxTeamAddBatch, len(userIDs))
 		body := make([]member, 0, end-start)
 		for _, id := range userIDs[start:end] {
 			body = append(body, member{TeamID: teamID, UserID: id})

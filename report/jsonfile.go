@@ -57,16 +57,17 @@ func (r *Report) WriteJSON(path string) (err error) {
 }
 
 // EncodeJSON streams the report to w, byte for byte what
-// json.MarshalIndent(r, "", "  ") gives followed by a newline, without ever
+// json.MarshalIndent(r, "", "  ") gives (Report.MarshalJSON) followed by a newline, without ever
 // holding the whole document: each change, skip and withheld or blocked
 // action is encoded on its own into a reused buffer. A 100,000-user first
 // sync's report is about 36 MB, which MarshalIndent held three times over
 // (the compact encoding, the indented copy, and their growth).
 //
-// The fields and their order are Report's; TestEncodeJSONMatchesMarshalIndent
-// fails if the two drift apart.
+// The members are "format" and then Report's fields in their order;
+// TestEncodeJSONMatchesMarshalIndent fails if the two drift apart.
 func (r *Report) EncodeJSON(w io.Writer) error {
 	o := newObjectWriter(w)
+	o.field("format", FormatVersion)
 	o.field("status", r.Status)
 	o.field("dry_run", r.DryRun)
 	o.field("started_at", r.StartedAt)
@@ -160,15 +161,12 @@ func (o *objectWriter) field(name string, v any) {
 	o.value("  ", v)
 }
 
-// arrayField writes list as MarshalIndent does: null when nil, [] when
-// empty, else one element per indented line group.
+// arrayField writes list as MarshalIndent does: [] when empty or nil (the
+// report never writes null for a list, see Report.MarshalJSON), else one
+// element per indented line group.
 func arrayField[T reportElement](o *objectWriter, name string, list []T) {
 	o.key(name)
-	switch {
-	case list == nil:
-		o.write("null")
-		return
-	case len(list) == 0:
+	if len(list) == 0 {
 		o.write("[]")
 		return
 	}

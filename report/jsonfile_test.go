@@ -34,6 +34,7 @@ func fullReport() *Report {
 	r.Broken = []mmsync.BrokenMapping{{Input: "group-channels", Line: 3, Entry: "eng/old", Error: "archived <x>", Channels: []mmsync.ChannelRef{{Team: "eng", Channel: "old"}}}}
 	r.ResolvedGroups = []mmsync.ResolvedGroup{{Name: "Finance", ObjectID: "0c5c7fd0-a6a3-4450-a513-270e269e0d37"}}
 	r.Counts.TeamAdded, r.Counts.TeamRemoved = 1, 2
+	r.ScopeInputs = []string{"groups", "include-guests: false"} // not in the JSON
 	r.DryRun = true
 	return r
 }

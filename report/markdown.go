@@ -20,9 +20,9 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	title := "Entra ID → Mattermost sync"
 	switch r.Status {
-	case "dry-run":
+	case string(mmsync.RunDryRun):
 		title += ": dry run (nothing was changed)"
-	case "failure":
+	case string(mmsync.RunFailure):
 		title += ": finished with failures"
 	default:
 		title += ": done"
@@ -52,22 +52,31 @@ func (r *Report) Markdown() string {
 		b.WriteString(" (object ids are safer: a name can move to another group).\n\n")
 	}
 	c := r.Counts
-	b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed | conflicts |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	// A dry run's counts are the plan's: what the run would do.
+	would, were, added, removed := "", "were", "added", "removed"
+	if r.Status == "dry-run" {
+		would, were, added, removed = "would ", "would be", "to add", "to remove"
+	}
+	if would != "" {
+		b.WriteString("| would create | would update | would deactivate | would reactivate | unchanged | skipped | failed | conflicts |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	} else {
+		b.WriteString("| created | updated | deactivated | reactivated | unchanged | skipped | failed | conflicts |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	}
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", c.Created, c.Updated, c.Deactivated, c.Reactivated, c.Unchanged, c.Skipped, c.Failed+c.NotAttempted, c.Conflicts)
 	if c.NotAttempted > 0 {
 		fmt.Fprintf(&b, "%d changes were not attempted (Mattermost stopped answering, or the run was cancelled); the next run makes them.\n\n", c.NotAttempted)
 	}
 	if c.Released > 0 {
-		fmt.Fprintf(&b, "%d leavers' addresses were released to placeholders.\n\n", c.Released)
+		fmt.Fprintf(&b, "%d leavers' addresses %s released to placeholders.\n\n", c.Released, were)
 	}
 	if c.Onboarded > 0 {
-		fmt.Fprintf(&b, "%d people were onboarded (told how to sign in).\n\n", c.Onboarded)
+		fmt.Fprintf(&b, "%d people %s onboarded (told how to sign in).\n\n", c.Onboarded, were)
 	}
 	if c.TeamAdded+c.TeamRemoved > 0 {
-		fmt.Fprintf(&b, "Team memberships: %d added, %d removed.\n\n", c.TeamAdded, c.TeamRemoved)
+		fmt.Fprintf(&b, "Team memberships: %d %s, %d %s.\n\n", c.TeamAdded, added, c.TeamRemoved, removed)
 	}
 	if c.ChannelAdded+c.ChannelRemoved > 0 {
-		fmt.Fprintf(&b, "Channel memberships: %d added, %d removed.\n\n", c.ChannelAdded, c.ChannelRemoved)
+		fmt.Fprintf(&b, "Channel memberships: %d %s, %d %s.\n\n", c.ChannelAdded, added, c.ChannelRemoved, removed)
 	}
 	fmt.Fprintf(&b, "%d Entra ID users read (%d out of scope), %d Mattermost accounts seen", r.DirectorySize, r.OutOfScope, r.AccountsSeen)
 	if r.ServerVersion != "" {

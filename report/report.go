@@ -3,6 +3,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,8 +41,17 @@ type Counts struct {
 	Onboarded int `json:"onboarded"`
 }
 
+// FormatVersion is the JSON report's "format" member, its first: the version
+// of its shape, described by docs/report.schema.json. It changes only when a
+// member is renamed, removed or changes meaning (a major release); members
+// added to the report's lists' elements do not change it, so readers ignore
+// members they do not know.
+const FormatVersion = 1
+
 // Report is one run: what was planned, what happened, and the context an
-// administrator needs to read it later.
+// administrator needs to read it later. Its JSON form (MarshalJSON,
+// EncodeJSON) starts with "format" (FormatVersion) and never holds null for
+// a list: an empty list is [] or, for the optional ones, absent.
 type Report struct {
 	Status        string            `json:"status"` // success, failure, dry-run
 	DryRun        bool              `json:"dry_run"`
@@ -69,6 +79,30 @@ type Report struct {
 	// object id each resolved to.
 	Broken         []mmsync.BrokenMapping `json:"broken_mappings,omitempty"`
 	ResolvedGroups []mmsync.ResolvedGroup `json:"resolved_groups,omitempty"`
+	// ScopeInputs are the scope inputs in effect, as the terminal names
+	// them after the out-of-scope count ("groups", "include-guests: false").
+	ScopeInputs []string `json:"-"`
+}
+
+// MarshalJSON encodes the report as EncodeJSON does: "format" first, and an
+// empty list as [] rather than null.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report // Report's fields without this method
+	p := plain(*r)
+	p.Results, p.Skipped, p.Conflicts = orEmpty(p.Results), orEmpty(p.Skipped), orEmpty(p.Conflicts)
+	return json.Marshal(struct {
+		Format int `json:"format"`
+		plain
+	}{FormatVersion, p})
+}
+
+// orEmpty returns list, or an empty list for nil: the report's lists are
+// never null.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
@@ -99,6 +133,7 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	r.Counts.Skipped = len(plan.Skipped)
 	r.Counts.Conflicts = len(plan.Conflicts)
 	r.Counts.Unchanged = plan.Unchanged
+	applied := results
 	if dryRun {
 		results = make([]mmsync.Result, len(plan.Actions))
 		for i, a := range plan.Actions {
@@ -144,14 +179,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	}
 	// Users the plan could not serve count as failed: the admin must act.
 	r.Counts.Failed += len(plan.Blocked)
-	switch {
-	case dryRun:
-		r.Status = "dry-run"
-	case r.Counts.Failed > 0 || r.Counts.NotAttempted > 0 || plan.Failed():
-		r.Status = "failure"
-	default:
-		r.Status = "success"
-	}
+	// The status is the planner's verdict (mmsync.Outcome), the exit
+	// code's too: a dry run's planned results are not its results.
+	status, _ := mmsync.Outcome(plan, applied, dryRun)
+	r.Status = string(status)
 	return r
 }
 
@@ -190,8 +221,11 @@ func (r *Report) Outputs() map[string]string {
 	}
 }
 
-// OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+// OutputNames lists the step outputs in a stable order (action.yml's): the
+// counts Outputs returns, then "report", the JSON report's path.
+func OutputNames() []string {
+	return []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

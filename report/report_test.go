@@ -40,7 +40,7 @@ func TestCounts(t *testing.T) {
 		t.Fatalf("dry-run counts %+v", dry.Counts)
 	}
 	out := r.Outputs()
-	for _, n := range OutputNames[:len(OutputNames)-1] {
+	for _, n := range OutputNames()[:len(OutputNames())-1] {
 		if _, ok := out[n]; !ok {
 			t.Errorf("output %s missing", n)
 		}
@@ -127,5 +127,35 @@ func TestAttentionIsNotSilent(t *testing.T) {
 	r.WriteText(&b)
 	if !strings.Contains(b.String(), "2 need attention") {
 		t.Fatalf("text: %s", b.String())
+	}
+}
+
+func TestTextSaysWhatADryRunWouldDo(t *testing.T) {
+	r := New(samplePlan(), nil, true)
+	r.OutOfScope, r.ScopeInputs = 3, []string{"groups", "include-guests: false"}
+	var b strings.Builder
+	r.WriteText(&b)
+	first, _, _ := strings.Cut(b.String(), "\n")
+	if !strings.HasPrefix(first, "Dry run: nothing was changed. The run would create 2, update 1,") || strings.Contains(first, "created") {
+		t.Errorf("dry run line %q", first)
+	}
+	if !strings.Contains(b.String(), "3 directory users are out of scope (in effect: groups, include-guests: false).") {
+		t.Errorf("out-of-scope line does not name the inputs in effect:\n%s", b.String())
+	}
+	done := New(samplePlan(), nil, false)
+	b.Reset()
+	done.WriteText(&b)
+	if strings.Contains(b.String(), "would") {
+		t.Errorf("a real run's text says would:\n%s", b.String())
+	}
+}
+
+func TestJobSummarySaysWhatADryRunWouldDo(t *testing.T) {
+	md := New(samplePlan(), nil, true).Markdown()
+	if !strings.Contains(md, "| would create | would update |") || strings.Contains(md, "| created |") {
+		t.Errorf("dry-run summary:\n%s", md)
+	}
+	if md := New(samplePlan(), nil, false).Markdown(); !strings.Contains(md, "| created | updated |") {
+		t.Errorf("summary of a run:\n%s", md)
 	}
 }

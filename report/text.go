@@ -107,11 +107,16 @@ func writeAction(w io.Writer, a mmsync.Action) {
 	}
 }
 
-// WriteText renders the report for a terminal.
+// WriteText renders the report for a terminal. A dry run's line says what
+// the run would do ("would create 3"): nothing was changed.
 func (r *Report) WriteText(w io.Writer) {
 	c := r.Counts
-	label := map[string]string{"dry-run": "Dry run", "failure": "Finished with failures", "success": "Done"}[r.Status]
-	if n := r.Attention(); n > 0 && r.Status == "success" {
+	if r.Status == string(mmsync.RunDryRun) {
+		r.writeDryRunText(w)
+		return
+	}
+	label := map[mmsync.RunStatus]string{mmsync.RunDryRun: "Dry run", mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
+	if n := r.Attention(); n > 0 && r.Status == string(mmsync.RunSuccess) {
 		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
 	}
 	fmt.Fprintf(w, "%s: %d created, %d updated, %d deactivated, %d reactivated, %d unchanged, %d skipped, %d failed, %d conflicts",
@@ -132,8 +137,44 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
+	r.writeDetails(w)
+}
+
+// writeDryRunText is WriteText's summary line for a dry run: the counts are
+// the plan's.
+func (r *Report) writeDryRunText(w io.Writer) {
+	c := r.Counts
+	fmt.Fprintf(w, "Dry run: nothing was changed. The run would create %d, update %d, deactivate %d, reactivate %d",
+		c.Created, c.Updated, c.Deactivated, c.Reactivated)
+	if c.Released > 0 {
+		fmt.Fprintf(w, ", release %d addresses", c.Released)
+	}
+	if c.Onboarded > 0 {
+		fmt.Fprintf(w, ", onboard %d", c.Onboarded)
+	}
+	if c.TeamAdded+c.TeamRemoved > 0 {
+		fmt.Fprintf(w, "; add %d team memberships and remove %d", c.TeamAdded, c.TeamRemoved)
+	}
+	if c.ChannelAdded+c.ChannelRemoved > 0 {
+		fmt.Fprintf(w, "; add %d channel memberships and remove %d", c.ChannelAdded, c.ChannelRemoved)
+	}
+	fmt.Fprintf(w, " (%d unchanged, %d skipped, %d conflicts", c.Unchanged, c.Skipped, c.Conflicts)
+	if c.Failed > 0 {
+		fmt.Fprintf(w, ", %d it could not serve", c.Failed)
+	}
+	fmt.Fprintln(w, ").")
+	r.writeDetails(w)
+}
+
+// writeDetails follows the summary line: who is out of scope and by which
+// inputs, the skips by reason, the failures.
+func (r *Report) writeDetails(w io.Writer) {
 	if r.OutOfScope > 0 {
-		fmt.Fprintf(w, "%d directory users are out of scope (groups, user-filter, include-guests, only-users).\n", r.OutOfScope)
+		fmt.Fprintf(w, "%d directory users are out of scope", r.OutOfScope)
+		if len(r.ScopeInputs) > 0 {
+			fmt.Fprintf(w, " (in effect: %s)", strings.Join(r.ScopeInputs, ", "))
+		}
+		fmt.Fprintln(w, ".")
 	}
 	if reasons := SkipReasons(r.Skipped); len(reasons) > 0 {
 		fmt.Fprintln(w, "Skipped:")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -15,8 +14,7 @@ import (
 // group-channels inputs, the mapped channels looked up once each before the
 // concurrent reads, and their members, read among them.
 type channelRead struct {
-	cfg *config.Config
-	url string
+	in Inputs
 	// refs are the mapped channels, once each, in input order; where[ref]
 	// is the first place an input names it ("input channels",
 	// "input group-channels line 3").
@@ -36,8 +34,8 @@ type channelRead struct {
 // adds the team a channel needs. An unknown team or channel, or an archived
 // one, is broken (c.broken): the lines naming it are frozen, the run goes
 // on. Other failures (the server, the network) stop the run.
-func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Client, teams map[string]mmsync.TeamState) (*channelRead, error) {
-	c := &channelRead{cfg: cfg, url: cfg.MattermostURL, where: map[mmsync.ChannelRef]string{}, states: map[mmsync.ChannelRef]mmsync.ChannelState{},
+func lookupChannels(ctx context.Context, in Inputs, mm *mattermost.Client, teams map[string]mmsync.TeamState) (*channelRead, error) {
+	c := &channelRead{in: in, where: map[mmsync.ChannelRef]string{}, states: map[mmsync.ChannelRef]mmsync.ChannelState{},
 		broken: map[mmsync.ChannelRef]string{}}
 	add := func(ref mmsync.ChannelRef, where string) {
 		if _, seen := c.where[ref]; !seen {
@@ -45,10 +43,10 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 			c.refs = append(c.refs, ref)
 		}
 	}
-	for _, ref := range cfg.Channels {
+	for _, ref := range in.Channels {
 		add(ref, "input channels")
 	}
-	for _, gc := range cfg.GroupChannels {
+	for _, gc := range in.GroupChannels {
 		for _, ref := range gc.Channels {
 			add(ref, fmt.Sprintf("input group-channels line %d", gc.Line))
 		}
@@ -63,7 +61,7 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 			c.broken[ref] = fmt.Sprintf("team %q has no channel named %q (renamed or deleted? use the channel's URL name, as in https://chat.example.com/%s/channels/<name>, not its display name)", ref.Team, ref.Channel, ref.Team)
 			continue
 		case err != nil:
-			return nil, DescribeMattermostError(err, c.url, "look up channel "+ref.String())
+			return nil, DescribeMattermostError(err, c.in.MattermostURL, "look up channel "+ref.String())
 		case ch.Archived():
 			c.broken[ref] = fmt.Sprintf("channel %s is archived; unarchive it or remove it from the line", ref)
 			continue
@@ -72,7 +70,7 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 			t, err := mm.GetTeamByName(ctx, ref.Team)
 			switch {
 			case err != nil:
-				return nil, DescribeMattermostError(err, c.url, "look up team "+ref.Team)
+				return nil, DescribeMattermostError(err, c.in.MattermostURL, "look up team "+ref.Team)
 			case t.DeleteAt != 0:
 				c.broken[ref] = fmt.Sprintf("team %q of channel %s is archived; unarchive it or remove the channel from the line", ref.Team, ref)
 				continue
@@ -87,7 +85,7 @@ func lookupChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Clie
 // groupRefs returns the groups group-channels names.
 func (c *channelRead) groupRefs() []string {
 	var out []string
-	for _, gc := range c.cfg.GroupChannels {
+	for _, gc := range c.in.GroupChannels {
 		out = append(out, gc.Group)
 	}
 	return out
@@ -96,10 +94,10 @@ func (c *channelRead) groupRefs() []string {
 // groupInput names the input a group reference comes from, for errors:
 // "groups/group-teams" when those name it, else its group-channels line.
 func (c *channelRead) groupInput(ref string) string {
-	if slices.Contains(c.cfg.Groups, ref) || slices.ContainsFunc(c.cfg.GroupTeams, func(g mmsync.GroupTeams) bool { return g.Group == ref }) {
+	if slices.Contains(c.in.Groups, ref) || slices.ContainsFunc(c.in.GroupTeams, func(g mmsync.GroupTeams) bool { return g.Group == ref }) {
 		return "groups/group-teams"
 	}
-	for _, gc := range c.cfg.GroupChannels {
+	for _, gc := range c.in.GroupChannels {
 		if gc.Group == ref {
 			return fmt.Sprintf("group-channels line %d", gc.Line)
 		}
@@ -117,7 +115,7 @@ func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) er
 		}
 		list, err := mm.GetChannelMembers(ctx, st.ID)
 		if err != nil {
-			return DescribeMattermostError(err, c.url, "read the members of channel "+ref.String())
+			return DescribeMattermostError(err, c.in.MattermostURL, "read the members of channel "+ref.String())
 		}
 		st.Members = make(map[string]bool, len(list))
 		for _, m := range list {
@@ -126,43 +124,6 @@ func (c *channelRead) readMembers(ctx context.Context, mm *mattermost.Client) er
 		c.states[ref] = st
 	}
 	return nil
-}
-
-// policy returns the channel policy with each group's members resolved
-// (members maps a group reference to its member ids, ids to its object
-// id), or nil when no channel is mapped. Entries and lines that did not
-// resolve (a broken channel here, a broken group in groups) are left out
-// and reported as broken mappings, frozen.
-func (c *channelRead) policy(members map[string]map[string]bool, ids map[string]string, brokenGroups map[string]string) (*mmsync.ChannelPolicy, []mmsync.BrokenMapping) {
-	if len(c.refs) == 0 {
-		return nil, nil
-	}
-	p := &mmsync.ChannelPolicy{Remove: c.cfg.RemoveFromChannels}
-	var broken []mmsync.BrokenMapping
-	for _, ref := range c.cfg.Channels {
-		if why := c.broken[ref]; why != "" {
-			broken = append(broken, mmsync.BrokenMapping{Input: mmsync.InputChannels, Entry: ref.String(), Error: why, Channels: []mmsync.ChannelRef{ref}})
-			continue
-		}
-		p.Everyone = append(p.Everyone, ref)
-	}
-	for _, gc := range c.cfg.GroupChannels {
-		b := mmsync.BrokenMapping{Input: mmsync.InputGroupChannels, Line: gc.Line, Channels: gc.Channels}
-		if why := brokenGroups[gc.Group]; why != "" {
-			b.Entry, b.Error = gc.Group, why
-		}
-		for _, ref := range gc.Channels {
-			if why := c.broken[ref]; why != "" && b.Error == "" {
-				b.Entry, b.Error = ref.String(), why
-			}
-		}
-		if b.Error != "" {
-			broken = append(broken, b)
-			continue
-		}
-		p.ByGroup = append(p.ByGroup, mmsync.ChannelMembership{Group: gc.Group, ID: ids[gc.Group], Line: gc.Line, Members: members[gc.Group], Channels: gc.Channels})
-	}
-	return p, broken
 }
 
 // observed returns the channels as read, or nil when none is mapped.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -23,7 +22,7 @@ import (
 // For a membership removal: checkMemberGroups on the groups of the lines
 // naming the team or channel. Requests go in JSON batches; none is sent
 // when deps is empty.
-func Confirm(ctx context.Context, cfg *config.Config, src *entra.Source, s *Snapshot, deps []mmsync.Departure) (*mmsync.Confirmations, []string) {
+func Confirm(ctx context.Context, userFilter string, src *entra.Source, s *Snapshot, deps []mmsync.Departure) (*mmsync.Confirmations, []string) {
 	conf := &mmsync.Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
 	outside := make(map[string]mmsync.DirectoryUser, len(s.outside))
 	for _, u := range s.outside {
@@ -75,7 +74,7 @@ func Confirm(ctx context.Context, cfg *config.Config, src *entra.Source, s *Snap
 				conf.Left[id] = mmsync.LeftDisabled
 			case excludedLocally(r.User):
 				conf.Left[id] = mmsync.LeftScope
-			case cfg.UserFilter != "":
+			case userFilter != "":
 				filterChecks = append(filterChecks, id)
 			}
 			// Enabled, selected by no filter, and missing from a plain
@@ -83,7 +82,7 @@ func Confirm(ctx context.Context, cfg *config.Config, src *entra.Source, s *Snap
 		}
 	}
 	if len(filterChecks) > 0 {
-		match, err := src.MatchFilter(ctx, filterChecks, cfg.UserFilter)
+		match, err := src.MatchFilter(ctx, filterChecks, userFilter)
 		if err != nil {
 			return conf, []string{confirmWarning(len(deps), err)}
 		}

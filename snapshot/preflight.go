@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
@@ -26,26 +25,26 @@ type ServerFacts struct {
 
 // Preflight proves the token and the server before anything else: a wrong
 // token or URL is reported as such, not as 2,000 failed creates.
-func Preflight(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (ServerFacts, error) {
+func Preflight(ctx context.Context, mm *mattermost.Client, serverURL string) (ServerFacts, error) {
 	var f ServerFacts
 	var err error
 	if f.Me, err = mm.GetMe(ctx); err != nil {
-		return f, DescribeMattermostError(err, cfg.MattermostURL, "check mattermost-token")
+		return f, DescribeMattermostError(err, serverURL, "check mattermost-token")
 	}
 	if !slices.Contains(strings.Fields(f.Me.Roles), "system_admin") {
 		return f, fmt.Errorf("input mattermost-token: the token belongs to %q, who is not a system admin; "+
 			"the sync needs a system admin's personal access token to create and update users", f.Me.Username)
 	}
 	if f.Version, err = mm.Ping(ctx); err != nil {
-		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the server version")
+		return f, DescribeMattermostError(err, serverURL, "read the server version")
 	}
 	if f.Policy, err = mm.PasswordPolicy(ctx); err != nil {
-		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the password policy")
+		return f, DescribeMattermostError(err, serverURL, "read the password policy")
 	}
 	// Older servers have no /limits/server (nil, nil): no cap to plan for.
 	limits, err := mm.GetServerLimits(ctx)
 	if err != nil {
-		return f, DescribeMattermostError(err, cfg.MattermostURL, "read the server's user limits")
+		return f, DescribeMattermostError(err, serverURL, "read the server's user limits")
 	}
 	if limits != nil {
 		f.Capacity = mmsync.Capacity{HardLimit: limits.MaxUsersHardLimit, Active: limits.ActiveUserCount}

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
@@ -48,6 +47,27 @@ type Snapshot struct {
 	scopeGroupIDs []string
 }
 
+// Inputs are what Read needs of the configuration: the scope (groups,
+// user-filter, include-guests, only-users), whether deactivation is on (the
+// deleted users are read only then), the team and channel mappings with
+// their removal switches, and mattermost-url, which messages name.
+type Inputs struct {
+	MattermostURL string
+
+	Groups        []string
+	UserFilter    string
+	IncludeGuests bool
+	OnlyUsers     []string
+	Deactivate    bool
+
+	Teams              []string
+	GroupTeams         []mmsync.GroupTeams
+	RemoveFromTeams    bool
+	Channels           []mmsync.ChannelRef
+	GroupChannels      []mmsync.GroupChannels
+	RemoveFromChannels bool
+}
+
 // Directory is the snapshot's Entra ID side, as the planner takes it.
 func (s *Snapshot) Directory() mmsync.Directory {
 	return mmsync.Directory{Users: s.Users, OutOfScope: s.outside, Deleted: s.Deleted, ScopeGroups: s.ScopeGroups}
@@ -59,13 +79,13 @@ func (s *Snapshot) Directory() mmsync.Directory {
 // (unknown, renamed, archived, deleted, or a name several groups share) is
 // not an error here: it is listed in Broken, for the planner to freeze
 // what it names. Failed reads are errors, before any change.
-func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *mattermost.Client, selfID string) (*Snapshot, error) {
-	teamNames := append([]string(nil), cfg.Teams...)
-	for _, gt := range cfg.GroupTeams {
+func Read(ctx context.Context, in Inputs, src *entra.Source, mm *mattermost.Client, selfID string) (*Snapshot, error) {
+	teamNames := append([]string(nil), in.Teams...)
+	for _, gt := range in.GroupTeams {
 		teamNames = append(teamNames, gt.Teams...)
 	}
 	teams := map[string]mmsync.TeamState{}
-	chans, err := lookupChannels(ctx, cfg, mm, teams) // channels.go; adds the channels' teams
+	chans, err := lookupChannels(ctx, in, mm, teams) // channels.go; adds the channels' teams
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +100,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 			brokenTeams[name] = fmt.Sprintf("Mattermost has no team named %q (renamed or deleted? use the team's URL name, as in https://chat.example.com/<name>, or remove it)", name)
 			continue
 		case err != nil:
-			return nil, DescribeMattermostError(err, cfg.MattermostURL, "look up team "+name)
+			return nil, DescribeMattermostError(err, in.MattermostURL, "look up team "+name)
 		case t.DeleteAt != 0:
 			brokenTeams[name] = fmt.Sprintf("team %q is archived; unarchive it or remove it from the input", name)
 			continue
@@ -88,8 +108,8 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 		teams[name] = mmsync.TeamState{ID: t.ID, Name: name}
 	}
 
-	groupRefs := append([]string(nil), cfg.Groups...)
-	for _, gt := range cfg.GroupTeams {
+	groupRefs := append([]string(nil), in.Groups...)
+	for _, gt := range in.GroupTeams {
 		groupRefs = append(groupRefs, gt.Group)
 	}
 	groupRefs = append(groupRefs, chans.groupRefs()...)
@@ -102,7 +122,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		if users, err = src.ListUsersFiltered(gctx, cfg.UserFilter); err != nil {
+		if users, err = src.ListUsersFiltered(gctx, in.UserFilter); err != nil {
 			return DescribeGraphError(err)
 		}
 		return nil
@@ -122,13 +142,13 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 				continue
 			}
 			members[ref], groupIDs[ref] = m, id
-			if !config.IsObjectID(ref) {
+			if !entra.IsObjectID(ref) {
 				s.ResolvedGroups = append(s.ResolvedGroups, mmsync.ResolvedGroup{Name: ref, ObjectID: id})
 			}
 		}
 		return nil
 	})
-	if cfg.Deactivate {
+	if in.Deactivate {
 		g.Go(func() error {
 			var err error
 			if s.Deleted, err = src.ListDeletedUsers(gctx); err != nil {
@@ -144,7 +164,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	g.Go(func() error {
 		var err error
 		if s.Observed, err = mm.ObserveAs(gctx, selfID); err != nil {
-			return DescribeMattermostError(err, cfg.MattermostURL, "read Mattermost users")
+			return DescribeMattermostError(err, in.MattermostURL, "read Mattermost users")
 		}
 		return nil
 	})
@@ -153,7 +173,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 		for name, t := range teams {
 			list, err := mm.GetTeamMembers(gctx, t.ID)
 			if err != nil {
-				return DescribeMattermostError(err, cfg.MattermostURL, "read the members of team "+name)
+				return DescribeMattermostError(err, in.MattermostURL, "read the members of team "+name)
 			}
 			t.Members = make(map[string]bool, len(list))
 			for _, m := range list {
@@ -168,59 +188,29 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	// What was read decides, in sync, the scope, the policies and which
+	// entries and lines are broken.
+	reads := make(map[string]mmsync.GroupRead, len(members)+len(brokenGroups))
+	for ref, m := range members {
+		reads[ref] = mmsync.GroupRead{ID: groupIDs[ref], Members: m}
+	}
+	for ref, why := range brokenGroups {
+		reads[ref] = mmsync.GroupRead{Broken: why}
+	}
 	var brokenChannels []mmsync.BrokenMapping
 	s.Observed.Channels = chans.observed()
-	s.Channels, brokenChannels = chans.policy(members, groupIDs, brokenGroups)
-
-	scope := mmsync.Scope{IncludeGuests: cfg.IncludeGuests, Only: cfg.OnlyUsers}
-	if len(cfg.Groups) > 0 {
-		scope.Members = map[string]bool{}
-		s.ScopeGroups = make(map[string]int, len(cfg.Groups))
-		for _, ref := range cfg.Groups {
-			if why := brokenGroups[ref]; why != "" {
-				// The scope is unknown: the planner creates nobody and
-				// treats nobody as having left it.
-				s.Broken = append(s.Broken, mmsync.BrokenMapping{Input: mmsync.InputGroups, Entry: ref, Error: why})
-				continue
-			}
-			s.ScopeGroups[ref] = len(members[ref])
-			s.scopeGroupIDs = append(s.scopeGroupIDs, groupIDs[ref])
-			for id := range members[ref] {
-				scope.Members[id] = true
-			}
-		}
+	if s.Observed.Channels != nil {
+		s.Channels, brokenChannels = mmsync.AssembleChannelPolicy(in.Channels, in.GroupChannels, in.RemoveFromChannels, chans.broken, reads)
 	}
-	s.scope = scope
+	sc := mmsync.AssembleScope(in.Groups, reads, in.IncludeGuests, in.OnlyUsers)
+	s.scope, s.ScopeGroups, s.scopeGroupIDs, s.Broken = sc.Scope, sc.Sizes, sc.GroupIDs, sc.Broken
 	s.Read = len(users)
-	s.Users, s.outside = scope.Split(users)
+	s.Users, s.outside = sc.Scope.Split(users)
 	s.OutOfScope = len(s.outside)
 	var brokenTeamLines []mmsync.BrokenMapping
 	if len(teams) > 0 || len(brokenTeams) > 0 {
 		s.Observed.Teams = teams
-		s.Teams = &mmsync.TeamPolicy{Remove: cfg.RemoveFromTeams}
-		for _, name := range cfg.Teams {
-			if why := brokenTeams[name]; why != "" {
-				brokenTeamLines = append(brokenTeamLines, mmsync.BrokenMapping{Input: mmsync.InputTeams, Entry: name, Error: why, Teams: []string{name}})
-				continue
-			}
-			s.Teams.Everyone = append(s.Teams.Everyone, name)
-		}
-		for _, gt := range cfg.GroupTeams {
-			b := mmsync.BrokenMapping{Input: mmsync.InputGroupTeams, Line: gt.Line, Teams: gt.Teams}
-			if why := brokenGroups[gt.Group]; why != "" {
-				b.Entry, b.Error = gt.Group, why
-			}
-			for _, t := range gt.Teams {
-				if why := brokenTeams[t]; why != "" && b.Error == "" {
-					b.Entry, b.Error = t, why
-				}
-			}
-			if b.Error != "" {
-				brokenTeamLines = append(brokenTeamLines, b)
-				continue
-			}
-			s.Teams.ByGroup = append(s.Teams.ByGroup, mmsync.GroupMembership{Group: gt.Group, ID: groupIDs[gt.Group], Members: members[gt.Group], Teams: gt.Teams})
-		}
+		s.Teams, brokenTeamLines = mmsync.AssembleTeamPolicy(in.Teams, in.GroupTeams, in.RemoveFromTeams, brokenTeams, reads)
 	}
 	s.Broken = append(append(s.Broken, brokenTeamLines...), brokenChannels...)
 	return s, nil
@@ -234,7 +224,7 @@ func Read(ctx context.Context, cfg *config.Config, src *entra.Source, mm *matter
 // from, for errors ("groups/group-teams").
 func groupMembers(ctx context.Context, src *entra.Source, ref, input string) (id string, members map[string]bool, why string, err error) {
 	id = ref
-	if !config.IsObjectID(ref) {
+	if !entra.IsObjectID(ref) {
 		found, err := src.FindGroupsByName(ctx, ref)
 		if err != nil {
 			return "", nil, "", fmt.Errorf("input %s: look up group %q: %w", input, ref, err)

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -60,8 +59,7 @@ const (
 
 func TestPreflight(t *testing.T) {
 	s := newSides(t, nil, nil)
-	cfg := &config.Config{MattermostURL: s.mm.URL()}
-	f, err := Preflight(context.Background(), s.c, cfg)
+	f, err := Preflight(context.Background(), s.c, s.mm.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +68,7 @@ func TestPreflight(t *testing.T) {
 	}
 	// A token that is not a system admin's is refused, naming the input.
 	bad, _ := mattermost.New(s.mm.URL(), "wrong-token-0000000000000", mattermost.Options{})
-	if _, err := Preflight(context.Background(), bad, cfg); err == nil || !strings.Contains(err.Error(), "input mattermost-token") {
+	if _, err := Preflight(context.Background(), bad, s.mm.URL()); err == nil || !strings.Contains(err.Error(), "input mattermost-token") {
 		t.Fatalf("a wrong token: %v", err)
 	}
 }
@@ -117,7 +115,7 @@ func TestRead(t *testing.T) {
 	ctx := context.Background()
 	t.Run("scope and counts", func(t *testing.T) {
 		s := newSides(t, users, groups)
-		snap, err := Read(ctx, &config.Config{Groups: []string{"Engineering", "Empty"}, Deactivate: true}, s.src, s.c, "")
+		snap, err := Read(ctx, Inputs{Groups: []string{"Engineering", "Empty"}, Deactivate: true}, s.src, s.c, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,18 +130,18 @@ func TestRead(t *testing.T) {
 	// freezes it and the rest of the run goes on.
 	for _, tt := range []struct {
 		name string
-		cfg  config.Config
+		cfg  Inputs
 		want mmsync.BrokenMapping
 	}{
-		{"unknown team", config.Config{Teams: []string{"nope"}}, mmsync.BrokenMapping{Input: "teams", Entry: "nope", Error: `Mattermost has no team named "nope"`}},
-		{"unknown group", config.Config{Groups: []string{"Nobody"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Nobody", Error: `Entra ID has no group named "Nobody"`}},
-		{"ambiguous group", config.Config{Groups: []string{"Twins"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Twins", Error: `2 groups are named "Twins"`}},
-		{"deleted group", config.Config{GroupTeams: []mmsync.GroupTeams{{Group: "8be4bcfc-49b6-4a08-b2e6-cc3ababced21", Teams: []string{"nope"}, Line: 2}}},
+		{"unknown team", Inputs{Teams: []string{"nope"}}, mmsync.BrokenMapping{Input: "teams", Entry: "nope", Error: `Mattermost has no team named "nope"`}},
+		{"unknown group", Inputs{Groups: []string{"Nobody"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Nobody", Error: `Entra ID has no group named "Nobody"`}},
+		{"ambiguous group", Inputs{Groups: []string{"Twins"}}, mmsync.BrokenMapping{Input: "groups", Entry: "Twins", Error: `2 groups are named "Twins"`}},
+		{"deleted group", Inputs{GroupTeams: []mmsync.GroupTeams{{Group: "8be4bcfc-49b6-4a08-b2e6-cc3ababced21", Teams: []string{"nope"}, Line: 2}}},
 			mmsync.BrokenMapping{Input: "group-teams", Line: 2, Entry: "8be4bcfc-49b6-4a08-b2e6-cc3ababced21", Error: "was not found in Entra ID: deleted"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSides(t, users, groups)
-			snap, err := Read(ctx, &tt.cfg, s.src, s.c, "")
+			snap, err := Read(ctx, tt.cfg, s.src, s.c, "")
 			if err != nil || len(snap.Broken) != 1 {
 				t.Fatalf("err = %v, broken %+v", err, snap)
 			}
@@ -155,7 +153,7 @@ func TestRead(t *testing.T) {
 	}
 	t.Run("a name shows the object id it resolved to", func(t *testing.T) {
 		s := newSides(t, users, groups)
-		snap, err := Read(ctx, &config.Config{Groups: []string{"Engineering", gE2}}, s.src, s.c, "")
+		snap, err := Read(ctx, Inputs{Groups: []string{"Engineering", gE2}}, s.src, s.c, "")
 		if err != nil || len(snap.ResolvedGroups) != 1 || snap.ResolvedGroups[0] != (mmsync.ResolvedGroup{Name: "Engineering", ObjectID: gEn}) {
 			t.Fatalf("err %v, resolved %+v", err, snap.ResolvedGroups)
 		}
@@ -163,7 +161,7 @@ func TestRead(t *testing.T) {
 	t.Run("deleted users forbidden is a warning", func(t *testing.T) {
 		s := newSides(t, users, nil)
 		s.graph.SetForbiddenDeletedUsers(true)
-		snap, err := Read(ctx, &config.Config{Deactivate: true}, s.src, s.c, "")
+		snap, err := Read(ctx, Inputs{Deactivate: true}, s.src, s.c, "")
 		if err != nil || snap.Deleted != nil || len(snap.Warnings) != 1 || !strings.Contains(snap.Warnings[0], "User.Read.All") {
 			t.Fatalf("err %v, deleted %v, warnings %q", err, snap.Deleted, snap.Warnings)
 		}
@@ -171,7 +169,7 @@ func TestRead(t *testing.T) {
 	t.Run("deleted users are read", func(t *testing.T) {
 		s := newSides(t, users, nil)
 		s.graph.DeleteUser(idB)
-		snap, err := Read(ctx, &config.Config{Deactivate: true}, s.src, s.c, "")
+		snap, err := Read(ctx, Inputs{Deactivate: true}, s.src, s.c, "")
 		if err != nil || len(snap.Deleted) != 1 || snap.Deleted[0].Mail != "bob@contoso.example" {
 			t.Fatalf("err %v, deleted %+v", err, snap.Deleted)
 		}
@@ -195,7 +193,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Preflight(context.Background(), c, &config.Config{MattermostURL: site.URL})
+	_, err = Preflight(context.Background(), c, site.URL)
 	if err == nil || !strings.HasPrefix(err.Error(), "input mattermost-url") || leaked {
 		t.Fatalf("err = %v, token leaked: %v", err, leaked)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -19,7 +18,7 @@ const teamChannelReaders = 4
 // account is a member of: Mattermost removes those memberships with the
 // team's. One request per planned team removal, none on a run that plans
 // no team removal (or has max-removals 100%). Nothing is written.
-func ReadTeamChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Client, pairs []mmsync.TeamAccount) (map[mmsync.TeamAccount][]string, error) {
+func ReadTeamChannels(ctx context.Context, serverURL string, mm *mattermost.Client, pairs []mmsync.TeamAccount) (map[mmsync.TeamAccount][]string, error) {
 	out := make(map[mmsync.TeamAccount][]string, len(pairs))
 	var mu gosync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -28,7 +27,7 @@ func ReadTeamChannels(ctx context.Context, cfg *config.Config, mm *mattermost.Cl
 		g.Go(func() error {
 			ids, err := mm.GetTeamChannelsForUser(gctx, ta.AccountID, ta.TeamID)
 			if err != nil {
-				return DescribeMattermostError(err, cfg.MattermostURL, "read the channels that a team removal takes with it (max-removals)")
+				return DescribeMattermostError(err, serverURL, "read the channels that a team removal takes with it (max-removals)")
 			}
 			mu.Lock()
 			out[ta] = ids

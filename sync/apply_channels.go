@@ -8,9 +8,9 @@ import (
 )
 
 // channelBatch is the most accounts one AddChannelMembers call is given:
-// Mattermost's limit for the batch add form (api4/channel.go maxListSize).
-// A target on a server without the batch form adds them one by one.
-const channelBatch = 1000
+// Mattermost's limit for the batch add form (limits.go). A target on a
+// server without the batch form adds them one by one.
+const channelBatch = MaxChannelAddBatch
 
 // channels runs the channel membership changes after the team changes
 // (joining a channel needs the team): adds grouped per channel in batches,

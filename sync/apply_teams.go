@@ -6,9 +6,8 @@ import (
 	"fmt"
 )
 
-// teamBatch is Mattermost's limit for one batch add (MaxAddMembersBatch,
-// server/channels/api4/team.go).
-const teamBatch = 256
+// teamBatch is Mattermost's limit for one batch add (limits.go).
+const teamBatch = MaxTeamAddBatch
 
 // teams runs the membership changes once every account has an id: adds in
 // batches per team, removals one by one.

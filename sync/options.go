@@ -76,7 +76,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Attributes == (AttributeMap{}) {
-		o.Attributes = DefaultAttributeMap
+		o.Attributes = DefaultAttributeMap()
 	}
 	if o.UsernameFrom == "" {
 		o.UsernameFrom = "mail"

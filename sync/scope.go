@@ -109,7 +109,9 @@ type AttributeMap struct {
 }
 
 // DefaultAttributeMap is the mapping without attribute-map.
-var DefaultAttributeMap = AttributeMap{Nickname: "displayName", FirstName: "givenName", LastName: "surname", Position: "jobTitle"}
+func DefaultAttributeMap() AttributeMap {
+	return AttributeMap{Nickname: "displayName", FirstName: "givenName", LastName: "surname", Position: "jobTitle"}
+}
 
 var profileSources = map[Attribute]bool{"displayName": true, "givenName": true, "surname": true, "jobTitle": true,
 	"department": true, "employeeId": true, "officeLocation": true, "none": true}
@@ -117,7 +119,7 @@ var profileSources = map[Attribute]bool{"displayName": true, "givenName": true, 
 // ParseAttributeMap reads attribute-map: one `mattermost_field: entra_attribute`
 // a line, overriding DefaultAttributeMap. Errors name the line.
 func ParseAttributeMap(text string) (AttributeMap, error) {
-	m := DefaultAttributeMap
+	m := DefaultAttributeMap()
 	seen := map[string]int{}
 	for n, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		line = strings.TrimSpace(stripComment(line))

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 
 func TestParseLatency(t *testing.T) {

@@ -53,10 +53,10 @@ func TestProfilesMatchTheMeasuredServers(t *testing.T) {
 		workers  int
 		measured float64 // creates/s on the real server
 	}{
-		{Profile536, 1, 15},
-		{Profile536, 4, 30},
-		{Profile114, 1, 5.5},
-		{Profile114, 4, 10.7},
+		{profile536, 1, 15},
+		{profile536, 4, 30},
+		{profile114, 1, 5.5},
+		{profile114, 4, 10.7},
 	} {
 		got := createRate(t, tc.p, tc.workers, 200)
 		if math.Abs(got-tc.measured)/tc.measured > 0.05 {
@@ -67,7 +67,7 @@ func TestProfilesMatchTheMeasuredServers(t *testing.T) {
 	for _, tc := range []struct {
 		p    Profile
 		want float64
-	}{{Profile536, 30}, {Profile114, 10.7}} {
+	}{{profile536, 30}, {profile114, 10.7}} {
 		if got := tc.p.CPU.Capacity(); math.Abs(got-tc.want) > 0.01 {
 			t.Errorf("%s capacity %.3f/s, want %.1f", tc.p.Name, got, tc.want)
 		}
@@ -150,11 +150,11 @@ func TestSleeperTakesEveryWait(t *testing.T) {
 	if got, want := took(), []time.Duration{3 * time.Millisecond, 5 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("external-login create waited %v, want %v (no password to hash)", got, want)
 	}
-	s.SetProfile(Profile114)
+	s.SetProfile(profile114)
 	if r := call(t, s, s.AdminToken(), "POST", "/api/v4/users", createBody("carol", "carol@example.com", "Passw0rd-Long!")); r.status != 201 {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
-	if got, want := took(), []time.Duration{Profile114.Latency, Profile114.CPU.Hash}; !slices.Equal(got, want) {
+	if got, want := took(), []time.Duration{profile114.Latency, profile114.CPU.Hash}; !slices.Equal(got, want) {
 		t.Errorf("11.4 profile create waited %v, want %v", got, want)
 	}
 }

@@ -51,8 +51,8 @@ type Profile struct {
 // 5.32/s: within 1.5 % and 3.3 % of the measurements (cpu_test.go checks
 // all four figures).
 var (
-	Profile536 = Profile{Name: "5.36", CPU: cpuFor(2, 30), Latency: time.Millisecond}
-	Profile114 = Profile{Name: "11.4", CPU: cpuFor(2, 10.7), Latency: time.Millisecond}
+	profile536 = Profile{Name: "5.36", CPU: cpuFor(2, 30), Latency: time.Millisecond}
+	profile114 = Profile{Name: "11.4", CPU: cpuFor(2, 10.7), Latency: time.Millisecond}
 )
 
 // cpuFor is the CPU of n cores that hashes perSecond passwords a second.
@@ -60,8 +60,10 @@ func cpuFor(n int, perSecond float64) CPU {
 	return CPU{Cores: n, Hash: time.Duration(float64(n) * float64(time.Second) / perSecond)}
 }
 
-// Profiles are the measured servers, by Name.
-var Profiles = map[string]Profile{Profile536.Name: Profile536, Profile114.Name: Profile114}
+// Profiles returns the measured servers, by Name (a new map each call).
+func Profiles() map[string]Profile {
+	return map[string]Profile{profile536.Name: profile536, profile114.Name: profile114}
+}
 
 // cores is a CPU in use: a slot per core.
 type cores struct {

@@ -4,9 +4,9 @@
 // so that its peak RSS is its own: the fakes, which hold the whole tenant and
 // the whole Mattermost user table, live in this process.
 //
-//	go run ./internal/cmd/scale -users 1000,10000
-//	go run ./internal/cmd/scale -users 100000 -reference noop -first-latency 0,0,0
-//	go run ./internal/cmd/scale -users 2000 -reference none -profile 5.36
+//	go run ./cmd/scale -users 1000,10000
+//	go run ./cmd/scale -users 100000 -reference noop -first-latency 0,0,0
+//	go run ./cmd/scale -users 2000 -reference none -profile 5.36
 //
 // With -profile the first sync runs against a fake that hashes passwords as
 // the measured server does (fakemm.Profiles: its cores, hashing time and
@@ -20,11 +20,8 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +31,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/scale"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 
 // childEnv is added to the product's environment (-child-env).
@@ -88,7 +85,7 @@ func main() {
 	rate := flag.String("rate-limit", "", "Mattermost's rate limiter in the fake: PerSec,MaxBurst (e.g. 10,100, the server's defaults); empty: off")
 	flag.Parse()
 
-	l, err := parseLatency(*lat, scale.Realistic)
+	l, err := parseLatency(*lat, scale.Realistic())
 	check(err)
 	fl, err := parseLatency(*firstLat, l)
 	check(err)
@@ -104,7 +101,7 @@ func main() {
 	}
 
 	if *prof != "" {
-		p, ok := fakemm.Profiles[*prof]
+		p, ok := fakemm.Profiles()[*prof]
 		if !ok {
 			check(fmt.Errorf("-profile %q: want 5.36 or 11.4", *prof))
 		}
@@ -211,119 +208,6 @@ func measure(n int, l, fl scale.Latency, refs []string, bin, dir string, conc, c
 	return out
 }
 
-func product(e *scale.Env, name string, n int, bin, dir, cert string, conc, createConc int) result {
-	fmt.Fprintf(os.Stderr, "   %s ...", name)
-	e.ResetCounters()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GITHUB_") && !strings.HasPrefix(kv, "INPUT_") {
-			env = append(env, kv)
-		}
-	}
-	for k, v := range e.Env(filepath.Join(dir, "report.json")) {
-		env = append(env, k+"="+v)
-	}
-	for k, v := range channelEnv {
-		env = append(env, k+"="+v)
-	}
-	env = append(env, "SSL_CERT_FILE="+cert)
-	if childEnv != "" {
-		env = append(env, strings.Split(childEnv, ",")...)
-	}
-	if conc > 0 {
-		env = append(env, "SYNC_CONCURRENCY="+strconv.Itoa(conc))
-	}
-	if createConc > 0 {
-		env = append(env, "SYNC_CREATE_CONCURRENCY="+strconv.Itoa(createConc))
-	}
-	log, err := os.Create(filepath.Join(dir, strings.NewReplacer(" ", "-", ":", "").Replace(name)+"-"+strconv.Itoa(n)+".log"))
-	check(err)
-	defer log.Close()
-
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	check(err)
-	cmd.Stderr = log
-	start := time.Now()
-	check(cmd.Start())
-	sampled := make(chan map[string]int64, 1) // VmHWM, RssAnon, RssFile in KiB
-	go func() { sampled <- sampleStatus(cmd.Process.Pid) }()
-	var readAt, applyAt time.Time
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case readAt.IsZero() && strings.HasPrefix(line, "Read ") && strings.Contains(line, "Entra ID users"):
-			readAt = time.Now()
-		case applyAt.IsZero() && strings.HasPrefix(line, "== Applying"):
-			applyAt = time.Now()
-		}
-		fmt.Fprintln(log, line)
-	}
-	_, _ = io.Copy(log, stdout)
-	err = cmd.Wait()
-	end := time.Now()
-	r := result{name: name, users: n, wall: end.Sub(start), reqs: e.Counts(), limited: e.MM.RateLimited()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.exit = ee.ExitCode()
-	} else {
-		check(err)
-	}
-	// getrusage's ru_maxrss is no use here: Linux carries the parent's
-	// high-water mark into a child across fork and exec, so it reports this
-	// process (the fakes) as much as the product. VmHWM of the child's own
-	// address space, read until it exits, is the product's peak.
-	if m := <-sampled; len(m) > 0 {
-		r.rssKiB = m["VmHWM"]
-		r.note = strings.TrimPrefix(fmt.Sprintf("%s; peak RssAnon %d MiB (heap), RssFile %d MiB (binary)", r.note, m["RssAnon"]>>10, m["RssFile"]>>10), "; ")
-	}
-	if !readAt.IsZero() {
-		r.read = readAt.Sub(start)
-		if applyAt.IsZero() {
-			r.plan = end.Sub(readAt)
-		} else {
-			r.plan = applyAt.Sub(readAt)
-			r.apply = end.Sub(applyAt)
-		}
-	}
-	fmt.Fprintf(os.Stderr, " %v, exit %d\n", round(r.wall), r.exit)
-	return r
-}
-
-// paceNote says how fast a first sync created accounts against the profile:
-// creates (POST /users requests) per second of the apply phase, and that
-// rate's share of the server's capacity.
-func paceNote(r result) string {
-	creates := r.reqs.MM["POST /api/v4/users"]
-	if r.apply <= 0 || creates == 0 {
-		return "no creates measured"
-	}
-	rate := float64(creates) / r.apply.Seconds()
-	return fmt.Sprintf("%s profile: %d creates in %s, %.2f/s, %.1f %% of the server's %.1f/s", profile.Name, creates,
-		round(r.apply), rate, 100*rate/profile.CPU.Capacity(), profile.CPU.Capacity())
-}
-
-func reference(e *scale.Env, name string, n int) result {
-	fmt.Fprintf(os.Stderr, "   %s ...", name)
-	e.ResetCounters()
-	start := time.Now()
-	res, err := scale.Reference(context.Background(), e, nil)
-	check(err)
-	r := result{name: name, users: n, wall: time.Since(start), reqs: e.Counts(), limited: e.MM.RateLimited(), read: res.Read,
-		lookups: res.Lookups, writes: res.Writes, failures: res.Failed}
-	r.apply = res.Lookups + res.Writes
-	r.note = fmt.Sprintf("%d looked up (%v), %d patched + %d created (%v), %d failed", res.Looked, round(res.Lookups),
-		res.Patched, res.Created, round(res.Writes), res.Failed)
-	if res.Failed > 0 {
-		r.exit = 1
-		r.note += fmt.Sprintf(" (first: %v)", res.FirstError)
-	}
-	fmt.Fprintf(os.Stderr, " %v\n", round(r.wall))
-	return r
-}
-
 func parseLatency(s string, def scale.Latency) (scale.Latency, error) {
 	if s == "" {
 		return def, nil
@@ -345,44 +229,6 @@ func parseLatency(s string, def scale.Latency) (scale.Latency, error) {
 		ds[i] = d
 	}
 	return scale.Latency{Graph: ds[0], Request: ds[1], Create: ds[2]}, nil
-}
-
-// sampleStatus polls /proc/pid/status every 10 ms until the process exits and
-// returns the largest VmHWM (the peak RSS, which the kernel tracks itself, so
-// nothing between samples is missed but the last 10 ms), RssAnon (heap and
-// other anonymous memory) and RssFile (the mapped binary), in KiB.
-func sampleStatus(pid int) map[string]int64 {
-	peak := map[string]int64{}
-	path := fmt.Sprintf("/proc/%d/status", pid)
-	for {
-		b, err := os.ReadFile(path)
-		if err != nil || strings.Contains(string(b), "State:\tZ") {
-			return peak
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(l, ":")
-			if !ok || (k != "RssAnon" && k != "RssFile" && k != "VmHWM") {
-				continue
-			}
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			peak[k] = max(peak[k], n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// vmHWM is this process's peak resident set size.
-func vmHWM() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 func round(d time.Duration) string {

@@ -3,7 +3,7 @@
 // replaces (one lookup by email and one patch or create per directory user,
 // one after another), so that both can be measured against the same servers.
 // It is used by scale_test.go (Go benchmarks) and by the measurement command
-// internal/cmd/scale.
+// cmd/scale.
 package scale
 
 import (
@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
@@ -44,7 +44,9 @@ type Latency struct {
 // Realistic is the latency the figures use unless stated otherwise: a few
 // milliseconds per request on a LAN or in one cloud region, and tens of
 // milliseconds per create (bcrypt of the password on the server).
-var Realistic = Latency{Graph: 20 * time.Millisecond, Request: 3 * time.Millisecond, Create: 30 * time.Millisecond}
+func Realistic() Latency {
+	return Latency{Graph: 20 * time.Millisecond, Request: 3 * time.Millisecond, Create: 30 * time.Millisecond}
+}
 
 // Env is a tenant of n generated users in a fake Entra ID/Graph and a fake
 // Mattermost that holds only the token owner.

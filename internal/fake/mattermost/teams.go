@@ -1,0 +1,153 @@
+package fakemm
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Team handlers: lookup by name, members, the graceful batch add (at most
+// maxAddBatch users, as the server's MaxAddMembersBatch; the fake keeps its
+// own copy of the limit, as it models the server, not the client) and
+// removal.
+
+// maxAddBatch is api4/team.go's MaxAddMembersBatch.
+const maxAddBatch = 256
+
+func (s *Server) getTeamByName(c *reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.teamByName[strings.ToLower(c.p("name"))]
+	if !ok {
+		s.writeError(c.w, http.StatusNotFound, "app.team.get_by_name.missing.app_error", "")
+		return
+	}
+	writeJSON(c.w, http.StatusOK, s.teams[id])
+}
+
+func (s *Server) getTeamMembers(c *reqCtx) {
+	page, perPage := pageParams(c.r.URL.Query())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.teams[c.p("id")]; !ok {
+		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+		return
+	}
+	all := s.activeMembers(c.p("id"))
+	out := []TeamMember{}
+	if start := page * perPage; start < len(all) {
+		out = all[start:min(start+perPage, len(all))]
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
+type memberWithError struct {
+	UserID string      `json:"user_id"`
+	Member *TeamMember `json:"member,omitempty"`
+	Error  *appError   `json:"error,omitempty"`
+}
+
+func (s *Server) teamCount(teamID string) int {
+	n := 0
+	for uid, m := range s.members[teamID] {
+		if m.DeleteAt == 0 {
+			if r, ok := s.users[uid]; ok && r.u.active() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (s *Server) addTeamMembers(c *reqCtx) {
+	teamID := c.p("id")
+	var body []TeamMember
+	if err := json.NewDecoder(io.LimitReader(c.r.Body, 300000)).Decode(&body); err != nil || len(body) == 0 {
+		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "members")
+		return
+	}
+	if len(body) > maxAddBatch {
+		s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", fmt.Sprintf("too many members in batch: %d > %d", len(body), maxAddBatch))
+		return
+	}
+	for _, m := range body {
+		if m.TeamID != teamID {
+			s.writeError(c.w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "team_id")
+			return
+		}
+	}
+	if !c.admin {
+		s.forbid(c, "api.context.permissions.app_error")
+		return
+	}
+	graceful := c.r.URL.Query().Get("graceful") != ""
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.teams[teamID]; !ok {
+		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+		return
+	}
+	var results []memberWithError
+	var members []TeamMember
+	for _, m := range body {
+		mk := func(status int, id string) *appError {
+			return &appError{ID: id, Message: messages[id], StatusCode: status, RequestID: c.w.Header().Get("X-Request-Id")}
+		}
+		var e *appError
+		var member *TeamMember
+		if _, ok := s.users[m.UserID]; !ok {
+			e = mk(http.StatusNotFound, "app.user.missing_account.const")
+		} else if ex, ok := s.members[teamID][m.UserID]; ok && ex.DeleteAt == 0 {
+			cp := *ex
+			member = &cp
+		} else if s.teamCount(teamID) >= s.opts.MaxUsersPerTeam {
+			if ok {
+				e = mk(http.StatusBadRequest, "app.team.join_user_to_team.max_accounts.app_error")
+			} else {
+				e = mk(http.StatusBadRequest, "app.team.join_user_to_team.save_member.max_accounts.app_error")
+			}
+		} else {
+			nm := newMember(teamID, m.UserID)
+			s.members[teamID][m.UserID] = nm
+			s.joinDefaultChannel(teamID, m.UserID)
+			cp := *nm
+			member = &cp
+		}
+		if e != nil && !graceful {
+			writeJSON(c.w, e.StatusCode, e)
+			return
+		}
+		results = append(results, memberWithError{UserID: m.UserID, Member: member, Error: e})
+		if member != nil {
+			members = append(members, *member)
+		}
+	}
+	if graceful {
+		writeJSON(c.w, http.StatusCreated, results)
+		return
+	}
+	writeJSON(c.w, http.StatusCreated, members)
+}
+
+func (s *Server) removeTeamMember(c *reqCtx) {
+	if !c.admin && c.selfID != c.p("user_id") {
+		s.forbid(c, "api.context.permissions.app_error")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.teams[c.p("id")]; !ok {
+		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+		return
+	}
+	m, ok := s.members[c.p("id")][c.p("user_id")]
+	if !ok || m.DeleteAt != 0 {
+		s.writeError(c.w, http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+		return
+	}
+	m.DeleteAt = s.now()
+	s.leaveTeamChannels(c.p("id"), c.p("user_id"))
+	writeJSON(c.w, http.StatusOK, map[string]string{"status": "OK"})
+}
