@@ -55,7 +55,10 @@ func (p *planner) assemble() *Plan {
 	if len(p.creates) > 0 {
 		plan.TakenUsernames = p.usernames.Names()
 	}
-	p.observedAll(plan.Actions, plan.Withheld, plan.WithheldRemovals, plan.Blocked)
+	for _, list := range [][]Action{plan.Actions, plan.Withheld, plan.WithheldRemovals, plan.Blocked} {
+		p.observedAll(list)
+		ownPropsOnly(list)
+	}
 	plan.canonical()
 	return plan
 }
@@ -65,24 +68,41 @@ func (p *planner) assemble() *Plan {
 // every action says what it was planned from. A membership action's own
 // precondition is its kind (an add: the account was not a member; a
 // remove: it was).
-func (p *planner) observedAll(lists ...[]Action) {
-	var byID map[string]int
-	for _, list := range lists {
-		for i := range list {
-			a := &list[i]
-			if a.AccountID == "" || a.Observed != nil {
-				continue
-			}
-			if byID == nil {
-				byID = make(map[string]int, len(p.acc.all))
-				for j := range p.acc.all {
-					byID[p.acc.all[j].ID] = j
-				}
-			}
-			if j, ok := byID[a.AccountID]; ok {
-				a.Observed = p.precondition(j)
+func (p *planner) observedAll(list []Action) {
+	for i := range list {
+		a := &list[i]
+		if a.AccountID == "" || a.Observed != nil {
+			continue
+		}
+		if p.accountIndex == nil {
+			p.accountIndex = make(map[string]int, len(p.acc.all))
+			for j := range p.acc.all {
+				p.accountIndex[p.acc.all[j].ID] = j
 			}
 		}
+		if j, ok := p.accountIndex[a.AccountID]; ok {
+			a.Observed = p.precondition(j)
+		}
+	}
+}
+
+// ownPropsOnly keeps, of each props write, the sync's own keys: Apply
+// writes those onto the account as it reads it just before (rebaseProps),
+// so the user's keys (a custom status) in the plan would change nothing,
+// and a plan that is saved, reported or shown carries none of them.
+func ownPropsOnly(list []Action) {
+	for i := range list {
+		props := list[i].Patch.Props
+		if props == nil {
+			continue
+		}
+		own := make(map[string]string, len(props))
+		for k, v := range props {
+			if IsSyncProp(k) {
+				own[k] = v
+			}
+		}
+		list[i].Patch.Props = own
 	}
 }
 

@@ -17,6 +17,9 @@ type planner struct {
 	// usernames hands out the creates' usernames (seeded with every name
 	// taken); the plan keeps the names, not the allocator.
 	usernames *UsernameAllocator
+	// accountIndex maps an account id to its index, built when first
+	// needed (observedAll).
+	accountIndex map[string]int
 	// deleted maps an address to the deleted directory user that held it,
 	// when no user read (in scope or not) claims it now.
 	deleted map[string]*DeletedUser

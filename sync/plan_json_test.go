@@ -81,6 +81,11 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 		mark(p.StopError != "", "stop")
 		mark(len(p.Skipped) > 0, "skipped")
 		for _, a := range p.Actions {
+			for k := range a.Patch.Props {
+				if !IsSyncProp(k) {
+					t.Fatalf("seed %d: %s %s carries the user's prop %s", seed, a.Kind, a.Username, k)
+				}
+			}
 			if a.AccountID != "" && a.Observed == nil {
 				t.Fatalf("seed %d: %s %s does not say what it was planned from", seed, a.Kind, a.Username)
 			}

@@ -141,9 +141,10 @@ type NewUser struct {
 
 // Patch lists the fields to change on an existing account; nil means leave
 // alone. It mirrors mattermost.UserPatch, the wire form, on purpose: the
-// planner's values do not depend on the client package. Props, when non-nil, is the props map as the plan wants it
-// (Mattermost replaces props wholesale); Apply re-reads the account before sending it and takes only the sync's own
-// keys (IsSyncProp) from it, so that what the user set meanwhile survives.
+// planner's values do not depend on the client package. Props, when non-nil, are the sync's own keys (IsSyncProp) as
+// the plan wants them, a key it lacks to be removed; a plan holds none of the user's keys. Mattermost replaces props
+// wholesale, so Apply re-reads the account before sending it and writes these keys onto what the user has now
+// (rebaseProps): what the user set meanwhile survives.
 type Patch struct {
 	Email     *string `json:"email,omitempty"`
 	Nickname  *string `json:"nickname,omitempty"`
