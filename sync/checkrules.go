@@ -99,7 +99,8 @@ func addressesOf(mail, upn string) []string {
 // protected says why the README promises to leave acct alone, or "": bots,
 // shared-channel (remote) users, the token's owner, accounts in
 // ignore-users (by username or email), and system admins unless
-// manage-admins.
+// manage-admins. The planner's rules.protection states the same promise:
+// written twice on purpose, so that Check does not trust the planner's.
 func (c *checkRules) protected(acct *Account) string {
 	switch {
 	case acct.IsBot:
@@ -216,24 +217,30 @@ func (c *checkRules) managedBase(p *Plan) int {
 // names, when unresolved) of the groups whose mapping names the team or
 // channel.
 func (c *checkRules) groupsOfTeam(team string) []string {
-	var out []string
-	if c.opts.Teams != nil {
-		for _, g := range c.opts.Teams.ByGroup {
-			if slices.Contains(g.Teams, team) {
-				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
-			}
-		}
+	if c.opts.Teams == nil {
+		return nil
 	}
-	return out
+	return groupsNaming(c.opts.Teams.ByGroup, func(g GroupMembership) (string, bool) {
+		return cmp.Or(g.ID, g.Group), slices.Contains(g.Teams, team)
+	})
 }
 
 func (c *checkRules) groupsOfChannel(ref ChannelRef) []string {
+	if c.opts.Channels == nil {
+		return nil
+	}
+	return groupsNaming(c.opts.Channels.ByGroup, func(g ChannelMembership) (string, bool) {
+		return cmp.Or(g.ID, g.Group), slices.Contains(g.Channels, ref)
+	})
+}
+
+// groupsNaming returns, lower case, the group of each mapping line that
+// names the room (names says the line's group, and whether it does).
+func groupsNaming[G any](lines []G, names func(G) (string, bool)) []string {
 	var out []string
-	if c.opts.Channels != nil {
-		for _, g := range c.opts.Channels.ByGroup {
-			if slices.Contains(g.Channels, ref) {
-				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
-			}
+	for _, g := range lines {
+		if id, ok := names(g); ok {
+			out = append(out, strings.ToLower(id))
 		}
 	}
 	return out
@@ -268,15 +275,30 @@ func confirmedGone(conf *Confirmations, objectID string) string {
 
 // mappedChannels are the channels a mapping names.
 func (c *checkRules) mappedChannels() map[ChannelRef]bool {
-	out := map[ChannelRef]bool{}
-	if pol := c.opts.Channels; pol != nil {
-		for _, ref := range pol.Everyone {
-			out[ref] = true
-		}
-		for _, g := range pol.ByGroup {
-			for _, ref := range g.Channels {
-				out[ref] = true
-			}
+	if c.opts.Channels == nil {
+		return map[ChannelRef]bool{}
+	}
+	return roomsNamed(c.opts.Channels.Everyone, c.opts.Channels.ByGroup, func(g ChannelMembership) []ChannelRef { return g.Channels })
+}
+
+// mappedTeamNames are the teams a team mapping (teams, group-teams) names.
+func (c *checkRules) mappedTeamNames() map[string]bool {
+	if c.opts.Teams == nil {
+		return map[string]bool{}
+	}
+	return roomsNamed(c.opts.Teams.Everyone, c.opts.Teams.ByGroup, func(g GroupMembership) []string { return g.Teams })
+}
+
+// roomsNamed is the set of rooms (teams or channels) that everyone joins or
+// a mapping line names (of returns a line's rooms).
+func roomsNamed[R comparable, G any](everyone []R, lines []G, of func(G) []R) map[R]bool {
+	out := map[R]bool{}
+	for _, r := range everyone {
+		out[r] = true
+	}
+	for _, g := range lines {
+		for _, r := range of(g) {
+			out[r] = true
 		}
 	}
 	return out
@@ -286,17 +308,7 @@ func (c *checkRules) mappedChannels() map[ChannelRef]bool {
 // team mapping names, and observed teams that only a channel mapping does
 // not account for.
 func (c *checkRules) mappedTeams(obs Observed) []string {
-	named, viaChannel := map[string]bool{}, map[string]bool{}
-	if pol := c.opts.Teams; pol != nil {
-		for _, t := range pol.Everyone {
-			named[t] = true
-		}
-		for _, g := range pol.ByGroup {
-			for _, t := range g.Teams {
-				named[t] = true
-			}
-		}
-	}
+	named, viaChannel := c.mappedTeamNames(), map[string]bool{}
 	for ref := range c.mappedChannels() {
 		viaChannel[ref.Team] = true
 	}

@@ -81,19 +81,3 @@ func (p *Plan) checkMemberships(c *checkRules, bad func(string, ...any)) {
 func isMembershipKind(k Kind) bool {
 	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
 }
-
-// mappedTeamNames are the teams a team mapping (teams, group-teams) names.
-func (c *checkRules) mappedTeamNames() map[string]bool {
-	out := map[string]bool{}
-	if pol := c.opts.Teams; pol != nil {
-		for _, t := range pol.Everyone {
-			out[t] = true
-		}
-		for _, g := range pol.ByGroup {
-			for _, t := range g.Teams {
-				out[t] = true
-			}
-		}
-	}
-	return out
-}
