@@ -123,9 +123,7 @@ func TestEditedByHandIsRefused(t *testing.T) {
 		"the signature":  func(s string) string { return strings.Replace(s, "hmac-sha256:", "hmac-sha256:00", 1) },
 		"no signature":   func(s string) string { return strings.Replace(s, "hmac-sha256:", "", 1) },
 		"a precondition": func(s string) string { return strings.Replace(s, `"delete_at":0`, `"delete_at":1`, 1) },
-		"the user's props": func(s string) string {
-			return strings.Replace(s, `"esync_deactivated": "mac"`, `"esync_deactivated": "mac2"`, 1)
-		},
+		"a sync prop":    func(s string) string { return strings.Replace(s, `":"mac"`, `":"mac2"`, 1) },
 	}
 	for name, edit := range edits {
 		t.Run(name, func(t *testing.T) {
