@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
@@ -90,6 +91,12 @@ type Config struct {
 	Audience      string
 	WebhookURL    string
 	WebhookSecret string
+
+	// PlanOut, ApplyPlan and PlanMaxAge are issue 17's saved-plan inputs
+	// (config/plan.go).
+	PlanOut    string
+	ApplyPlan  string
+	PlanMaxAge time.Duration
 }
 
 // Option describes one setting: its input and flag name (identical), the
@@ -149,6 +156,9 @@ var Options = []Option{
 	{Name: "report-webhook-secret", Env: "REPORT_WEBHOOK_SECRET", Secret: true, Description: "Signs the webhook body: header X-Signature-256: sha256=<HMAC-SHA256 hex>."},
 	{Name: "azure-authority-host", Env: "AZURE_AUTHORITY_HOST", Default: "https://login.microsoftonline.com/", Description: "Entra ID authority host (national clouds, tests)."},
 	{Name: "graph-url", Env: "GRAPH_URL", Default: "https://graph.microsoft.com/v1.0", Description: "Microsoft Graph base URL (national clouds, tests)."},
+	{Name: "plan-out", Env: "PLAN_OUT", Description: "Write this run's plan to this file (mode 0600), whatever else the run does; a dry run with plan-out is the usual way to make one. The file is signed with link-key."},
+	{Name: "apply-plan", Env: "APPLY_PLAN", Description: "Apply the saved plan in this file instead of deciding anew: only the changes both it and this run's plan hold are made; inputs that decide what a run does are taken from it."},
+	{Name: "plan-max-age", Env: "PLAN_MAX_AGE", Default: DefaultPlanMaxAge, Description: "How old a saved plan may be when it is applied (Go duration, e.g. 24h, 90m)."},
 }
 
 // Error is a problem with one input. Callers print it as an annotation.
@@ -457,6 +467,7 @@ func Parse(vals map[string]string) (*Config, error) {
 		}
 	}
 	parseOnboarding(c, vals, bad)
+	parsePlanInputs(c, vals, bad)
 	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
 		n, err := strconv.Atoi(vals[name])
 		if err != nil || n < 1 || n > 64 {
