@@ -335,8 +335,10 @@ func publish(ctx context.Context, con *console, cfg *config.Config, d deps, rep 
 		path = ""
 	}
 	outputs := rep.Outputs()
-	for _, name := range report.OutputNames[:len(report.OutputNames)-1] {
-		con.setOutput(name, outputs[name])
+	for _, name := range report.OutputNames {
+		if name != "report" && name != "plan" {
+			con.setOutput(name, outputs[name])
+		}
 	}
 	con.setOutput("report", path)
 	con.addSummary(rep.Markdown())

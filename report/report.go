@@ -38,6 +38,11 @@ type Counts struct {
 	// Onboarded are people told how to sign in (onboarding input): a step
 	// output.
 	Onboarded int `json:"onboarded"`
+	// ChangedSincePlan and NotInApprovedPlan are, with apply-plan, the
+	// changes left out (sync.LeftChanged, sync.LeftNotApproved): step
+	// outputs.
+	ChangedSincePlan  int `json:"changed_since_plan"`
+	NotInApprovedPlan int `json:"not_in_approved_plan"`
 }
 
 // Report is one run: what was planned, what happened, and the context an
@@ -69,6 +74,8 @@ type Report struct {
 	// object id each resolved to.
 	Broken         []mmsync.BrokenMapping `json:"broken_mappings,omitempty"`
 	ResolvedGroups []mmsync.ResolvedGroup `json:"resolved_groups,omitempty"`
+	// ApprovedPlan is set when the run applied a saved plan (apply-plan).
+	ApprovedPlan *ApprovedPlan `json:"approved_plan,omitempty"`
 }
 
 // New builds a report from a plan and, unless dry-run, the results of
@@ -187,11 +194,13 @@ func (r *Report) Outputs() map[string]string {
 		"deactivated": fmt.Sprint(c.Deactivated), "reactivated": fmt.Sprint(c.Reactivated),
 		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed + c.NotAttempted),
 		"conflicts": fmt.Sprint(c.Conflicts), "onboarded": fmt.Sprint(c.Onboarded),
+		"changed-since-plan": fmt.Sprint(c.ChangedSincePlan), "not-in-approved-plan": fmt.Sprint(c.NotInApprovedPlan),
 	}
 }
 
 // OutputNames lists the step outputs in a stable order (action.yml's).
-var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+// "report" and "plan" are paths the caller sets; the rest are Outputs().
+var OutputNames = []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "changed-since-plan", "not-in-approved-plan", "report", "plan"}
 
 // SkipReasons groups skips by reason, most frequent first.
 func SkipReasons(skips []mmsync.Skip) []ReasonCount {

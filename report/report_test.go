@@ -40,7 +40,7 @@ func TestCounts(t *testing.T) {
 		t.Fatalf("dry-run counts %+v", dry.Counts)
 	}
 	out := r.Outputs()
-	for _, n := range OutputNames[:len(OutputNames)-1] {
+	for _, n := range OutputNames[:len(OutputNames)-2] {
 		if _, ok := out[n]; !ok {
 			t.Errorf("output %s missing", n)
 		}

@@ -132,6 +132,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
+	r.approvalText(w)
 	if r.OutOfScope > 0 {
 		fmt.Fprintf(w, "%d directory users are out of scope (groups, user-filter, include-guests, only-users).\n", r.OutOfScope)
 	}
