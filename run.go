@@ -15,6 +15,7 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/snapshot"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
@@ -90,18 +91,25 @@ func run(ctx context.Context, args []string, d deps) int {
 		publishFailure(ctx, con, partial, d, d.now(), err)
 		return 1
 	}
+	cfg, pr, err := loadApproved(vals, cfg, d.now())
+	if err != nil {
+		return fatal(ctx, con, cfg, d, d.now(), err)
+	}
+	if len(pr.ignored) > 0 {
+		con.warningf("apply-plan: this run's %s differ from the saved plan's and were ignored: a saved plan is applied with the inputs it was made with", strings.Join(pr.ignored, ", "))
+	}
 	if err := config.CheckCredentials(cfg, d.getenv); err != nil {
 		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
 	if w := config.CleartextWarning("mattermost-url", cfg.MattermostURL); w != "" {
 		con.warningf("%s", w)
 	}
-	return syncOnce(ctx, cfg, con, d)
+	return syncOnce(ctx, cfg, con, d, pr)
 }
 
 // syncOnce is one reconciliation: read both sides in full, plan, apply,
 // report. Nothing is written to Mattermost before both reads succeeded.
-func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int {
+func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr *planRun) int {
 	started := d.now()
 	// One reporter for both reads, which run at the same time: a terminal
 	// has one line for a bar. It prints nothing for reads of a few seconds.
@@ -150,6 +158,22 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
 	}
+	var server planfile.Server
+	if cfg.PlanOut != "" || pr.approved != nil {
+		id, err := serverID(ctx, mm, cfg)
+		if err == nil && pr.approved != nil {
+			if err = pr.approved.CheckServerID(id); err != nil {
+				err = fmt.Errorf("input apply-plan: %w", err)
+			} else {
+				err = checkApprovedRails(pr.approved, cfg)
+			}
+		}
+		if err != nil {
+			endRead()
+			return fatal(ctx, con, cfg, d, started, err)
+		}
+		server = planfile.Server{URL: cfg.MattermostURL, DiagnosticID: id, Version: pre.Version}
+	}
 
 	snap, err := snapshot.Read(ctx, cfg, src, mm, pre.Me.ID)
 	if err != nil {
@@ -173,6 +197,11 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		Attributes: cfg.Attributes, UsernameFrom: cfg.UsernameFrom, Teams: snap.Teams, Channels: snap.Channels,
 		Onboarding: cfg.Onboarding, Onboard: cfg.Onboard,
 		Broken: snap.Broken, ResolvedGroups: snap.ResolvedGroups, ConfirmDepartures: true,
+	}
+	railedOpts := planOpts
+	if pr.approved != nil {
+		// The rails were checked against the approved plan's counts.
+		planOpts = mmsync.Unrailed(planOpts)
 	}
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
 	if len(plan.Unconfirmed) > 0 {
@@ -219,6 +248,29 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		publish(ctx, con, cfg, d, rep)
 		return 1
 	}
+	if cfg.PlanOut != "" {
+		full := plan
+		if plan.ThresholdError != "" || plan.RemovalError != "" {
+			// The saved plan holds what the rails stopped, for a person
+			// to approve with the count stated.
+			full = mmsync.BuildPlan(dir, observed, mmsync.Unrailed(planOpts))
+		}
+		if err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts); err != nil {
+			return fatal(ctx, con, cfg, d, started, err)
+		}
+		con.setOutput("plan", cfg.PlanOut)
+		con.infof("Plan saved to %s (%d changes; apply it with apply-plan within plan-max-age).", cfg.PlanOut, len(full.Actions))
+	}
+	var approval *mmsync.Approval
+	if pr.approved != nil {
+		applied, ap := mmsync.ApproveOnly(pr.approved.PlannedActions(), plan, pre.Capacity)
+		if err := applied.Check(dir, observed); err != nil {
+			return fatal(ctx, con, cfg, d, started, fmt.Errorf("the approved part of the plan failed its safety check (please report this as a bug): %w", err))
+		}
+		plan, approval = applied, &ap
+		con.infof("Applying the approved plan of %s: %d of its %d changes still hold; %d %s, %d %s (neither is made).",
+			pr.approved.MadeAt.UTC().Format(time.RFC3339), len(plan.Actions), ap.Approved, len(ap.Changed), mmsync.LeftChanged, len(ap.NotApproved), mmsync.LeftNotApproved)
+	}
 	endPlan := con.group("Plan")
 	report.WritePlan(con.writer(), plan)
 	endPlan()
@@ -228,10 +280,13 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	if plan.ScopeUnknown != "" {
 		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
 	}
-	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
+	for _, msg := range []string{plan.ThresholdError, plan.RemovalError} {
 		if msg != "" {
-			con.errorf("%s", msg)
+			con.errorf("%s.%s", strings.TrimSuffix(msg, "."), railHint(cfg))
 		}
+	}
+	if plan.CapacityError != "" {
+		con.errorf("%s", plan.CapacityError)
 	}
 	warnAttention(con, plan)
 
@@ -250,6 +305,9 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	}
 
 	rep := newReport(results)
+	if approval != nil {
+		rep.SetApproval(approvalReport(cfg, pr, *approval))
+	}
 	fails := rep.Failures()
 	for i, f := range fails {
 		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {

@@ -41,9 +41,16 @@ type Approval struct {
 // plan checks the rails against the approved plan's counts (RailCount)
 // instead, and a run that saves a plan records every action a rail would
 // stop, for a person to approve with the count stated.
+//
+// 100% stays 100%: it is the administrator's statement that an empty read
+// is meant.
 func Unrailed(opts Options) Options {
-	opts.MaxDeactivations = Threshold{Count: math.MaxInt32}
-	opts.MaxRemovals = Threshold{Count: math.MaxInt32}
+	if !opts.MaxDeactivations.All() {
+		opts.MaxDeactivations = Threshold{Count: math.MaxInt32}
+	}
+	if !opts.MaxRemovals.All() {
+		opts.MaxRemovals = Threshold{Count: math.MaxInt32}
+	}
 	return opts
 }
 

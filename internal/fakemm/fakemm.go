@@ -73,6 +73,9 @@ type Options struct {
 	// the Generation's version; a bare version ("11.1.0") is sent in the
 	// real format ("11.1.0..<hash>.false").
 	ServerVersion string
+	// DiagnosticID is the server's telemetry id, which GET /config/client
+	// reports as DiagnosticId; empty means DefaultDiagnosticID.
+	DiagnosticID string
 	// Generation picks the release whose differences the fake copies (see
 	// Generation); the zero value is a current server.
 	Generation Generation
@@ -261,6 +264,9 @@ type Server struct {
 }
 
 // New starts a fake server on 127.0.0.1.
+// DefaultDiagnosticID is the fake's telemetry id unless Options names one.
+const DefaultDiagnosticID = "kq3tb8ypxfbx8xqg6f1a7uxw9c"
+
 func New(opts Options) *Server {
 	if opts.AdminToken == "" {
 		opts.AdminToken = DefaultAdminToken
@@ -273,6 +279,9 @@ func New(opts Options) *Server {
 	}
 	if opts.ServerVersion == "" {
 		opts.ServerVersion = opts.Generation.defaultVersion()
+	}
+	if opts.DiagnosticID == "" {
+		opts.DiagnosticID = DefaultDiagnosticID
 	}
 	opts.ServerVersion = realVersionID(opts.ServerVersion)
 	if opts.PasswordPolicy.MinimumLength == 0 {
