@@ -268,7 +268,11 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr 
 			return fatal(ctx, con, cfg, d, started, fmt.Errorf("the approved part of the plan failed its safety check (please report this as a bug): %w", err))
 		}
 		plan, approval = applied, &ap
-		con.infof("Applying the approved plan of %s: %d of its %d changes still hold; %d %s, %d %s (neither is made).",
+		say := con.infof
+		if len(ap.Changed)+len(ap.NotApproved) > 0 {
+			say = con.warningf // left-out changes need a new plan and a review
+		}
+		say("Applying the approved plan of %s: %d of its %d changes still hold; %d %s, %d %s (neither is made; the job summary lists them, and the next plan holds what is still needed).",
 			pr.approved.MadeAt.UTC().Format(time.RFC3339), len(plan.Actions), ap.Approved, len(ap.Changed), mmsync.LeftChanged, len(ap.NotApproved), mmsync.LeftNotApproved)
 	}
 	endPlan := con.group("Plan")
