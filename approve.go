@@ -94,7 +94,10 @@ func serverID(ctx context.Context, mm *mattermost.Client, cfg *config.Config) (s
 // run's own plan when no rail stopped it), railed the run's plan (its
 // withheld actions are listed for the reviewer), opts the options with the
 // run's rails.
-func savePlan(cfg *config.Config, pr *planRun, made time.Time, server planfile.Server, full, railed *mmsync.Plan, observed mmsync.Observed, opts mmsync.Options) error {
+//
+// It returns the rails the plan exceeds, for the run to tell the approver
+// the count to state.
+func savePlan(cfg *config.Config, pr *planRun, made time.Time, server planfile.Server, full, railed *mmsync.Plan, observed mmsync.Observed, opts mmsync.Options) ([]mmsync.RailCount, error) {
 	f := &planfile.File{
 		Format: planfile.FormatVersion, ToolVersion: version, MadeAt: made, Mattermost: server, TenantID: cfg.TenantID,
 		Inputs: pr.inputs, Rails: mmsync.CountRails(full, observed, opts),
@@ -104,9 +107,15 @@ func savePlan(cfg *config.Config, pr *planRun, made time.Time, server planfile.S
 		f.Withheld = planfile.Entries(w)
 	}
 	if err := planfile.Write(cfg.PlanOut, f, cfg.LinkKey); err != nil {
-		return fmt.Errorf("input plan-out: %w", err)
+		return nil, fmt.Errorf("input plan-out: %w", err)
 	}
-	return nil
+	var exceeded []mmsync.RailCount
+	for _, r := range f.Rails {
+		if r.Exceeded {
+			exceeded = append(exceeded, r)
+		}
+	}
+	return exceeded, nil
 }
 
 // railHint points a run stopped by a rail to the way through it.

@@ -181,8 +181,9 @@ func TestPlanStoppedByThresholdIsAppliedWithTheCount(t *testing.T) {
 	}
 	w.env["INPUT_MAX-DEACTIVATIONS"] = "2"
 	path := w.savePlanDry(1)
-	if !strings.Contains(w.stdout.String(), "apply-plan") {
-		t.Errorf("the threshold error does not point to apply-plan:\n%s", w.stdout.String())
+	if !strings.Contains(w.stdout.String(), "save the plan with plan-out (a dry run) and apply that file with apply-plan") ||
+		!strings.Contains(w.stdout.String(), "run apply-plan with `max-deactivations: 5`") {
+		t.Errorf("the stopped run does not point to apply-plan with the count:\n%s", w.stdout.String())
 	}
 	f, err := planfile.Read(path)
 	if err != nil {

@@ -255,11 +255,15 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr 
 			// to approve with the count stated.
 			full = mmsync.BuildPlan(dir, observed, mmsync.Unrailed(planOpts))
 		}
-		if err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts); err != nil {
+		exceeded, err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts)
+		if err != nil {
 			return fatal(ctx, con, cfg, d, started, err)
 		}
 		con.setOutput("plan", cfg.PlanOut)
 		con.infof("Plan saved to %s (%d changes; apply it with apply-plan within plan-max-age).", cfg.PlanOut, len(full.Actions))
+		for _, r := range exceeded {
+			con.infof("The saved plan holds the %d changes %s counts (it allows %s): to apply it after a review, run apply-plan with `%s: %d`.", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)
+		}
 	}
 	var approval *mmsync.Approval
 	if pr.approved != nil {
