@@ -172,6 +172,10 @@ func (r *Report) Attention() int {
 			n++
 		}
 	}
+	if a := r.ApprovedPlan; a != nil {
+		// Changes left out of an approved plan wait for a new approval.
+		n += len(a.ChangedSincePlan) + len(a.NotInApprovedPlan)
+	}
 	return n
 }
 
