@@ -304,3 +304,58 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		}
 	})
 }
+
+// A wave of address moves: an approved move into an address is not applied
+// when the move that frees the address changed since the plan.
+func TestApproveOnlyKeepsWavesWhole(t *testing.T) {
+	a := linkedTo(Account{ID: "m-a", Username: "ann", Email: "ann@x.example", Roles: "system_user", EmailVerified: true}, "u-a")
+	b := linkedTo(Account{ID: "m-b", Username: "bob", Email: "bob@x.example", Roles: "system_user", EmailVerified: true}, "u-b")
+	obs := Observed{Accounts: []Account{a, b}, SelfID: "self"}
+	planned := []DirectoryUser{user("u-a", "bob@x.example", "Ann"), user("u-b", "cy@x.example", "Bob")}
+	saved := BuildPlan(Directory{Users: planned}, obs, opts())
+	if saved.Count(KindUpdate) != 2 || !slices.ContainsFunc(saved.Actions, func(x Action) bool { return x.Wave == 1 }) {
+		t.Fatalf("no wave: %v", kinds(saved.Actions))
+	}
+	got, ap := ApproveOnly(saved.Actions, BuildPlan(Directory{Users: planned}, obs, opts()), Capacity{})
+	if len(got.Actions) != 2 || len(ap.Changed) != 0 {
+		t.Fatalf("applied %v", kinds(got.Actions))
+	}
+	// Bob's new address changes again before the approval is applied: his
+	// move is not the approved one, so Ann's move into his address waits.
+	now := []DirectoryUser{user("u-a", "bob@x.example", "Ann"), user("u-b", "dee@x.example", "Bob")}
+	got, ap = ApproveOnly(saved.Actions, BuildPlan(Directory{Users: now}, obs, opts()), Capacity{})
+	if len(got.Actions) != 0 || len(ap.Changed) != 2 || len(ap.NotApproved) != 1 {
+		t.Fatalf("applied %v, changed %v, not approved %v", kinds(got.Actions), kinds(ap.Changed), kinds(ap.NotApproved))
+	}
+	if err := got.Check(Directory{Users: now}, obs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// When an approved deactivation is left out, the creates it made room for
+// under the server's user limit are left out with it.
+func TestApproveOnlyKeepsWithinTheUserLimit(t *testing.T) {
+	leaver := linkedTo(Account{ID: "m-l", Username: "lee", Email: "lee@x.example", Roles: "system_user", EmailVerified: true}, "u-l")
+	obs := Observed{Accounts: []Account{leaver}, SelfID: "self"}
+	o := opts()
+	o.Capacity = Capacity{HardLimit: 1, Active: 1}
+	dir := Directory{Users: []DirectoryUser{user("u-n", "new@x.example", "New")}}
+	saved := BuildPlan(dir, obs, o)
+	if saved.Count(KindDeactivate) != 1 || saved.Count(KindCreate) != 1 {
+		t.Fatalf("plan %v", kinds(saved.Actions))
+	}
+	// The approval lacks the deactivation (say, it was approved without it).
+	var approved []Action
+	for _, x := range saved.Actions {
+		if x.Kind != KindDeactivate {
+			approved = append(approved, x)
+		}
+	}
+	got, ap := ApproveOnly(approved, BuildPlan(dir, obs, o), o.Capacity)
+	if got.Count(KindCreate) != 0 || len(ap.NotApproved) != 1 {
+		t.Fatalf("applied %v, not approved %v", kinds(got.Actions), kinds(ap.NotApproved))
+	}
+	if err := got.Check(dir, obs); err != nil {
+		t.Fatal(err)
+	}
+}
