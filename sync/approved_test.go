@@ -256,16 +256,20 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 				a.Email = strings.Replace(a.Email, "@", ".moved@", 1)
 			}
 		}
-		before := observe()
-		if w.opts.Capacity.HardLimit > 0 { // the server's count, read again
-			active := 0
-			for _, a := range before.Accounts {
-				if a.Active() && !a.IsBot {
-					active++
+		// Each run reads the server's active-user count again.
+		recount := func(obs Observed) {
+			if w.opts.Capacity.HardLimit > 0 {
+				active := 0
+				for _, a := range obs.Accounts {
+					if a.Active() && !a.IsBot {
+						active++
+					}
 				}
+				w.opts.Capacity.Active = int64(active)
 			}
-			w.opts.Capacity.Active = int64(active)
 		}
+		before := observe()
+		recount(before)
 		fresh, obs := planReading(dir, before, Unrailed(w.opts), target)
 		applied, _ := ApproveOnly(saved.Actions, fresh, w.opts.Capacity)
 		if err := applied.Check(dir, obs); err != nil {
@@ -295,7 +299,9 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		}
 		Apply(context.Background(), applied, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
 
-		again, _ := planReading(dir, observe(), Unrailed(w.opts), target)
+		after := observe()
+		recount(after)
+		again, _ := planReading(dir, after, Unrailed(w.opts), target)
 		second, _ := ApproveOnly(saved.Actions, again, w.opts.Capacity)
 		writes := target.writes
 		Apply(context.Background(), second, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
