@@ -117,11 +117,12 @@ func CountRails(p *Plan, observed Observed, opts Options) []RailCount {
 // everything the plan says about them is the same (approvalKey): kind,
 // subject (object id, account id, team, channel), changes with their old
 // values, and preconditions (Plan.Actions[i].Observed). An action that
-// depends on one left out is left out with it: a create's or
-// reactivation's memberships and onboarding, an address move into an
-// address whose holder's move away is left out, and the parking of an
-// account on a temporary address without the move that takes it on
-// (addressDeps). The result is fresh with fewer actions: it keeps fresh's
+// depends on one left out is left out with it (dropDependents): a create's
+// or reactivation's memberships and onboarding, a channel-add whose
+// team-add is left out, a reactivation whose membership removals are, an
+// address move into an address whose holder's move away is left out, and
+// the parking of an account on a temporary address without the move that
+// takes it on. The result is fresh with fewer actions: it keeps fresh's
 // skips, conflicts and errors. It is pure, and does not modify fresh.
 //
 // capacity is the server's user limit the fresh plan was made under: the
@@ -277,6 +278,42 @@ func dropDependents(actions []Action, keep []bool) {
 			}
 			for _, k := range personKeys(&actions[i]) {
 				if keep[i] && held[k] {
+					drop(i)
+				}
+			}
+		}
+		// Joining a channel needs its team: a channel-add goes with the
+		// same person's team-add of that team. A returner is reactivated
+		// only after losing the rooms they must lose (Apply orders it so):
+		// a reactivation goes with every removal of that account.
+		teamAdds := map[string]bool{} // person key + team → a team-add left out
+		removals := map[string]bool{} // account id → a removal left out
+		for i := range actions {
+			if keep[i] {
+				continue
+			}
+			switch a := &actions[i]; a.Kind {
+			case KindTeamAdd:
+				for _, k := range personKeys(a) {
+					teamAdds[k+"\x00"+a.Team] = true
+				}
+			case KindTeamRemove, KindChannelRemove:
+				removals[a.AccountID] = true
+			}
+		}
+		for i := range actions {
+			if !keep[i] {
+				continue
+			}
+			switch a := &actions[i]; a.Kind {
+			case KindChannelAdd:
+				for _, k := range personKeys(a) {
+					if teamAdds[k+"\x00"+a.Team] {
+						drop(i)
+					}
+				}
+			case KindReactivate:
+				if removals[a.AccountID] {
 					drop(i)
 				}
 			}
