@@ -264,11 +264,19 @@ func dropDependents(actions []Action, keep []bool) {
 		// as planned gets none of their other changes: memberships and an
 		// onboarding need the create, an update the reactivation, a release
 		// of the address the deactivation.
-		held := map[string]bool{}
+		// An onboarding also needs the update that adopts the account
+		// (onboard: new-and-adopted sets a new password on it).
+		held, heldAccount := map[string]bool{}, map[string]bool{}
 		for i := range actions {
-			if !keep[i] && lifecycle(actions[i].Kind) {
-				for _, k := range personKeys(&actions[i]) {
+			if keep[i] {
+				continue
+			}
+			for _, k := range personKeys(&actions[i]) {
+				if lifecycle(actions[i].Kind) {
 					held[k] = true
+				}
+				if !changesMembership(actions[i].Kind) && actions[i].Kind != KindOnboard {
+					heldAccount[k] = true
 				}
 			}
 		}
@@ -277,7 +285,7 @@ func dropDependents(actions []Action, keep []bool) {
 				continue // depends on nothing else of the person's
 			}
 			for _, k := range personKeys(&actions[i]) {
-				if keep[i] && held[k] {
+				if keep[i] && (held[k] || actions[i].Kind == KindOnboard && heldAccount[k]) {
 					drop(i)
 				}
 			}
@@ -360,6 +368,12 @@ func dropDependents(actions []Action, keep []bool) {
 // account exists or is active: the actions the person's others depend on.
 func lifecycle(k Kind) bool {
 	return k == KindCreate || k == KindReactivate || k == KindDeactivate
+}
+
+// changesMembership reports whether the kind adds or removes a team or
+// channel membership.
+func changesMembership(k Kind) bool {
+	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
 }
 
 // personKeys names the person an action is about: the object id and the

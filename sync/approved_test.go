@@ -383,3 +383,24 @@ func TestApproveOnlyKeepsWithinTheUserLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An onboarding of an adopted account (a new password) goes with the
+// adoption: never a new password on an account the run does not link.
+func TestApproveOnlyOnboardsOnlyWithItsAdoption(t *testing.T) {
+	acct := Account{ID: "m-j", Username: "jane", Email: "jane@x.example", Roles: "system_user", EmailVerified: true}
+	obs := Observed{Accounts: []Account{acct}, SelfID: "self"}
+	o := opts()
+	o.Onboarding, o.Onboard = OnboardingGraphMail, OnboardNewAndAdopted
+	jane := user("u-j", "jane@x.example", "Jane")
+	saved := BuildPlan(Directory{Users: []DirectoryUser{jane}}, obs, o)
+	if !slices.Equal(kinds(saved.Actions), []string{"update jane", "onboard jane"}) {
+		t.Fatalf("plan %v", kinds(saved.Actions))
+	}
+	// Jane's title changes before the approved plan is applied: the
+	// adoption is no longer the approved one.
+	jane.JobTitle = "Lead"
+	got, ap := ApproveOnly(saved.Actions, BuildPlan(Directory{Users: []DirectoryUser{jane}}, obs, o), Capacity{})
+	if len(got.Actions) != 0 || len(ap.Changed) != 2 {
+		t.Fatalf("applied %v, changed %v", kinds(got.Actions), kinds(ap.Changed))
+	}
+}
