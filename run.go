@@ -254,6 +254,9 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr 
 			// The saved plan holds what the rails stopped, for a person
 			// to approve with the count stated.
 			full = mmsync.BuildPlan(dir, observed, mmsync.Unrailed(planOpts))
+			if err := full.Check(dir, observed); err != nil {
+				return fatal(ctx, con, cfg, d, started, fmt.Errorf("input plan-out: the plan without the rails failed its safety check (please report this as a bug): %w", err))
+			}
 		}
 		exceeded, err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts)
 		if err != nil {
