@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 )
 
@@ -258,5 +259,41 @@ func TestPlanMaxAgeUsesTheRunsClock(t *testing.T) {
 	w.env["INPUT_PLAN-MAX-AGE"] = "48h"
 	if code := w.runWith(context.Background(), deps{now: later}); code != 0 {
 		t.Fatalf("exit %d under plan-max-age 48h\n%s", code, w.stdout.String())
+	}
+}
+
+// A new hire's account and team come as one: when the create changed since
+// the plan, its team membership is left out with it; the hire approved as
+// planned gets both.
+func TestApprovedCreateTakesItsTeamWithIt(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	town := w.mm.AddTeam(fakemm.Team{Name: "town", DisplayName: "Town"})
+	w.env["INPUT_TEAMS"] = "town"
+	w.env["INPUT_ONLY-USERS"] = "rkowalski@contoso.example, ana.new@contoso.example, ben.new@contoso.example"
+	w.mustRun(0)
+	hire := func(id, mail, title string) fakegraph.User {
+		return fakegraph.User{"id": id, "accountEnabled": true, "userType": "Member", "displayName": "New " + title,
+			"givenName": "New", "surname": title, "jobTitle": title, "mail": mail, "userPrincipalName": mail, "mailNickname": strings.Split(mail, "@")[0]}
+	}
+	w.setUsers(append(w.users, hire("5d3f6a0e-1c2b-4f7a-9e8d-7c6b5a4f3e21", "ana.new@contoso.example", "Designer"),
+		hire("6e4f7b1f-2d3c-4a8b-8f9e-8d7c6b5a4f32", "ben.new@contoso.example", "Tester")))
+	path := w.savePlanDry(0)
+	w.edit("ben.new@contoso.example", func(u fakegraph.User) { u["jobTitle"] = "QA Lead" })
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	ana := w.account("ana.new@contoso.example")
+	if _, ok := w.mm.UserByEmail("ben.new@contoso.example"); ok {
+		t.Error("a create that changed since the plan was made")
+	}
+	members := map[string]bool{}
+	for _, m := range w.mm.TeamMembers(town.ID) {
+		members[m.UserID] = true
+	}
+	if !members[ana.ID] {
+		t.Error("the approved hire did not join the team")
+	}
+	if got := w.outputInt("changed-since-plan"); got < 2 {
+		t.Errorf("changed-since-plan %d, want the create and its team-add", got)
 	}
 }
