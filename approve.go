@@ -132,3 +132,19 @@ func approvalReport(cfg *config.Config, pr *planRun, ap mmsync.Approval) *report
 	return &report.ApprovedPlan{Path: cfg.ApplyPlan, MadeAt: pr.approved.MadeAt, Approved: ap.Approved,
 		ChangedSincePlan: ap.Changed, NotInApprovedPlan: ap.NotApproved, IgnoredInputs: pr.ignored}
 }
+
+// savedPlanSummary is the job summary's note on a saved plan, for the
+// person who approves it: what it holds and, past a rail, the count to
+// state.
+func savedPlanSummary(path string, changes int, exceeded []mmsync.RailCount) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Saved plan\n\nThis run's plan (%d changes, the ones above", changes)
+	if len(exceeded) > 0 {
+		b.WriteString(" and those the rails withheld")
+	}
+	fmt.Fprintf(&b, ") is saved in `%s`, signed. Approving it and applying it with `apply-plan` makes exactly those changes that still hold then.\n\n", path)
+	for _, r := range exceeded {
+		fmt.Fprintf(&b, "- It makes %d changes that `%s` counts, more than this run's `%s` allows: apply it with `%s: %d`.\n", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)
+	}
+	return b.String()
+}

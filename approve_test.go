@@ -186,6 +186,9 @@ func TestPlanStoppedByThresholdIsAppliedWithTheCount(t *testing.T) {
 		!strings.Contains(w.stdout.String(), "run apply-plan with `max-deactivations: 5`") {
 		t.Errorf("the stopped run does not point to apply-plan with the count:\n%s", w.stdout.String())
 	}
+	if s := w.summary(); !strings.Contains(s, "### Saved plan") || !strings.Contains(s, "apply it with `max-deactivations: 5`") {
+		t.Errorf("the summary does not tell the approver the count:\n%s", s)
+	}
 	f, err := planfile.Read(path)
 	if err != nil {
 		t.Fatal(err)

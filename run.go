@@ -267,6 +267,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr 
 		for _, r := range exceeded {
 			con.infof("The saved plan holds the %d changes %s counts (it allows %s): to apply it after a review, run apply-plan with `%s: %d`.", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)
 		}
+		defer con.addSummary(savedPlanSummary(cfg.PlanOut, len(full.Actions), exceeded))
 	}
 	var approval *mmsync.Approval
 	if pr.approved != nil {
