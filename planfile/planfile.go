@@ -45,7 +45,7 @@ import (
 // to the file's shape, or to sync.Action's JSON, is a new format.
 const FormatVersion = 1
 
-// MaxSize bounds what Read accepts: 10,000 actions take about 5 MB.
+// MaxSize bounds what Read accepts: 10,000 actions take about 4 MB.
 const MaxSize = 256 << 20
 
 // File is a saved plan.
@@ -105,12 +105,14 @@ type Profile struct {
 // Patch is an update's patch (sync.Patch): the fields it sets, and the
 // sync's own props (sync.Saved).
 type Patch struct {
-	Email     *string           `json:"email,omitempty"`
-	Nickname  *string           `json:"nickname,omitempty"`
-	FirstName *string           `json:"first_name,omitempty"`
-	LastName  *string           `json:"last_name,omitempty"`
-	Position  *string           `json:"position,omitempty"`
-	Props     map[string]string `json:"props,omitempty"`
+	Email     *string `json:"email,omitempty"`
+	Nickname  *string `json:"nickname,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+	Position  *string `json:"position,omitempty"`
+	// Props is null when the patch leaves props alone, and {} when it
+	// removes every one of the sync's keys: the two differ.
+	Props map[string]string `json:"props"`
 }
 
 // NewEntry records an action as a saved plan keeps it (sync.Saved).
@@ -134,9 +136,6 @@ func (e Entry) Action() mmsync.Action {
 	}
 	if p := e.Patch; p != nil {
 		a.Patch = mmsync.Patch{Email: p.Email, Nickname: p.Nickname, FirstName: p.FirstName, LastName: p.LastName, Position: p.Position, Props: p.Props}
-		if a.Patch.Props == nil && p.Props != nil {
-			a.Patch.Props = map[string]string{}
-		}
 	}
 	return a
 }

@@ -54,6 +54,10 @@ func sample(n int) *File {
 		}
 		f.Actions = append(f.Actions, NewEntry(a))
 	}
+	// A patch that only touches the user's own props: nothing of it is the
+	// plan's decision but that it patches props.
+	f.Actions = append(f.Actions, NewEntry(mmsync.Action{Kind: mmsync.KindUpdate, AccountID: "k1", Email: "x@contoso.example", Username: "x",
+		Patch: mmsync.Patch{Props: map[string]string{"theme": "dark"}}}))
 	if n > 2 {
 		f.Withheld = []Entry{f.Actions[2]}
 	}
@@ -83,8 +87,16 @@ func TestWriteReadVerify(t *testing.T) {
 	if !reflect.DeepEqual(got.PlannedActions(), f.PlannedActions()) {
 		t.Errorf("actions differ after a round trip")
 	}
+	// Every action survives the file: the approval matches each one.
+	kept, ap := mmsync.ApproveOnly(got.PlannedActions(), &mmsync.Plan{Actions: f.PlannedActions()}, mmsync.Capacity{})
+	if len(kept.Actions) != len(f.Actions) || len(ap.Changed)+len(ap.NotApproved) != 0 {
+		t.Errorf("%d of %d actions match after a round trip: %+v", len(kept.Actions), len(f.Actions), ap)
+	}
 	// The user's own props are no part of a saved plan.
 	if d := got.PlannedActions()[2]; d.Patch.Props["theme"] != "" || d.Patch.Props[mmsync.PropDeactivated] == "" {
+		t.Errorf("patch props %v", d.Patch.Props)
+	}
+	if d := got.PlannedActions()[len(f.Actions)-1]; d.Patch.Props == nil || len(d.Patch.Props) != 0 {
 		t.Errorf("patch props %v", d.Patch.Props)
 	}
 	// Writing it again gives the same bytes: a stable order.
@@ -204,7 +216,7 @@ func TestParseRefusals(t *testing.T) {
 // 10,000 planned actions fit in a few megabytes.
 func TestTenThousandActionsAreSmall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plan.json")
-	if err := Write(path, sample(10_000), key); err != nil {
+	if err := Write(path, sample(9_999), key); err != nil { // and one more
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)
