@@ -186,6 +186,9 @@ func TestPlanStoppedByThresholdIsAppliedWithTheCount(t *testing.T) {
 		!strings.Contains(w.stdout.String(), "run apply-plan with `max-deactivations: 5`") {
 		t.Errorf("the stopped run does not point to apply-plan with the count:\n%s", w.stdout.String())
 	}
+	if rep := w.report(); !strings.Contains(rep.Error, "apply-plan") {
+		t.Errorf("the report's error does not point to apply-plan: %s", rep.Error)
+	}
 	if s := w.summary(); !strings.Contains(s, "### Saved plan") || !strings.Contains(s, "apply it with `max-deactivations: 5`") {
 		t.Errorf("the summary does not tell the approver the count:\n%s", s)
 	}

@@ -320,6 +320,9 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps, pr 
 	if approval != nil {
 		rep.SetApproval(approvalReport(cfg, pr, *approval))
 	}
+	if plan.ThresholdError != "" || plan.RemovalError != "" {
+		rep.Error += railHint(cfg)
+	}
 	fails := rep.Failures()
 	for i, f := range fails {
 		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {
