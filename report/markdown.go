@@ -66,6 +66,7 @@ func (r *Report) Markdown() string {
 	if c.NotAttempted > 0 {
 		fmt.Fprintf(&b, "%d changes were not attempted (Mattermost stopped answering, or the run was cancelled); the next run makes them.\n\n", c.NotAttempted)
 	}
+	r.approvalMarkdown(&b)
 	if c.Released > 0 {
 		fmt.Fprintf(&b, "%d leavers' addresses %s released to placeholders.\n\n", c.Released, were)
 	}

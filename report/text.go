@@ -137,6 +137,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
+	r.approvalText(w)
 	r.writeDetails(w)
 }
 
