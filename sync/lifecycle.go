@@ -36,6 +36,9 @@ type planner struct {
 	frozen    frozen
 	deps      departures
 	confirmed *Confirmations
+	// awaitingRead maps an account to the first team or channel ("team
+	// eng") it would leave once a direct read confirms it left the groups.
+	awaitingRead map[string]string
 	// outside indexes the users read but out of scope, deletedIDs the
 	// deleted users, by lower-case object id: a leaver read as disabled or
 	// deleted needs no confirmation.
@@ -620,19 +623,27 @@ func (p *planner) departed(objectID string) (how, wait string) {
 	return "", "missing from the scope's listing (" + objectID + "), but no direct read confirmed the departure: the user may be enabled and in scope while the listing lags, so the account stays active in this run"
 }
 
-// removalConfirmed decides whether a membership removal that depends on
-// group listings (groups: the object ids of the lines naming the team or
-// channel) may go ahead; wait says why not.
-func (p *planner) removalConfirmed(u *DirectoryUser, groups []string, where string) (wait string) {
+// removalConfirmed decides whether a membership removal of m that depends
+// on group listings (groups: the object ids of the lines naming the team or
+// channel) may go ahead; wait says why not. A removal that waits for a
+// read is recorded in awaitingRead: a returner is not reactivated while
+// one of its removals is unsettled (holdReactivations).
+func (p *planner) removalConfirmed(m member, groups []string, where string) (wait string) {
 	if !p.opts.ConfirmDepartures || len(groups) == 0 {
 		return ""
 	}
-	switch p.confirmed.stillMember(u.ID, groups) {
+	switch p.confirmed.stillMember(m.u.ID, groups) {
 	case "":
 		return ""
 	case "member":
 		return "still a member of a group mapped to " + where + " by a direct read (the group's member list lags): stays in " + where
 	}
-	p.deps.add(u, u.ID, false, groups)
+	p.deps.add(m.u, m.u.ID, false, groups)
+	if p.awaitingRead == nil {
+		p.awaitingRead = map[string]string{}
+	}
+	if p.awaitingRead[m.accountID] == "" {
+		p.awaitingRead[m.accountID] = where
+	}
 	return "missing from the member lists of the groups mapped to " + where + ", but no direct read confirmed it: stays in " + where + " in this run"
 }

@@ -358,7 +358,7 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	p.holdReactivations()
 	p.onboardCreates()
 	p.plan.Broken, p.plan.ResolvedGroups, p.plan.ScopeUnknown = opts.Broken, opts.ResolvedGroups, p.frozen.scopeUnknown
-	p.plan.Unconfirmed = p.deps.list()
+	p.plan.Unconfirmed = p.unconfirmed(dir, observed)
 	return p.assemble()
 }
 
