@@ -158,13 +158,17 @@ func groupKey(id, ref string) string {
 // returner's old rooms). The caller reads them all in one round, so the
 // second plan does what the listings say wherever the reads agree. Each
 // round assumes the departures listed so far confirmed and plans again,
-// until no new one shows: every round adds one, so it ends.
+// until no new one shows: every round assumes one more answer, so it ends.
 func (p *planner) unconfirmed(dir Directory, observed Observed) []Departure {
 	deps := p.deps.list()
 	if len(deps) == 0 || !p.opts.ConfirmDepartures {
 		return deps
 	}
-	dir.Confirmed = assumeConfirmed(dir.Confirmed, deps)
+	assumed, added := assumeConfirmed(dir.Confirmed, deps)
+	if !added {
+		return deps // nothing left to assume: a dep read already answered
+	}
+	dir.Confirmed = assumed
 	more := BuildPlan(dir, observed, p.opts).Unconfirmed
 	if len(more) == 0 {
 		return deps
@@ -180,9 +184,10 @@ func (p *planner) unconfirmed(dir Directory, observed Observed) []Departure {
 
 // assumeConfirmed returns c (not changed) with every departure in deps
 // taken as confirmed where c has no answer: gone from the scope (as
-// deleted) and from the groups asked about. Only planning uses it, to find
+// deleted) and from the groups asked about; added says whether any answer
+// was new. Only planning uses it, to find
 // what a direct read must settle; no plan that is applied is built on it.
-func assumeConfirmed(c *Confirmations, deps []Departure) *Confirmations {
+func assumeConfirmed(c *Confirmations, deps []Departure) (assumed *Confirmations, added bool) {
 	out := &Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
 	if c != nil {
 		maps.Copy(out.Left, c.Left)
@@ -193,16 +198,16 @@ func assumeConfirmed(c *Confirmations, deps []Departure) *Confirmations {
 	for _, d := range deps {
 		id := strings.ToLower(d.EntraID)
 		if d.Scope && out.Left[id] == "" {
-			out.Left[id] = LeftDeleted
+			out.Left[id], added = LeftDeleted, true
 		}
 		for _, g := range d.Groups {
 			if out.MemberOf[id] == nil {
 				out.MemberOf[id] = map[string]bool{}
 			}
 			if _, asked := out.MemberOf[id][strings.ToLower(g)]; !asked {
-				out.MemberOf[id][strings.ToLower(g)] = false
+				out.MemberOf[id][strings.ToLower(g)], added = false, true
 			}
 		}
 	}
-	return out
+	return out, added
 }

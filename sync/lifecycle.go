@@ -611,7 +611,7 @@ func (p *planner) departed(objectID string) (how, wait string) {
 			return left, ""
 		case !p.opts.ConfirmDepartures && p.outside[key] == nil:
 			return "", "" // not read at all: deleted, as the listing says
-		case p.opts.ConfirmDepartures && p.outside[key] == nil:
+		case p.opts.ConfirmDepartures && p.outside[key] == nil && left == "":
 			p.deps.add(nil, objectID, true, nil) // a direct read may find them deleted
 		}
 		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve): not treated as a leaver"

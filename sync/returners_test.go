@@ -151,3 +151,19 @@ func TestReturnerWaitsForTheReadItsRemovalNeeds(t *testing.T) {
 		})
 	}
 }
+
+// Listing what must be read ends, whatever the answers already read: with
+// the scope unknown, a user a read found out of scope (an answer no
+// assumption replaces) is not asked again (found by the lagging-listings
+// property, as a stack overflow).
+func TestUnconfirmedListEnds(t *testing.T) {
+	left := linkedTo(Account{ID: "m-left", Username: "left", Email: "left@x.example", Roles: "system_user"}, "u-left")
+	o := opts()
+	o.ConfirmDepartures = true
+	o.Broken = []BrokenMapping{{Input: InputGroups, Entry: "Eng", Error: "no group named Eng"}}
+	dir := Directory{Confirmed: &Confirmations{Left: map[string]string{"u-left": LeftScope}}}
+	plan := BuildPlan(dir, Observed{Accounts: []Account{left}, SelfID: "self"}, o)
+	if len(plan.Unconfirmed) != 0 || len(plan.Actions) != 0 {
+		t.Fatalf("unconfirmed %+v, actions %+v", plan.Unconfirmed, plan.Actions)
+	}
+}
