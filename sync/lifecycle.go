@@ -502,10 +502,11 @@ func (p *planner) leavers() {
 		}
 		email := strings.ToLower(a.Email)
 		if p.acc.isForeign(i) {
-			// Another instance's account: only a disabled user's address
-			// reaches it. A deleted user's may have moved to the other
-			// instance's directory (a merger), so it does not.
-			if p.outsideDisabled[email] != nil {
+			// Another instance's account: only the address rule reaches
+			// it. The instance name is a prop its user can write, so it
+			// never switches the rule off: a disabled user's address
+			// reaches it, and so does a deleted user's (deletedReaches).
+			if p.outsideDisabled[email] != nil || p.deletedReaches(email) {
 				gone = append(gone, i)
 			}
 			continue
@@ -521,6 +522,10 @@ func (p *planner) leavers() {
 		if owner == "" {
 			if del := p.deleted[strings.ToLower(a.Email)]; del != nil {
 				owner, reason = del.ID, "the address belongs to an Entra ID user deleted from the tenant ("+del.ID+"); the account was not linked"
+				if p.acc.isForeign(i) {
+					reason = "the address belongs to an Entra ID user deleted from the tenant (" + del.ID + "); the account says another sync manages it (" +
+						InstanceLabel(p.acc.foreignName[i]) + "), but this sync has no account of its own for that user, and a deleted user's address never keeps an active account"
+				}
 			} else {
 				u := p.outsideDisabled[strings.ToLower(a.Email)]
 				owner, reason = u.ID, "the address belongs to an Entra ID user who is disabled (and out of the sync's scope); the account was not linked"
@@ -551,6 +556,24 @@ func (p *planner) leavers() {
 			p.deactivate(i, owner, a.Nickname, reason)
 		}
 	}
+}
+
+// deletedReaches says whether the address rule for deleted users reaches an
+// account that names another instance and holds email. It does unless this
+// sync still has its own account linked to that deleted user: then the
+// person's account here is that one (deactivated, its address released),
+// and the address now belongs to someone the other instance manages, as
+// after a merger that moved the person to the other tenant. A link of this
+// sync is signed, so no user can make one up; a user who writes another
+// instance's name into their own props (and drops their link) leaves this
+// sync no account of its own for them, and is reached.
+func (p *planner) deletedReaches(email string) bool {
+	del := p.deleted[email]
+	if del == nil {
+		return false
+	}
+	first, _ := p.acc.owned(del.ID)
+	return first < 0
 }
 
 // deactivate plans a deactivation of account i for objectID. The account is
