@@ -169,6 +169,75 @@ func TestUnresolvedScopeGroupStillOffboards(t *testing.T) {
 	}
 }
 
+// A group owner removes every member of a group. In groups, the scope is
+// unknown: nobody is created and nobody leaves by absence, but a disabled
+// user is still deactivated. In group-teams, its team is frozen while the
+// other line and offboarding run. Each is an error annotation naming the
+// group and the fix, and the run exits 1.
+func TestEmptiedGroupFailsAlone(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddTeam(fakemm.Team{Name: "ops", DisplayName: "Operations"})
+	w.env["INPUT_GROUPS"] = group0ID + "\n" + group1ID
+	w.env["INPUT_GROUP-TEAMS"] = group0ID + ": eng\n" + group1ID + ": ops"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.mustRun(0)
+	ids0, _ := w.groupMembersWithMail(group0ID)
+	ids1, mails1 := w.groupMembersWithMail(group1ID)
+	only1 := -1 // in mm-team-1 alone: it will leave ops
+	for i, id := range ids1 {
+		if !slices.Contains(ids0, id) {
+			only1 = i
+			break
+		}
+	}
+	if only1 < 0 || len(w.teamMemberIDs(eng.ID)) == 0 {
+		t.Fatal("fixture: mm-team-1 has no member outside mm-team-0, or eng is empty")
+	}
+	engBefore := len(w.teamMemberIDs(eng.ID))
+	active := len(w.accountEmails())
+	full := slices.Clone(w.groups)
+
+	// mm-team-0's owner empties it; a member of mm-team-1 is disabled.
+	groups := slices.Clone(w.groups)
+	for i := range groups {
+		if groups[i].ID == group0ID {
+			groups[i].Members = nil
+		}
+	}
+	w.setGroups(groups)
+	disabled := mails1[only1]
+	w.edit(disabled, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(1)
+	out := w.stdout.String()
+	for _, want := range []string{
+		"::error::input groups: group \"" + group0ID + "\" read no members",
+		"::error::input group-teams: group \"" + group0ID + "\" read no members",
+		"remove it from groups", "remove its line", "The scope is unknown",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+	if w.account(disabled).DeleteAt == 0 || w.outputInt("deactivated") != 1 {
+		t.Errorf("the disabled user must be deactivated (deactivated %d)", w.outputInt("deactivated"))
+	}
+	if n := len(w.accountEmails()); n != active-1 {
+		t.Errorf("%d active accounts, want %d: nobody leaves an unknown scope by absence", n, active-1)
+	}
+	if n := len(w.teamMemberIDs(eng.ID)); n != engBefore {
+		t.Errorf("eng has %d members, had %d: its line is frozen", n, engBefore)
+	}
+	// Members back: the run is green again; ops lost nobody meanwhile.
+	w.setGroups(full)
+	w.mustRun(0)
+	if n := len(w.teamMemberIDs(ops.ID)); n == 0 {
+		t.Errorf("ops is empty")
+	}
+	w.noop()
+}
+
 // batches counts the JSON batches (the direct reads) a run sent.
 func (w *world) batches() int {
 	return w.graph.Requests()["POST /v1.0/$batch"]

@@ -226,7 +226,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
 	}
 	if plan.ScopeUnknown != "" {
-		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
+		con.errorf("The scope is unknown (%s did not resolve or read empty): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
 	}
 	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
 		if msg != "" {

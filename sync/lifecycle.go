@@ -409,7 +409,7 @@ func (p *planner) unlinkedUser(d *desired) {
 		return
 	}
 	if p.frozen.scopeUnknown != "" {
-		p.skip(u, d.email, h, "not created or adopted in this run: the scope is unknown, because "+p.frozen.scopeUnknown+" did not resolve")
+		p.skip(u, d.email, h, "not created or adopted in this run: the scope is unknown, because "+p.frozen.scopeUnknown+" did not resolve or read empty")
 		return
 	}
 	if h < 0 {
@@ -637,7 +637,7 @@ func (p *planner) departed(objectID string) (how, wait string) {
 		case p.opts.ConfirmDepartures && p.outside[key] == nil && left == "":
 			p.deps.add(nil, objectID, true, nil) // a direct read may find them deleted
 		}
-		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve): not treated as a leaver"
+		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve or read empty): not treated as a leaver"
 	}
 	if !p.opts.ConfirmDepartures || left != "" {
 		return left, ""

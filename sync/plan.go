@@ -340,6 +340,7 @@ func (p *Plan) Failed() bool {
 // allocation, lifecycle, then the rails.
 func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	opts = opts.withDefaults()
+	opts.Broken = emptyGroups(dir, opts)
 	r := newRules(opts, observed.SelfID)
 	if msg := stopRead(dir, opts); msg != "" {
 		return &Plan{StopError: msg, rules: r, usernames: NewUsernameAllocator(nil)}
