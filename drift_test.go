@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakegraph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fakemm"
@@ -361,4 +364,77 @@ func TestLaggingChannelGroupRemovesNobody(t *testing.T) {
 		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails1[0])
 	}
 	w.noop()
+}
+
+// GitHub shows at most ten error annotations per step: twelve broken lines
+// are eight annotations and one that says how many more and where they are
+// all listed, leaving room for a failed change; the report has all twelve.
+func TestBrokenLineAnnotationsCapped(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, group0ID+": eng/gone-"+strconv.Itoa(i))
+	}
+	w.env["INPUT_GROUP-CHANNELS"] = strings.Join(lines, "\n")
+	w.mustRun(1)
+	out := w.stdout.String()
+	if n := strings.Count(out, "::error::"); n != 9 {
+		t.Errorf("%d error annotations, want 9 (8 lines and the rest in one):\n%s", n, out)
+	}
+	if !strings.Contains(out, "::error::4 more broken mapping lines") || !strings.Contains(out, "broken_mappings") {
+		t.Errorf("no annotation for the rest:\n%s", out)
+	}
+	if rep := w.report(); len(rep.Broken) != 12 {
+		t.Errorf("the report lists %d broken lines, want 12", len(rep.Broken))
+	}
+	if s := w.summary(); strings.Count(s, "gone-") < 12 {
+		t.Errorf("the summary does not list every broken line:\n%s", s)
+	}
+}
+
+// Graph throttles the requests inside a JSON batch one by one (the batch
+// answers 200). A throttled direct read is asked again after the item's
+// Retry-After, on the run's clock; one still throttled after the run's
+// patience stays unconfirmed: a warning, the account left as it is.
+func TestThrottledDirectReadsRetried(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_GROUPS"] = group0ID
+	w.mustRun(0)
+	ids, mails := w.groupMembersWithMail(group0ID)
+	// Two members really leave the group.
+	w.setGroups(withoutMember(withoutMember(w.groups, group0ID, ids[0]), group0ID, ids[1]))
+	w.graph.ThrottleBatchItems(2, 20)
+	clock := &virtualClock{}
+	if code := w.runWith(context.Background(), deps{clock: clock}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	for _, m := range mails[:2] {
+		if w.account(m).DeleteAt == 0 {
+			t.Errorf("%s left the group, confirmed after the throttle, but is active", m)
+		}
+	}
+	if !slices.Contains(clock.slept, 20*time.Second) {
+		t.Errorf("waits %v: the items' Retry-After (20 s) was not honoured", clock.slept)
+	}
+
+	// Throttled for longer than a run waits: unconfirmed, left active.
+	w.setGroups(withoutMember(w.groups, group0ID, ids[2]))
+	w.graph.ThrottleBatchItems(1000, 100)
+	clock = &virtualClock{}
+	if code := w.runWith(context.Background(), deps{clock: clock}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if w.account(mails[2]).DeleteAt != 0 {
+		t.Errorf("%s was deactivated although no read confirmed it", mails[2])
+	}
+	if out := w.stdout.String(); !strings.Contains(out, "::warning::the direct reads that confirm departures failed") || !strings.Contains(out, "429") {
+		t.Errorf("no warning naming the throttled reads:\n%s", out)
+	}
+	w.graph.ThrottleBatchItems(0, 0)
+	w.mustRun(0)
+	if w.account(mails[2]).DeleteAt == 0 {
+		t.Errorf("%s left the group but is active once Graph answers", mails[2])
+	}
 }
