@@ -185,8 +185,8 @@ func (p *planner) unconfirmed(dir Directory, observed Observed) []Departure {
 // assumeConfirmed returns c (not changed) with every departure in deps
 // taken as confirmed where c has no answer: gone from the scope (as
 // deleted) and from the groups asked about; added says whether any answer
-// was new. Only planning uses it, to find
-// what a direct read must settle; no plan that is applied is built on it.
+// was new. Only planning uses it, to find what a direct read must settle;
+// no plan that is applied is built on it.
 func assumeConfirmed(c *Confirmations, deps []Departure) (assumed *Confirmations, added bool) {
 	out := &Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
 	if c != nil {
