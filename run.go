@@ -282,20 +282,30 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	endPlan := con.group("Plan")
 	writePlan(con.writer(), plan, d.shownPlan)
 	endPlan()
-	for _, b := range plan.Broken {
-		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
-	}
+	// The run-wide errors first (at most four), then one per broken line,
+	// within GitHub's ten error annotations per step: one is kept for the
+	// changes that fail.
+	var planErrors []string
 	if plan.ScopeUnknown != "" {
-		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
+		planErrors = append(planErrors, fmt.Sprintf("The scope is unknown (%s did not resolve or read empty): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown))
 	}
 	for _, msg := range []string{plan.ThresholdError, plan.RemovalError} {
 		if msg != "" {
-			con.errorf("%s.%s", strings.TrimSuffix(msg, "."), railHint(cfg))
+			planErrors = append(planErrors, strings.TrimSuffix(msg, ".")+"."+railHint(cfg))
 		}
 	}
 	if plan.CapacityError != "" {
-		con.errorf("%s", plan.CapacityError)
+		planErrors = append(planErrors, plan.CapacityError)
 	}
+	for _, b := range plan.Broken {
+		tail := "Until it is fixed, the memberships it names are left as they are; everything else is synced"
+		if b.Input == mmsync.InputGroups {
+			tail = "Until it is fixed, the scope is unknown; everything else is synced"
+		}
+		planErrors = append(planErrors, fmt.Sprintf("%s. %s", b, tail))
+	}
+	annotated := annotateErrors(con, planErrors, maxErrorAnnotations-1,
+		"broken mapping lines: each freezes its own memberships; the job summary and the JSON report (broken_mappings) list them all, with the fix")
 	warnAttention(con, plan)
 
 	var results []mmsync.Result
@@ -319,14 +329,12 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	if plan.ThresholdError != "" || plan.RemovalError != "" {
 		rep.Error += railHint(cfg)
 	}
-	fails := rep.Failures()
-	for i, f := range fails {
-		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {
-			con.errorf("%d more changes failed or were not attempted; the job summary and the JSON report list them all", len(fails)-i)
-			break
-		}
-		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
+	var failed []string
+	for _, f := range rep.Failures() {
+		failed = append(failed, fmt.Sprintf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error)))
 	}
+	annotateErrors(con, failed, maxErrorAnnotations-annotated,
+		"changes failed or were not attempted; the job summary and the JSON report list them all")
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
 	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
@@ -370,6 +378,20 @@ func scopeInputs(cfg *config.Config) []string {
 		in = append(in, "include-guests: false")
 	}
 	return in
+}
+
+// annotateErrors emits msgs as error annotations, at most budget of them:
+// when they do not all fit, the last one says how many more there are
+// ("N more " + more). It returns how many it emitted.
+func annotateErrors(con *console, msgs []string, budget int, more string) int {
+	for i, m := range msgs {
+		if i == budget-1 && len(msgs) > budget {
+			con.errorf("%d more %s", len(msgs)-i, more)
+			return budget
+		}
+		con.errorf("%s", m)
+	}
+	return len(msgs)
 }
 
 // warnAttention turns conflicts and skips that need an administrator into

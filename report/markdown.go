@@ -35,7 +35,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "> **Error:** %s\n\n", cell(r.Error))
 	}
 	if len(r.Broken) > 0 {
-		b.WriteString("**Mappings that did not resolve** (their memberships are frozen until fixed; everything else ran):\n\n")
+		b.WriteString("**Mappings that did not resolve or read empty** (their memberships are frozen until fixed; everything else ran):\n\n")
 		for _, m := range r.Broken {
 			fmt.Fprintf(&b, "- %s (`%s`): %s\n", m.Where(), cell(m.Entry), cell(m.Error))
 		}

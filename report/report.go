@@ -131,10 +131,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 		}
 	}
 	if n := len(plan.Broken); n > 0 {
-		errs = append(errs, fmt.Sprintf("%d mapping entries or lines did not resolve; their memberships were left as they are (see broken_mappings).", n))
+		errs = append(errs, fmt.Sprintf("%d mapping entries or lines did not resolve or read empty; their memberships were left as they are (see broken_mappings).", n))
 	}
 	if plan.ScopeUnknown != "" {
-		errs = append(errs, "The scope is unknown ("+plan.ScopeUnknown+" did not resolve): nobody was created or treated as having left the scope.")
+		errs = append(errs, "The scope is unknown ("+plan.ScopeUnknown+" did not resolve or read empty): nobody was created or treated as having left the scope.")
 	}
 	r.Error = strings.Join(errs, " ")
 	r.Counts.Skipped = len(plan.Skipped)
