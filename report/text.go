@@ -16,7 +16,7 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 		fmt.Fprintf(w, "Group %q resolved to object id %s.\n", g.Name, g.ObjectID)
 	}
 	for _, b := range plan.Broken {
-		fmt.Fprintf(w, "Frozen: %s (%s) did not resolve; its memberships are left as they are.\n", b.Where(), b.Entry)
+		fmt.Fprintf(w, "Frozen: %s (%s) did not resolve or read empty; its memberships are left as they are.\n", b.Where(), b.Entry)
 	}
 	held := len(plan.Withheld) + len(plan.WithheldRemovals) + len(plan.Blocked)
 	switch {
@@ -137,6 +137,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
+	r.approvalText(w)
 	r.writeDetails(w)
 }
 

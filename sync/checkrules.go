@@ -68,6 +68,33 @@ func newCheckRules(dir Directory, obs Observed, opts Options) *checkRules {
 			c.deletedAddr[a] = append(c.deletedAddr[a], strings.ToLower(d.ID))
 		}
 	}
+	// A mapped group that reads empty is a broken line too (README, Safety
+	// rails: fail closed), unless the matching cap is 100%: a groups entry
+	// makes the scope unknown, a group-teams or group-channels line with
+	// removals on freezes its rooms.
+	if !opts.MaxDeactivations.All() {
+		for _, n := range dir.ScopeGroups {
+			c.scopeUnknown = c.scopeUnknown || n == 0
+		}
+	}
+	if pol := opts.Teams; pol != nil && pol.Remove && !opts.MaxRemovals.All() {
+		for _, g := range pol.ByGroup {
+			if len(g.Members) == 0 {
+				for _, t := range g.Teams {
+					c.frozenTeams[t] = true
+				}
+			}
+		}
+	}
+	if pol := opts.Channels; pol != nil && pol.Remove && !opts.MaxRemovals.All() {
+		for _, g := range pol.ByGroup {
+			if len(g.Members) == 0 {
+				for _, ref := range g.Channels {
+					c.frozenChannels[ref] = true
+				}
+			}
+		}
+	}
 	for _, b := range opts.Broken {
 		for _, t := range b.Teams {
 			c.frozenTeams[t] = true
@@ -247,21 +274,19 @@ func groupsNaming[G any](lines []G, names func(G) (string, bool)) []string {
 }
 
 // confirmedLeft says whether a direct read confirmed objectID gone from
-// every one of groups (README, Listings that lag).
+// every one of groups (README, Listings that lag): each was asked about, and
+// none answered member.
 func confirmedLeft(conf *Confirmations, objectID string, groups []string) bool {
 	if conf == nil {
 		return false
 	}
-	in, read := conf.MemberOf[strings.ToLower(objectID)]
-	if !read {
-		return false
-	}
+	in := conf.MemberOf[strings.ToLower(objectID)]
 	for _, g := range groups {
-		if in[g] {
+		if member, asked := in[g]; member || !asked {
 			return false
 		}
 	}
-	return true
+	return in != nil
 }
 
 // confirmedGone is how a direct read confirmed objectID gone from the

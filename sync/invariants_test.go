@@ -21,6 +21,7 @@ func TestCheckRefuses(t *testing.T) {
 	oldActive := linkedTo(Account{ID: "m-old", Username: "old", Email: "old@x.example", Roles: "system_user"}, "u-old")
 	unkAcct := linkedTo(Account{ID: "m-unk", Username: "unk", Email: "unk@x.example", Roles: "system_user"}, "u-unk")
 	stranger := Account{ID: "m-str", Username: "str", Email: "str@x.example", Roles: "system_user"}
+	gone := linkedTo(Account{ID: "m-gone", Username: "gone", Email: "gone@x.example", Roles: "system_user"}, "u-gone")
 	annBack := linkedTo(Account{ID: "m-ann", Username: "ann", Email: "ann@x.example", Roles: "system_user", DeleteAt: 7}, "u-ann")
 	title := "Lead"
 	dir := Directory{Users: []DirectoryUser{ann, disabled, unknown}}
@@ -104,9 +105,9 @@ func TestCheckRefuses(t *testing.T) {
 		}),
 			Plan{Actions: []Action{{Kind: KindTeamRemove, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Team: "ops", TeamID: "t"}}},
 			"no team mapping names the team"},
-		{"a max-deactivations base larger than the managed accounts", []Account{annAcct, oldActive}, with(func(x *Options) { x.MaxDeactivations = Threshold{Count: 0} }),
-			Plan{Managed: 30},
-			"the plan counts 30 active managed accounts"},
+		{"a max-deactivations base larger than the managed accounts", []Account{annAcct, oldActive, gone}, with(func(x *Options) { x.MaxDeactivations = Percent(10) }),
+			Plan{Managed: 30, Actions: []Action{{Kind: KindDeactivate, EntraID: "u-old", AccountID: "m-old", Username: "old"}, {Kind: KindDeactivate, EntraID: "u-gone", AccountID: "m-gone", Username: "gone"}}},
+			"exceed max-deactivations (1 of 3)"},
 		{"change the memberships of an unknown accountEnabled", []Account{unkAcct}, with(func(x *Options) { x.Teams = &TeamPolicy{Everyone: []string{"eng"}} }),
 			Plan{Actions: []Action{{Kind: KindTeamAdd, EntraID: "u-unk", AccountID: "m-unk", Username: "unk", Team: "eng"}}},
 			"not an enabled user in scope"},
