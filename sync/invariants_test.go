@@ -177,3 +177,32 @@ func TestHeldReturnerKeepsTheRingsOtherChanges(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// Found by Check's membership rule on applied approvals (issue 16): an
+// approval that held a person's team-add but not the update adopting their
+// account applied the add to an account nobody owns. The adoption is now a
+// dependency like a create.
+func TestApprovalWithoutTheAdoptionAddsNobody(t *testing.T) {
+	dir := Directory{Users: []DirectoryUser{user("u-ann", "ann@x.example", "Ann")}}
+	obs := Observed{SelfID: "self", Accounts: []Account{{ID: "m-ann", Username: "ann", Email: "ann@x.example", Roles: "system_user", EmailVerified: true}},
+		Teams: map[string]TeamState{"eng": {ID: "t-eng", Name: "eng", Members: map[string]bool{}}}}
+	o := opts()
+	o.Teams = &TeamPolicy{Everyone: []string{"eng"}}
+	fresh := BuildPlan(dir, obs, o)
+	if fresh.Count(KindUpdate) != 1 || fresh.Count(KindTeamAdd) != 1 {
+		t.Fatalf("want an adoption and a team-add: %+v", fresh.Actions)
+	}
+	var approved []Action
+	for _, a := range fresh.Actions {
+		if a.Kind == KindTeamAdd {
+			approved = append(approved, a)
+		}
+	}
+	applied, ap := ApproveOnly(approved, fresh, Capacity{})
+	if len(applied.Actions) != 0 || len(ap.Changed) != 1 {
+		t.Fatalf("applied %+v, changed %+v", applied.Actions, ap.Changed)
+	}
+	if err := applied.Check(dir, obs, o); err != nil {
+		t.Fatal(err)
+	}
+}
