@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -84,4 +85,36 @@ func oracleConfirmedGone(c *Confirmations, objectID string) string {
 		return ""
 	}
 	return c.Left[strings.ToLower(objectID)]
+}
+
+// oracleGroupsNaming are the groups (object id, or the name as written when
+// unresolved; lower case) whose mapping line names the team or channel a
+// membership action is about.
+func oracleGroupsNaming(o Options, a Action) []string {
+	var out []string
+	if a.Kind == KindTeamRemove && o.Teams != nil {
+		for _, g := range o.Teams.ByGroup {
+			if slices.Contains(g.Teams, a.Team) {
+				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
+			}
+		}
+	}
+	if a.Kind == KindChannelRemove && o.Channels != nil {
+		for _, g := range o.Channels.ByGroup {
+			if slices.Contains(g.Channels, ChannelRef{a.Team, a.Channel}) {
+				out = append(out, strings.ToLower(cmp.Or(g.ID, g.Group)))
+			}
+		}
+	}
+	return out
+}
+
+// oracleReadMember says whether a direct read answered that the user is
+// still a member of one of groups.
+func oracleReadMember(c *Confirmations, objectID string, groups []string) bool {
+	if c == nil {
+		return false
+	}
+	in := c.MemberOf[strings.ToLower(objectID)]
+	return slices.ContainsFunc(groups, func(g string) bool { return in[g] })
 }

@@ -801,16 +801,10 @@ func TestPropLaggingListingsOffboardNobodyUnconfirmed(t *testing.T) {
 				if a.AccountID != r.AccountID || planned[membershipKey(a)] {
 					continue
 				}
-				var groups []string
-				switch a.Kind {
-				case KindTeamRemove:
-					groups = groupIDsForTeam(o.Teams, a.Team)
-				case KindChannelRemove:
-					groups = groupIDsForChannel(o.Channels, ChannelRef{a.Team, a.Channel})
-				default:
+				if a.Kind != KindTeamRemove && a.Kind != KindChannelRemove {
 					continue
 				}
-				if dir.Confirmed.stillMember(a.EntraID, groups) != "member" {
+				if !oracleReadMember(dir.Confirmed, a.EntraID, oracleGroupsNaming(o, a)) {
 					t.Fatalf("%s reactivated, but %s waits (no read shows it still belongs there)", r.Username, membershipKey(a))
 				}
 			}
