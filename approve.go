@@ -35,8 +35,9 @@ type planRun struct {
 // loadApproved reads apply-plan and refuses it, before any network call,
 // when its signature does not verify under link-key, it was made by
 // another version, for another mattermost-url or tenant, or longer ago than
-// plan-max-age. It then takes the decision inputs from the plan: the
-// returned config is the one to run with.
+// plan-max-age, or when this run's max-deactivations or max-removals do
+// not allow its counts. It then takes the decision inputs from the plan:
+// the returned config is the one to run with.
 func loadApproved(vals map[string]string, cfg *settings, now time.Time) (*settings, *planRun, error) {
 	pr := &planRun{inputs: config.SavedInputs(vals)}
 	if cfg.ApplyPlan == "" {
@@ -51,6 +52,11 @@ func loadApproved(vals map[string]string, cfg *settings, now time.Time) (*settin
 	}
 	if err := f.Check(planfile.Expect{ToolVersion: programVersion(), ServerURL: cfg.MattermostURL, TenantID: cfg.TenantID, Now: now, MaxAge: cfg.PlanMaxAge}); err != nil {
 		return cfg, nil, fmt.Errorf("input apply-plan: %s: %w", cfg.ApplyPlan, err)
+	}
+	// The rails are this run's (the approver states the count): refused
+	// here, before any request, like the plan itself.
+	if err := checkApprovedRails(f, cfg); err != nil {
+		return cfg, nil, err
 	}
 	pr.ignored = config.TakeDecisions(vals, f.Inputs)
 	applied, err := loadSettings(vals)

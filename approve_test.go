@@ -309,3 +309,61 @@ func TestApprovedCreateTakesItsTeamWithIt(t *testing.T) {
 		t.Errorf("changed-since-plan %d, want the create and its team-add", got)
 	}
 }
+
+// resign rewrites a saved plan as edit leaves it, signed again with key: a
+// plan the tool itself could have made, for the refusals that are not about
+// the signature.
+func resign(t *testing.T, path string, key []byte, edit func(f *planfile.File)) {
+	t.Helper()
+	f, err := planfile.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(f)
+	if err := planfile.Write(path, f, key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With onboarding: reset-email a run asks Mattermost to send a test mail
+// (POST /email/test) before it reads anything. A saved plan that is refused
+// (another server behind the same URL, a rail that does not allow its
+// counts) is refused before that mail: no request but GETs.
+func TestApprovedPlanRefusedBeforeTheMailTest(t *testing.T) {
+	const key = "the-link-key-0123456789abcdef"
+	for _, tt := range []struct {
+		name   string
+		edit   func(f *planfile.File)
+		inputs map[string]string
+		want   string
+	}{
+		{"another server behind the URL", func(f *planfile.File) { f.Mattermost.DiagnosticID = "restoredserver0000000000000" }, nil, "diagnostic id"},
+		{"a rail that does not allow the count", nil, map[string]string{"INPUT_MAX-DEACTIVATIONS": "0"}, "max-deactivations: 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := onboardingWorld(t, "reset-email")
+			w.mm.SetSMTP(true)
+			w.env["INPUT_LINK-KEY"] = key
+			w.mustRun(0)
+			w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+			w.env["INPUT_DRY-RUN"], w.env["INPUT_PLAN-OUT"] = "true", filepath.Join(w.dir, "plan.json")
+			w.mustRun(0)
+			delete(w.env, "INPUT_PLAN-OUT")
+			w.env["INPUT_DRY-RUN"] = "false"
+			path := filepath.Join(w.dir, "plan.json")
+			if tt.edit != nil {
+				resign(t, path, []byte(key), tt.edit)
+			}
+			mails := len(w.mm.Mails())
+			if code := w.applyPlan(path, tt.inputs); code == 0 {
+				t.Fatalf("exit 0\n%s", w.stdout.String())
+			}
+			if n := w.mm.Writes(); n != 0 || len(w.mm.Mails()) != mails {
+				t.Errorf("%d requests that are no GET and %d mails before the refusal", n, len(w.mm.Mails())-mails)
+			}
+			if !strings.Contains(w.stdout.String(), tt.want) {
+				t.Errorf("the refusal does not say %q:\n%s", tt.want, w.stdout.String())
+			}
+		})
+	}
+}
