@@ -61,7 +61,8 @@ func loadApproved(vals map[string]string, cfg *settings, now time.Time) (*settin
 	pr.ignored = config.TakeDecisions(vals, f.Inputs)
 	applied, err := loadSettings(vals)
 	if err != nil {
-		return cfg, nil, fmt.Errorf("input apply-plan: the saved plan's inputs do not parse with this version: %w", err)
+		return cfg, nil, fmt.Errorf("input apply-plan: the inputs taken from the saved plan are not valid in this run "+
+			"(an onboarding-template must be at the same path as in the run that made the plan): %w", err)
 	}
 	pr.approved, pr.inputs = f, config.SavedInputs(vals)
 	return applied, pr, nil

@@ -367,3 +367,52 @@ func TestApprovedPlanRefusedBeforeTheMailTest(t *testing.T) {
 		})
 	}
 }
+
+// The apply job of the README passes the credentials, apply-plan and the
+// rails, nothing else: what the plan's onboarding needs (its sender, its
+// template) and whether Mattermost sends its welcome mail come from the
+// plan, and an applying run that names another sender is told it was
+// ignored: the approved mails go from the approved mailbox.
+func TestApplyTakesOnboardingFromThePlan(t *testing.T) {
+	w := onboardingWorld(t, "graph-mail")
+	sender := w.env["INPUT_ONBOARDING-SENDER"]
+	w.env["INPUT_WELCOME-EMAIL"] = "false"
+	w.mustRun(0)
+	hire := fakegraph.User{"id": "5d3f6a0e-1c2b-4f7a-9e8d-7c6b5a4f3e21", "accountEnabled": true, "userType": "Member", "displayName": "Ana New",
+		"givenName": "Ana", "surname": "New", "mail": "ana.new@contoso.example", "userPrincipalName": "ana.new@contoso.example", "mailNickname": "ana.new"}
+	w.setUsers(append(w.users, hire))
+	path := w.savePlanDry(0)
+
+	// The apply job: no onboarding inputs at all.
+	for _, k := range []string{"INPUT_ONBOARDING", "INPUT_ONBOARDING-SENDER", "INPUT_WELCOME-EMAIL"} {
+		delete(w.env, k)
+	}
+	mails := len(w.graph.Mails())
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("the README's apply job: exit %d\n%s", code, w.stdout.String())
+	}
+	got := w.graph.Mails()[mails:]
+	if len(got) != 1 || !strings.EqualFold(got[0].From, sender) || got[0].To[0] != "ana.new@contoso.example" {
+		t.Fatalf("mails %+v, want one to the hire from %s", got, sender)
+	}
+	if strings.Contains(w.stdout.String(), "differ from the saved plan") {
+		t.Errorf("inputs the apply job does not pass are reported as ignored:\n%s", w.stdout.String())
+	}
+
+	// Another sender in the applying run is ignored, and said so.
+	w.setUsers(append(w.users, fakegraph.User{"id": "6e4f7b1f-2d3c-4a8b-8f9e-8d7c6b5a4f32", "accountEnabled": true, "userType": "Member",
+		"displayName": "Ben New", "mail": "ben.new@contoso.example", "userPrincipalName": "ben.new@contoso.example", "mailNickname": "ben.new"}))
+	w.env["INPUT_ONBOARDING"], w.env["INPUT_ONBOARDING-SENDER"] = "graph-mail", sender
+	path = w.savePlanDry(0)
+	mails = len(w.graph.Mails())
+	other := w.users[1]["userPrincipalName"].(string)
+	if code := w.applyPlan(path, map[string]string{"INPUT_ONBOARDING-SENDER": other, "INPUT_WELCOME-EMAIL": "false"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if got := w.graph.Mails()[mails:]; len(got) != 1 || !strings.EqualFold(got[0].From, sender) {
+		t.Fatalf("mails %+v, want one from %s", got, sender)
+	}
+	if !strings.Contains(w.stdout.String(), "onboarding-sender, welcome-email differ from the saved plan") {
+		t.Errorf("no warning naming the ignored inputs:\n%s", w.stdout.String())
+	}
+}
