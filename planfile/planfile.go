@@ -352,7 +352,9 @@ func indentTop(b []byte) []byte {
 
 // Write signs the file with key and writes it to path atomically (a
 // temporary file in the same directory, renamed over path), mode 0600: it
-// names people.
+// names people. Written as root into a directory someone else owns (a
+// Docker action into runner.temp), the file is that owner's
+// (giveToDirOwner), so that the next step can upload it.
 func Write(path string, f *File, key []byte) error {
 	f.MadeAt = f.MadeAt.UTC()
 	if err := f.Sign(key); err != nil {
@@ -370,6 +372,10 @@ func Write(path string, f *File, key []byte) error {
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write the plan to %s: %w", path, err)
+	}
+	if err := giveToDirOwner(tmp, dir); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write the plan to %s: give it to the owner of %s: %w", path, dir, err)
 	}
 	if err := f.Encode(tmp); err != nil {
 		tmp.Close()
