@@ -416,3 +416,26 @@ func TestApplyTakesOnboardingFromThePlan(t *testing.T) {
 		t.Errorf("no warning naming the ignored inputs:\n%s", w.stdout.String())
 	}
 }
+
+// A saved plan holds no secret: not the Mattermost token, the client
+// secret, the link key that signs it, nor the webhook's secret.
+func TestSavedPlanHoldsNoSecret(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_LINK-KEY"] = "the-link-key-0123456789abcdef, an-older-link-key-9876543210"
+	w.env["INPUT_REPORT-WEBHOOK-SECRET"] = "webhook-secret-0123456789"
+	w.mustRun(0)
+	w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+	path := w.savePlanDry(0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{w.env["INPUT_MATTERMOST-TOKEN"], w.env["INPUT_AZURE-CLIENT-SECRET"], "the-link-key-0123456789abcdef", "an-older-link-key-9876543210", "webhook-secret-0123456789"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("the saved plan holds the secret %q", s)
+		}
+	}
+	if !strings.Contains(string(b), `"action":"deactivate"`) {
+		t.Errorf("the plan lacks its deactivation:\n%s", b)
+	}
+}
