@@ -251,13 +251,25 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		}
 		for _, id := range slices.Sorted(maps.Keys(target.accounts)) {
 			a := target.accounts[id]
-			switch rapid.IntRange(0, 6).Draw(t, "acctChange") {
+			// Insiders too: a person renames themselves, or deletes
+			// the sync's marks from their own props.
+			switch rapid.IntRange(0, 8).Draw(t, "acctChange") {
 			case 0:
 				a.DeleteAt = 0
 			case 1:
 				a.DeleteAt = 77
 			case 2:
 				a.Email = strings.Replace(a.Email, "@", ".moved@", 1)
+			case 3:
+				a.Username += "x"
+			case 4:
+				props := map[string]string{}
+				for k, v := range a.Props {
+					if !IsSyncProp(k) {
+						props[k] = v
+					}
+				}
+				a.Props = props
 			}
 		}
 		// Each run reads the server's active-user count again.
