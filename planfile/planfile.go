@@ -247,7 +247,8 @@ func (f *File) Check(e Expect) error {
 			f.MadeAt.UTC().Format(time.RFC3339), age.Round(time.Second), e.MaxAge)
 	}
 	if age < -time.Minute {
-		return fmt.Errorf("%w: it says it was made at %s, in the future (clock skew of %s)", ErrStale, f.MadeAt.UTC().Format(time.RFC3339), (-age).Round(time.Second))
+		return fmt.Errorf("%w: it says it was made at %s, %s in the future (more than the minute of clock skew allowed); "+
+			"check the clocks of the machines that made and apply it, then make a new plan", ErrStale, f.MadeAt.UTC().Format(time.RFC3339), (-age).Round(time.Second))
 	}
 	return nil
 }
