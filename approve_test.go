@@ -454,3 +454,73 @@ func TestSavedPlanSummaryForTheReviewer(t *testing.T) {
 		t.Errorf("a short plan is said to be longer than the summary:\n%s", s)
 	}
 }
+
+// Insiders between the plan and its approval: three leavers, still signed
+// in, try to hold back their approved deactivations. Renaming oneself does
+// not (the sync never writes a username); deleting the sync's marks from
+// one's own props, or moving one's own address, does, as the preconditions
+// changed: each is listed as changed since the plan, the run warns, and the
+// next plan, approved, deactivates them.
+func TestInsidersBetweenPlanAndApply(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	renamer, unlinker, mover := "bjorn.nunez@contoso.example", "82021909@contoso.example", "82021910@contoso.example"
+	for _, m := range []string{renamer, unlinker, mover} {
+		w.edit(m, func(u fakegraph.User) { u["accountEnabled"] = false })
+	}
+	path := w.savePlanDry(0)
+
+	signIn := func(mail string) (string, string) {
+		a := w.account(mail)
+		return a.ID, w.mm.LogIn(a.ID, "own-password-"+a.ID[:6])
+	}
+	id, tok := signIn(renamer)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"username": "not.bjorn"}); code != 200 {
+		t.Fatalf("own username change: %d", code)
+	}
+	unlinkerID, tok := signIn(unlinker)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"props": map[string]string{"theme": "dark"}}); code != 200 {
+		t.Fatalf("own props change: %d", code)
+	}
+	moverID, tok := signIn(mover)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"email": "elsewhere@contoso.example", "password": "own-password-" + moverID[:6]}); code != 200 {
+		t.Fatalf("own address change: %d", code)
+	}
+
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if u, _ := w.mm.User(id); u.DeleteAt == 0 {
+		t.Error("renaming oneself held back an approved deactivation")
+	}
+	rep := w.report()
+	changed := map[string]bool{}
+	for _, a := range rep.ApprovedPlan.ChangedSincePlan {
+		changed[a.AccountID] = true
+	}
+	for _, who := range []string{unlinkerID, moverID} {
+		if u, _ := w.mm.User(who); u.DeleteAt != 0 {
+			t.Errorf("%s was deactivated though its preconditions changed", u.Username)
+		}
+		if !changed[who] {
+			t.Errorf("the held-back deactivation of %s is not listed as changed since the plan: %+v", who, rep.ApprovedPlan.ChangedSincePlan)
+		}
+	}
+	if w.outputInt("changed-since-plan") != 2 || w.outputInt("deactivated") != 1 {
+		t.Errorf("outputs %v", w.outputs())
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::Applying the approved plan") || !strings.Contains(w.summary(), "2 changed since the plan") {
+		t.Errorf("the held-back deactivations are no warning:\n%s", w.stdout.String())
+	}
+
+	// The next plan holds them again; approved, it deactivates them.
+	path = w.savePlanDry(0)
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	for _, who := range []string{unlinkerID, moverID} {
+		if u, _ := w.mm.User(who); u.DeleteAt == 0 {
+			t.Errorf("%s is still active after the next approved plan", u.Username)
+		}
+	}
+}
