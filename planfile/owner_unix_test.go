@@ -33,6 +33,21 @@ func TestWriteAsRootGivesThePlanToTheDirectoryOwner(t *testing.T) {
 	if st.Uid != runnerUID || st.Gid != runnerGID || fi.Mode().Perm() != 0o600 {
 		t.Errorf("owner %d:%d mode %v, want %d:%d 0600", st.Uid, st.Gid, fi.Mode().Perm(), runnerUID, runnerGID)
 	}
+	// A directory the plan needs is made the runner's too: a root-owned
+	// 0700 one would hide the plan from it.
+	deep := filepath.Join(dir, "plans", "nightly", "sync-plan.json")
+	if err := Write(deep, sample(2), key); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dir, "plans"), filepath.Dir(deep), deep} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != runnerUID || st.Gid != runnerGID {
+			t.Errorf("%s is %d:%d, want the runner's %d:%d", p, st.Uid, st.Gid, runnerUID, runnerGID)
+		}
+	}
 	// In a directory root owns, the plan stays root's.
 	own := filepath.Join(t.TempDir(), "plan.json")
 	if err := Write(own, sample(2), key); err != nil {

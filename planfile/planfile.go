@@ -362,7 +362,7 @@ func Write(path string, f *File, key []byte) error {
 		return err
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirGiven(dir); err != nil {
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
