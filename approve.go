@@ -35,8 +35,9 @@ type planRun struct {
 // loadApproved reads apply-plan and refuses it, before any network call,
 // when its signature does not verify under link-key, it was made by
 // another version, for another mattermost-url or tenant, or longer ago than
-// plan-max-age. It then takes the decision inputs from the plan: the
-// returned config is the one to run with.
+// plan-max-age, or when this run's max-deactivations or max-removals do
+// not allow its counts. It then takes the decision inputs from the plan:
+// the returned config is the one to run with.
 func loadApproved(vals map[string]string, cfg *settings, now time.Time) (*settings, *planRun, error) {
 	pr := &planRun{inputs: config.SavedInputs(vals)}
 	if cfg.ApplyPlan == "" {
@@ -52,10 +53,16 @@ func loadApproved(vals map[string]string, cfg *settings, now time.Time) (*settin
 	if err := f.Check(planfile.Expect{ToolVersion: programVersion(), ServerURL: cfg.MattermostURL, TenantID: cfg.TenantID, Now: now, MaxAge: cfg.PlanMaxAge}); err != nil {
 		return cfg, nil, fmt.Errorf("input apply-plan: %s: %w", cfg.ApplyPlan, err)
 	}
+	// The rails are this run's (the approver states the count): refused
+	// here, before any request, like the plan itself.
+	if err := checkApprovedRails(f, cfg); err != nil {
+		return cfg, nil, err
+	}
 	pr.ignored = config.TakeDecisions(vals, f.Inputs)
 	applied, err := loadSettings(vals)
 	if err != nil {
-		return cfg, nil, fmt.Errorf("input apply-plan: the saved plan's inputs do not parse with this version: %w", err)
+		return cfg, nil, fmt.Errorf("input apply-plan: the inputs taken from the saved plan are not valid in this run "+
+			"(an onboarding-template must be at the same path as in the run that made the plan): %w", err)
 	}
 	pr.approved, pr.inputs = f, config.SavedInputs(vals)
 	return applied, pr, nil
@@ -133,6 +140,10 @@ func approvalReport(cfg *settings, pr *planRun, ap mmsync.Approval) *report.Appr
 		ChangedSincePlan: ap.Changed, NotInApprovedPlan: ap.NotApproved, IgnoredInputs: pr.ignored}
 }
 
+// summaryRows is how many changes the job summary's tables show
+// (report's maxChangeRows).
+const summaryRows = 200
+
 // savedPlanSummary is the job summary's note on a saved plan, for the
 // person who approves it: what it holds and, past a rail, the count to
 // state.
@@ -143,6 +154,11 @@ func savedPlanSummary(path string, changes int, exceeded []mmsync.RailCount) str
 		b.WriteString(" and those the rails withheld")
 	}
 	fmt.Fprintf(&b, ") is saved in `%s`, signed. Approving it and applying it with `apply-plan` makes exactly those changes that still hold then.\n\n", path)
+	if changes > summaryRows {
+		// The tables above stop at report's 200 rows: a reviewer must
+		// know the rest is there, and where.
+		fmt.Fprintf(&b, "The tables above show at most %d changes each; the plan file (the artifact the workflow keeps) and the JSON report list all %d: read them before approving.\n\n", summaryRows, changes)
+	}
 	for _, r := range exceeded {
 		fmt.Fprintf(&b, "- It makes %d changes that `%s` counts, more than this run's `%s` allows: apply it with `%s: %d`.\n", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)
 	}

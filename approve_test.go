@@ -12,6 +12,7 @@ import (
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 // Approve, then apply (issue 17), end to end through main's code path.
@@ -307,5 +308,219 @@ func TestApprovedCreateTakesItsTeamWithIt(t *testing.T) {
 	}
 	if got := w.outputInt("changed-since-plan"); got < 2 {
 		t.Errorf("changed-since-plan %d, want the create and its team-add", got)
+	}
+}
+
+// resign rewrites a saved plan as edit leaves it, signed again with key: a
+// plan the tool itself could have made, for the refusals that are not about
+// the signature.
+func resign(t *testing.T, path string, key []byte, edit func(f *planfile.File)) {
+	t.Helper()
+	f, err := planfile.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(f)
+	if err := planfile.Write(path, f, key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With onboarding: reset-email a run asks Mattermost to send a test mail
+// (POST /email/test) before it reads anything. A saved plan that is refused
+// (another server behind the same URL, a rail that does not allow its
+// counts) is refused before that mail: no request but GETs.
+func TestApprovedPlanRefusedBeforeTheMailTest(t *testing.T) {
+	const key = "the-link-key-0123456789abcdef"
+	for _, tt := range []struct {
+		name   string
+		edit   func(f *planfile.File)
+		inputs map[string]string
+		want   string
+	}{
+		{"another server behind the URL", func(f *planfile.File) { f.Mattermost.DiagnosticID = "restoredserver0000000000000" }, nil, "diagnostic id"},
+		{"a rail that does not allow the count", nil, map[string]string{"INPUT_MAX-DEACTIVATIONS": "0"}, "max-deactivations: 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := onboardingWorld(t, "reset-email")
+			w.mm.SetSMTP(true)
+			w.env["INPUT_LINK-KEY"] = key
+			w.mustRun(0)
+			w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+			w.env["INPUT_DRY-RUN"], w.env["INPUT_PLAN-OUT"] = "true", filepath.Join(w.dir, "plan.json")
+			w.mustRun(0)
+			delete(w.env, "INPUT_PLAN-OUT")
+			w.env["INPUT_DRY-RUN"] = "false"
+			path := filepath.Join(w.dir, "plan.json")
+			if tt.edit != nil {
+				resign(t, path, []byte(key), tt.edit)
+			}
+			mails := len(w.mm.Mails())
+			if code := w.applyPlan(path, tt.inputs); code == 0 {
+				t.Fatalf("exit 0\n%s", w.stdout.String())
+			}
+			if n := w.mm.Writes(); n != 0 || len(w.mm.Mails()) != mails {
+				t.Errorf("%d requests that are no GET and %d mails before the refusal", n, len(w.mm.Mails())-mails)
+			}
+			if !strings.Contains(w.stdout.String(), tt.want) {
+				t.Errorf("the refusal does not say %q:\n%s", tt.want, w.stdout.String())
+			}
+		})
+	}
+}
+
+// The apply job of the README passes the credentials, apply-plan and the
+// rails, nothing else: what the plan's onboarding needs (its sender, its
+// template) and whether Mattermost sends its welcome mail come from the
+// plan, and an applying run that names another sender is told it was
+// ignored: the approved mails go from the approved mailbox.
+func TestApplyTakesOnboardingFromThePlan(t *testing.T) {
+	w := onboardingWorld(t, "graph-mail")
+	sender := w.env["INPUT_ONBOARDING-SENDER"]
+	w.env["INPUT_WELCOME-EMAIL"] = "false"
+	w.mustRun(0)
+	hire := fakegraph.User{"id": "5d3f6a0e-1c2b-4f7a-9e8d-7c6b5a4f3e21", "accountEnabled": true, "userType": "Member", "displayName": "Ana New",
+		"givenName": "Ana", "surname": "New", "mail": "ana.new@contoso.example", "userPrincipalName": "ana.new@contoso.example", "mailNickname": "ana.new"}
+	w.setUsers(append(w.users, hire))
+	path := w.savePlanDry(0)
+
+	// The apply job: no onboarding inputs at all.
+	for _, k := range []string{"INPUT_ONBOARDING", "INPUT_ONBOARDING-SENDER", "INPUT_WELCOME-EMAIL"} {
+		delete(w.env, k)
+	}
+	mails := len(w.graph.Mails())
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("the README's apply job: exit %d\n%s", code, w.stdout.String())
+	}
+	got := w.graph.Mails()[mails:]
+	if len(got) != 1 || !strings.EqualFold(got[0].From, sender) || got[0].To[0] != "ana.new@contoso.example" {
+		t.Fatalf("mails %+v, want one to the hire from %s", got, sender)
+	}
+	if strings.Contains(w.stdout.String(), "differ from the saved plan") {
+		t.Errorf("inputs the apply job does not pass are reported as ignored:\n%s", w.stdout.String())
+	}
+
+	// Another sender in the applying run is ignored, and said so.
+	w.setUsers(append(w.users, fakegraph.User{"id": "6e4f7b1f-2d3c-4a8b-8f9e-8d7c6b5a4f32", "accountEnabled": true, "userType": "Member",
+		"displayName": "Ben New", "mail": "ben.new@contoso.example", "userPrincipalName": "ben.new@contoso.example", "mailNickname": "ben.new"}))
+	w.env["INPUT_ONBOARDING"], w.env["INPUT_ONBOARDING-SENDER"] = "graph-mail", sender
+	path = w.savePlanDry(0)
+	mails = len(w.graph.Mails())
+	other := w.users[1]["userPrincipalName"].(string)
+	if code := w.applyPlan(path, map[string]string{"INPUT_ONBOARDING-SENDER": other, "INPUT_WELCOME-EMAIL": "false"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if got := w.graph.Mails()[mails:]; len(got) != 1 || !strings.EqualFold(got[0].From, sender) {
+		t.Fatalf("mails %+v, want one from %s", got, sender)
+	}
+	if !strings.Contains(w.stdout.String(), "onboarding-sender, welcome-email differ from the saved plan") {
+		t.Errorf("no warning naming the ignored inputs:\n%s", w.stdout.String())
+	}
+}
+
+// A saved plan holds no secret: not the Mattermost token, the client
+// secret, the link key that signs it, nor the webhook's secret.
+func TestSavedPlanHoldsNoSecret(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_LINK-KEY"] = "the-link-key-0123456789abcdef, an-older-link-key-9876543210"
+	w.env["INPUT_REPORT-WEBHOOK-SECRET"] = "webhook-secret-0123456789"
+	w.mustRun(0)
+	w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+	path := w.savePlanDry(0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{w.env["INPUT_MATTERMOST-TOKEN"], w.env["INPUT_AZURE-CLIENT-SECRET"], "the-link-key-0123456789abcdef", "an-older-link-key-9876543210", "webhook-secret-0123456789"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("the saved plan holds the secret %q", s)
+		}
+	}
+	if !strings.Contains(string(b), `"action":"deactivate"`) {
+		t.Errorf("the plan lacks its deactivation:\n%s", b)
+	}
+}
+
+// The reviewer of a plan longer than the summary's tables is told that the
+// rest is in the plan file, and the count to state past a rail.
+func TestSavedPlanSummaryForTheReviewer(t *testing.T) {
+	s := savedPlanSummary("/github/runner_temp/sync-plan.json", 250, []mmsync.RailCount{{Rail: mmsync.RailDeactivations, Planned: 37, Threshold: "10%", Exceeded: true}})
+	for _, want := range []string{"250 changes", "list all 250", "`max-deactivations: 37`", "/github/runner_temp/sync-plan.json"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, s)
+		}
+	}
+	if s := savedPlanSummary("p.json", 12, nil); strings.Contains(s, "list all") {
+		t.Errorf("a short plan is said to be longer than the summary:\n%s", s)
+	}
+}
+
+// Insiders between the plan and its approval: three leavers, still signed
+// in, try to hold back their approved deactivations. Renaming oneself does
+// not (the sync never writes a username); deleting the sync's marks from
+// one's own props, or moving one's own address, does, as the preconditions
+// changed: each is listed as changed since the plan, the run warns, and the
+// next plan, approved, deactivates them.
+func TestInsidersBetweenPlanAndApply(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	renamer, unlinker, mover := "bjorn.nunez@contoso.example", "82021909@contoso.example", "82021910@contoso.example"
+	for _, m := range []string{renamer, unlinker, mover} {
+		w.edit(m, func(u fakegraph.User) { u["accountEnabled"] = false })
+	}
+	path := w.savePlanDry(0)
+
+	signIn := func(mail string) (string, string) {
+		a := w.account(mail)
+		return a.ID, w.mm.LogIn(a.ID, "own-password-"+a.ID[:6])
+	}
+	id, tok := signIn(renamer)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"username": "not.bjorn"}); code != 200 {
+		t.Fatalf("own username change: %d", code)
+	}
+	unlinkerID, tok := signIn(unlinker)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"props": map[string]string{"theme": "dark"}}); code != 200 {
+		t.Fatalf("own props change: %d", code)
+	}
+	moverID, tok := signIn(mover)
+	if code, _ := w.asUser(tok, "PUT", "/users/me/patch", map[string]any{"email": "elsewhere@contoso.example", "password": "own-password-" + moverID[:6]}); code != 200 {
+		t.Fatalf("own address change: %d", code)
+	}
+
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if u, _ := w.mm.User(id); u.DeleteAt == 0 {
+		t.Error("renaming oneself held back an approved deactivation")
+	}
+	rep := w.report()
+	changed := map[string]bool{}
+	for _, a := range rep.ApprovedPlan.ChangedSincePlan {
+		changed[a.AccountID] = true
+	}
+	for _, who := range []string{unlinkerID, moverID} {
+		if u, _ := w.mm.User(who); u.DeleteAt != 0 {
+			t.Errorf("%s was deactivated though its preconditions changed", u.Username)
+		}
+		if !changed[who] {
+			t.Errorf("the held-back deactivation of %s is not listed as changed since the plan: %+v", who, rep.ApprovedPlan.ChangedSincePlan)
+		}
+	}
+	if w.outputInt("changed-since-plan") != 2 || w.outputInt("deactivated") != 1 {
+		t.Errorf("outputs %v", w.outputs())
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::Applying the approved plan") || !strings.Contains(w.summary(), "2 changed since the plan") {
+		t.Errorf("the held-back deactivations are no warning:\n%s", w.stdout.String())
+	}
+
+	// The next plan holds them again; approved, it deactivates them.
+	path = w.savePlanDry(0)
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	for _, who := range []string{unlinkerID, moverID} {
+		if u, _ := w.mm.User(who); u.DeleteAt == 0 {
+			t.Errorf("%s is still active after the next approved plan", u.Username)
+		}
 	}
 }

@@ -156,18 +156,14 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 		return fatal(ctx, con, cfg, d, started, err)
 	}
 	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.Version, cfg.MattermostURL, pre.Me.Username)
-	if err := checkOnboardingMail(ctx, cfg, mm); err != nil {
-		endRead()
-		return fatal(ctx, con, cfg, d, started, err)
-	}
+	// A saved plan for another server is refused before the mail test
+	// below, which is a POST and sends a mail.
 	var server planfile.Server
 	if cfg.PlanOut != "" || pr.approved != nil {
 		id, err := serverID(ctx, mm, cfg)
 		if err == nil && pr.approved != nil {
 			if err = pr.approved.CheckServerID(id); err != nil {
 				err = fmt.Errorf("input apply-plan: %w", err)
-			} else {
-				err = checkApprovedRails(pr.approved, cfg)
 			}
 		}
 		if err != nil {
@@ -175,6 +171,10 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 			return fatal(ctx, con, cfg, d, started, err)
 		}
 		server = planfile.Server{URL: cfg.MattermostURL, DiagnosticID: id, Version: pre.Version}
+	}
+	if err := checkOnboardingMail(ctx, cfg, mm); err != nil {
+		endRead()
+		return fatal(ctx, con, cfg, d, started, err)
 	}
 
 	snap, err := snapshot.Read(ctx, cfg.snapshotInputs(), src, mm, pre.Me.ID)

@@ -18,12 +18,17 @@ const DefaultPlanMaxAge = "24h"
 // plan records them, and a run that applies it takes them from the plan,
 // not from its own inputs. The rails (max-deactivations, max-removals) are
 // not among them: the applying run states them (see sync.RailCount). Never a
-// secret.
+// secret. onboarding-template is a path: the file is read by the applying
+// run, from the same path.
 func DecisionInputs() []string {
 	return []string{"deactivate", "reactivate", "release-addresses", "adopt-existing", "instance", "claim-unnamed-links",
 		"groups", "user-filter", "include-guests", "only-users", "username-from", "attribute-map",
 		"teams", "group-teams", "remove-from-teams", "channels", "group-channels", "remove-from-channels",
-		"manage-admins", "ignore-users", "onboarding", "onboard"}
+		"manage-admins", "ignore-users", "onboarding", "onboard",
+		// What a create and an onboarding send, and from which mailbox: an
+		// apply job that names none (README) must not fail on a graph-mail
+		// plan, nor mail from another mailbox than the approved one.
+		"onboarding-sender", "onboarding-template", "welcome-email"}
 }
 
 // SavedInputs returns the decision inputs' raw values, for a saved plan.
@@ -39,6 +44,11 @@ func SavedInputs(vals map[string]string) map[string]string {
 // and returns the names of those this run gave otherwise (sorted), so that
 // the run can say which of its inputs it ignored. An input the plan does
 // not record keeps its default.
+//
+// An input this run leaves empty or at its default is not "given
+// otherwise": the apply job of the README passes none of them, and the
+// Actions runner passes action.yml's default for every input not named, so
+// a run that merely did not repeat them would be warned of every one.
 func TakeDecisions(vals, saved map[string]string) (ignored []string) {
 	defaults := map[string]string{}
 	for _, o := range options {
@@ -49,7 +59,7 @@ func TakeDecisions(vals, saved map[string]string) (ignored []string) {
 		if !ok {
 			v = defaults[name]
 		}
-		if normalize(vals[name]) != normalize(v) {
+		if run := normalize(vals[name]); run != normalize(v) && run != normalize(defaults[name]) {
 			ignored = append(ignored, name)
 		}
 		vals[name] = v

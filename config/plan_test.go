@@ -63,3 +63,27 @@ func TestTakeDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A run that does not repeat the plan's decision inputs (it leaves them
+// empty, or the runner passes action.yml's default) is not warned of them;
+// one that gives another value is. The onboarding's sender, template and the
+// welcome mail are decisions too.
+func TestTakeDecisionsIgnoresOnlyWhatTheRunGave(t *testing.T) {
+	saved := map[string]string{"groups": "Staff", "onboarding": "graph-mail", "onboarding-sender": "it@contoso.example", "welcome-email": "false", "deactivate": "false"}
+	vals, err := Raw(Source{Getenv: env(with(map[string]string{"INPUT_DEACTIVATE": "true", "INPUT_ONBOARDING-SENDER": "ceo@contoso.example"}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := TakeDecisions(vals, saved)
+	if !slices.Equal(ignored, []string{"onboarding-sender"}) {
+		t.Errorf("ignored %v, want only onboarding-sender", ignored)
+	}
+	if vals["onboarding-sender"] != "it@contoso.example" || vals["welcome-email"] != "false" || vals["onboarding"] != "graph-mail" {
+		t.Errorf("vals %v", vals)
+	}
+	for _, name := range []string{"onboarding-sender", "onboarding-template", "welcome-email"} {
+		if !slices.Contains(DecisionInputs(), name) {
+			t.Errorf("%s is not taken from the saved plan", name)
+		}
+	}
+}

@@ -247,7 +247,8 @@ func (f *File) Check(e Expect) error {
 			f.MadeAt.UTC().Format(time.RFC3339), age.Round(time.Second), e.MaxAge)
 	}
 	if age < -time.Minute {
-		return fmt.Errorf("%w: it says it was made at %s, in the future (clock skew of %s)", ErrStale, f.MadeAt.UTC().Format(time.RFC3339), (-age).Round(time.Second))
+		return fmt.Errorf("%w: it says it was made at %s, %s in the future (more than the minute of clock skew allowed); "+
+			"check the clocks of the machines that made and apply it, then make a new plan", ErrStale, f.MadeAt.UTC().Format(time.RFC3339), (-age).Round(time.Second))
 	}
 	return nil
 }
@@ -352,14 +353,16 @@ func indentTop(b []byte) []byte {
 
 // Write signs the file with key and writes it to path atomically (a
 // temporary file in the same directory, renamed over path), mode 0600: it
-// names people.
+// names people. Written as root into a directory someone else owns (a
+// Docker action into runner.temp), the file is that owner's
+// (giveToDirOwner), so that the next step can upload it.
 func Write(path string, f *File, key []byte) error {
 	f.MadeAt = f.MadeAt.UTC()
 	if err := f.Sign(key); err != nil {
 		return err
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirGiven(dir); err != nil {
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -370,6 +373,10 @@ func Write(path string, f *File, key []byte) error {
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write the plan to %s: %w", path, err)
+	}
+	if err := giveToDirOwner(tmp, dir); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write the plan to %s: give it to the owner of %s: %w", path, dir, err)
 	}
 	if err := f.Encode(tmp); err != nil {
 		tmp.Close()

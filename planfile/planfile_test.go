@@ -171,6 +171,7 @@ func TestCheck(t *testing.T) {
 		{"stale", func(e *Expect) { e.Now = madeAt.Add(25 * time.Hour) }, ErrStale},
 		{"shorter max age", func(e *Expect) { e.MaxAge = 2 * time.Hour }, ErrStale},
 		{"from the future", func(e *Expect) { e.Now = madeAt.Add(-time.Hour) }, ErrStale},
+		{"from the future, past the skew", func(e *Expect) { e.Now = madeAt.Add(-61 * time.Second) }, ErrStale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,6 +184,10 @@ func TestCheck(t *testing.T) {
 	}
 	if err := f.Check(Expect{ToolVersion: "1.4.0", ServerURL: "https://chat.example.com/api/v4/", TenantID: f.TenantID, Now: madeAt, MaxAge: time.Hour}); err != nil {
 		t.Errorf("the same server with /api/v4: %v", err)
+	}
+	// Within a minute of clock skew, a plan from "the future" is accepted.
+	if err := f.Check(Expect{ToolVersion: "1.4.0", ServerURL: f.Mattermost.URL, TenantID: f.TenantID, Now: madeAt.Add(-59 * time.Second), MaxAge: time.Hour}); err != nil {
+		t.Errorf("59s of clock skew: %v", err)
 	}
 	if err := f.CheckServerID("another"); !errors.Is(err, ErrForeign) {
 		t.Errorf("another diagnostic id: %v", err)

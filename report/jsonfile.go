@@ -38,6 +38,9 @@ func (r *Report) WriteJSON(path string) (err error) {
 			err = fmt.Errorf("write report %s: %w", path, err)
 		}
 	}()
+	if err := giveToDirOwner(f, dir); err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(f, 64<<10)
 	if err := r.EncodeJSON(w); err != nil {
 		return err

@@ -213,10 +213,17 @@ func overCapacity(actions []Action, keep []bool, c Capacity) bool {
 // approvalKey is everything a plan says an action does and was planned
 // from: its JSON (so that fields the plan exports later count too), its
 // profile and patch (Saved), without what only describes it: the display
-// name, the reason's words and the wave, which follows from the other moves.
+// name, the reason's words, the wave, which follows from the other moves,
+// and the username of an account that exists. The sync never writes that
+// username, and its owner can change it at any time: a leaver still signed
+// in must not hold back their approved deactivation by renaming themselves.
+// A create's username is what it writes, and stays.
 func approvalKey(a *Action) string {
 	c := Saved(*a)
 	c.DisplayName, c.Reason, c.Wave = "", "", 0
+	if c.Kind != KindCreate {
+		c.Username = ""
+	}
 	b, err := json.Marshal(struct {
 		A *Action
 		P Profile

@@ -82,6 +82,10 @@ func TestApproveOnly(t *testing.T) {
 			apply: side{dir: []DirectoryUser{janeOff}, accounts: []Account{deact(janeAcct)}}, changed: 1},
 		{name: "deactivation approved, account changed address", plan: side{dir: []DirectoryUser{janeOff}, accounts: []Account{janeAcct}},
 			apply: side{dir: []DirectoryUser{janeOff}, accounts: []Account{movedAway(janeAcct)}}, changed: 1, notInPlan: 1},
+		{name: "deactivation approved, the leaver renamed themselves since", plan: side{dir: []DirectoryUser{janeOff}, accounts: []Account{janeAcct}},
+			apply: side{dir: []DirectoryUser{janeOff}, accounts: []Account{func() Account { a := janeAcct; a.Username = "not.jane"; return a }()}}, want: []string{"deactivate not.jane"}},
+		{name: "update approved, the user renamed themselves since", plan: side{dir: []DirectoryUser{lead}, accounts: []Account{janeAcct}},
+			apply: side{dir: []DirectoryUser{lead}, accounts: []Account{func() Account { a := janeAcct; a.Username = "jd"; return a }()}}, want: []string{"update jd"}},
 		{name: "deactivation new since the plan", plan: side{dir: []DirectoryUser{jane, sam}, accounts: []Account{janeAcct, samAcct}},
 			apply: side{dir: []DirectoryUser{jane, samOff}, accounts: []Account{janeAcct, samAcct}}, notInPlan: 1},
 		{name: "deactivation gone (re-enabled)", plan: side{dir: []DirectoryUser{janeOff}, accounts: []Account{janeAcct}}, apply: side{dir: []DirectoryUser{jane}, accounts: []Account{janeAcct}}, changed: 1},
@@ -247,13 +251,25 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		}
 		for _, id := range slices.Sorted(maps.Keys(target.accounts)) {
 			a := target.accounts[id]
-			switch rapid.IntRange(0, 6).Draw(t, "acctChange") {
+			// Insiders too: a person renames themselves, or deletes
+			// the sync's marks from their own props.
+			switch rapid.IntRange(0, 8).Draw(t, "acctChange") {
 			case 0:
 				a.DeleteAt = 0
 			case 1:
 				a.DeleteAt = 77
 			case 2:
 				a.Email = strings.Replace(a.Email, "@", ".moved@", 1)
+			case 3:
+				a.Username += "x"
+			case 4:
+				props := map[string]string{}
+				for k, v := range a.Props {
+					if !IsSyncProp(k) {
+						props[k] = v
+					}
+				}
+				a.Props = props
 			}
 		}
 		// Each run reads the server's active-user count again.

@@ -1,0 +1,71 @@
+//go:build unix
+
+package planfile
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// giveToDirOwner hands f to the owner of the directory it is in, when this
+// process runs as root and the directory is someone else's. A Docker action
+// runs as root, and the runner mounts its temporary directory
+// (runner.temp, /github/runner_temp in the container) owned by the runner's
+// user: a root-owned 0600 file there is one the next step, upload-artifact
+// running as that user, cannot read (EACCES; actions/runner#1282). The
+// mode stays 0600: only the directory's owner reads the plan.
+func giveToDirOwner(f *os.File, dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return nil
+	}
+	return f.Chown(int(st.Uid), int(st.Gid))
+}
+
+// mkdirGiven makes dir (mode 0700) and the parents it lacks, each the
+// owner's of the nearest directory that exists, when this process runs as
+// root and that directory is someone else's: a root-owned 0700 directory
+// under runner.temp is one the runner's user cannot enter, whoever owns the
+// plan inside.
+func mkdirGiven(dir string) error {
+	var made []string
+	top := dir
+	for {
+		if _, err := os.Stat(top); err == nil {
+			break
+		}
+		parent := filepath.Dir(top)
+		if parent == top {
+			break
+		}
+		made, top = append(made, top), parent
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 || len(made) == 0 {
+		return nil
+	}
+	fi, err := os.Stat(top)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return nil
+	}
+	for _, d := range made {
+		if err := os.Chown(d, int(st.Uid), int(st.Gid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
