@@ -2,7 +2,11 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -149,6 +153,131 @@ func TestInputValuesAreDocumented(t *testing.T) {
 			if !strings.Contains(row, "`"+v+"`") {
 				t.Errorf("the README's row for %s does not name the value `%s`", name, v)
 			}
+		}
+	}
+}
+
+// markdownFiles are the documents an administrator reads on GitHub.
+func markdownFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, g := range []string{"*.md", "docs/*.md", "examples/*/*.md"} {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	return files
+}
+
+var (
+	fencedBlock  = regexp.MustCompile("(?ms)^\\s*```.*?^\\s*```")
+	mdHeading    = regexp.MustCompile(`(?m)^#{1,6}\s+(.+?)\s*$`)
+	mdLink       = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	notAnchorRun = regexp.MustCompile(`[^\p{L}\p{N}_\- ]`)
+)
+
+// headingAnchors are the anchors GitHub gives a document's headings:
+// lower case, punctuation dropped, spaces as hyphens, -1, -2 … on repeats.
+func headingAnchors(doc string) map[string]bool {
+	anchors, seen := map[string]bool{}, map[string]int{}
+	for _, m := range mdHeading.FindAllStringSubmatch(fencedBlock.ReplaceAllString(doc, ""), -1) {
+		a := strings.ReplaceAll(notAnchorRun.ReplaceAllString(strings.ToLower(m[1]), ""), " ", "-")
+		if n := seen[a]; n > 0 {
+			anchors[fmt.Sprintf("%s-%d", a, n)] = true
+		} else {
+			anchors[a] = true
+		}
+		seen[a]++
+	}
+	return anchors
+}
+
+// Every relative link in the Markdown documents names a file of the
+// repository and, with a #fragment, a heading of that file: the README's
+// contents list and its links into docs/ must not go dead when a heading
+// is renamed or a note moves.
+func TestMarkdownLinksResolve(t *testing.T) {
+	anchors := map[string]map[string]bool{}
+	for _, f := range markdownFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anchors[f] = headingAnchors(string(b))
+	}
+	for _, f := range markdownFiles(t) {
+		b, _ := os.ReadFile(f)
+		for _, m := range mdLink.FindAllStringSubmatch(fencedBlock.ReplaceAllString(string(b), ""), -1) {
+			link := m[1]
+			if regexp.MustCompile(`^[a-z]+:`).MatchString(link) {
+				continue // https:, mailto:
+			}
+			path, frag, _ := strings.Cut(link, "#")
+			target := f
+			if path != "" {
+				target = filepath.Clean(filepath.Join(filepath.Dir(f), path))
+				if _, err := os.Stat(target); err != nil {
+					t.Errorf("%s links to %s, which does not exist", f, link)
+					continue
+				}
+			}
+			if frag != "" && strings.HasSuffix(target, ".md") && !anchors[filepath.ToSlash(target)][frag] {
+				t.Errorf("%s links to %s: %s has no heading with that anchor", f, link, target)
+			}
+		}
+	}
+}
+
+// The README's layout table names every Go file of the program (the root
+// package), every package of the house (layers_test.go's floors) and every
+// top-level folder, so that it matches the tree.
+func TestReadmeLayoutMatchesTheTree(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal(`README has no "## Layout" section`)
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	named := map[string]bool{}
+	for _, line := range strings.Split(layout, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(line[1:], "|")
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(first, -1) {
+			named[strings.TrimSuffix(m[1], "/")] = true
+		}
+	}
+	var want []string
+	goFiles, _ := filepath.Glob("*.go")
+	for _, f := range goFiles {
+		if !strings.HasSuffix(f, "_test.go") {
+			want = append(want, f)
+		}
+	}
+	for dir := range floors {
+		if dir != "." {
+			want = append(want, dir)
+		}
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && !slices.Contains(want, e.Name()) {
+			want = append(want, e.Name())
+		}
+	}
+	for _, w := range want {
+		// A folder is named itself or through what it holds (`cmd/scale`).
+		if !named[w] && !slices.ContainsFunc(slices.Collect(maps.Keys(named)), func(n string) bool { return strings.HasPrefix(n, w+"/") }) {
+			t.Errorf("the README's layout table does not name `%s`", w)
 		}
 	}
 }
