@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,10 +166,7 @@ func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 	users := make([]fakegraph.User, 0, len(t.Users)+1)
 	var deleted string
 	for i, u := range t.Users {
-		c := fakegraph.User{}
-		for k, v := range u {
-			c[k] = v
-		}
+		c := maps.Clone(u)
 		switch i {
 		case 2:
 			c["displayName"] = "Renée Kowalski-Lind"

@@ -141,7 +141,9 @@ func (r *Report) WriteText(w io.Writer) {
 }
 
 // writeDryRunText is WriteText's summary line for a dry run: the counts are
-// the plan's.
+// the plan's. It repeats the done line's walk over the counts in its own
+// sentence ("would create 52", not "52 created"; issue 16): one template
+// for both would need a verb table longer than the pair.
 func (r *Report) writeDryRunText(w io.Writer) {
 	c := r.Counts
 	fmt.Fprintf(w, "Dry run: nothing was changed. The run would create %d, update %d, deactivate %d, reactivate %d",
