@@ -115,6 +115,13 @@ func (r *Report) WriteText(w io.Writer) {
 		r.writeDryRunText(w)
 		return
 	}
+	if r.Status == string(mmsync.RunFailure) && c == (Counts{}) && len(r.Results) == 0 {
+		// A run stopped before it synced anyone (bad input, a failed
+		// sign-in or read): a line of zero counts would read as a sync.
+		fmt.Fprintln(w, "Stopped before syncing: see above.")
+		r.writeDetails(w)
+		return
+	}
 	label := map[mmsync.RunStatus]string{mmsync.RunDryRun: "Dry run", mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
 	if n := r.Attention(); n > 0 && r.Status == string(mmsync.RunSuccess) {
 		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
