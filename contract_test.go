@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -279,5 +280,30 @@ func TestReadmeLayoutMatchesTheTree(t *testing.T) {
 		if !named[w] && !slices.ContainsFunc(slices.Collect(maps.Keys(named)), func(n string) bool { return strings.HasPrefix(n, w+"/") }) {
 			t.Errorf("the README's layout table does not name `%s`", w)
 		}
+	}
+}
+
+// The README's example of the webhook body shows every member of counts, as
+// the report sends them, so that a receiver built from it misses none.
+func TestReadmeWebhookExampleHasEveryCount(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json\n(\\{\"status\".*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no example of the webhook body")
+	}
+	var example struct{ Counts map[string]int }
+	if err := json.Unmarshal(m[1], &example); err != nil {
+		t.Fatalf("the README's webhook example is not JSON: %v", err)
+	}
+	b, _ := json.Marshal(report.Counts{})
+	var want map[string]int
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := slices.Sorted(maps.Keys(example.Counts)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, want) {
+		t.Errorf("the README's webhook example counts %v, the report's %v", got, want)
 	}
 }
