@@ -106,12 +106,12 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 func TestPublicNamesAreStable(t *testing.T) {
 	spec := readActionYAML(t)
 	for _, n := range []string{"azure-tenant-id", "azure-client-id", "azure-client-secret", "mattermost-url", "mattermost-token", "dry-run", "azure-authority-host", "graph-url", "instance", "link-key",
-		"onboarding", "onboarding-sender", "onboarding-template", "onboard"} {
+		"onboarding", "onboarding-sender", "onboarding-template", "onboard", "plan-out", "apply-plan", "plan-max-age"} {
 		if !slices.Contains(spec.inputs, n) {
 			t.Errorf("input %s missing", n)
 		}
 	}
-	for _, n := range []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "onboarded", "report"} {
+	for _, n := range []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "onboarded", "report", "plan"} {
 		if !slices.Contains(spec.outputs, n) {
 			t.Errorf("output %s missing", n)
 		}

@@ -128,8 +128,15 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	mm.ResetCounters()
 	code = max(code, run(ctx, args, d))
 	fmt.Fprintf(d.stdout, "Mattermost requests: %d (%d writes)\n", mm.TotalRequests(), mm.Writes())
-	say("Run 4: in Entra ID, HR renames one user, disables another, deletes a third and hires someone")
+	say("Run 4: in Entra ID, HR renames one user, disables another, deletes a third and hires someone; a dry run saves the plan for approval")
 	changeDemoTenant(graph, tenant)
+	env["PLAN_OUT"] = filepath.Join(dir, "plan.json")
+	code = max(code, run(ctx, append([]string{"--dry-run"}, args...), d))
+	say("Run 5: before the approval, the renamed user's title changes again and another user is disabled; the approved plan is applied: only what still holds")
+	graph.SetUserProperty(tenant.Users[2].ID(), "jobTitle", "Director of Engineering")
+	graph.SetUserProperty(tenant.Users[6].ID(), "accountEnabled", false)
+	env["APPLY_PLAN"] = env["PLAN_OUT"]
+	delete(env, "PLAN_OUT")
 	code = max(code, run(ctx, args, d))
 	if keep {
 		say("The JSON report of the last run is at %s (kept: --keep-report; it names the simulated people).", env["REPORT_PATH"])

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
@@ -169,6 +172,75 @@ func TestUnresolvedScopeGroupStillOffboards(t *testing.T) {
 	}
 }
 
+// A group owner removes every member of a group. In groups, the scope is
+// unknown: nobody is created and nobody leaves by absence, but a disabled
+// user is still deactivated. In group-teams, its team is frozen while the
+// other line and offboarding run. Each is an error annotation naming the
+// group and the fix, and the run exits 1.
+func TestEmptiedGroupFailsAlone(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddTeam(fakemm.Team{Name: "ops", DisplayName: "Operations"})
+	w.env["INPUT_GROUPS"] = group0ID + "\n" + group1ID
+	w.env["INPUT_GROUP-TEAMS"] = group0ID + ": eng\n" + group1ID + ": ops"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.mustRun(0)
+	ids0, _ := w.groupMembersWithMail(group0ID)
+	ids1, mails1 := w.groupMembersWithMail(group1ID)
+	only1 := -1 // in mm-team-1 alone: it will leave ops
+	for i, id := range ids1 {
+		if !slices.Contains(ids0, id) {
+			only1 = i
+			break
+		}
+	}
+	if only1 < 0 || len(w.teamMemberIDs(eng.ID)) == 0 {
+		t.Fatal("fixture: mm-team-1 has no member outside mm-team-0, or eng is empty")
+	}
+	engBefore := len(w.teamMemberIDs(eng.ID))
+	active := len(w.accountEmails())
+	full := slices.Clone(w.groups)
+
+	// mm-team-0's owner empties it; a member of mm-team-1 is disabled.
+	groups := slices.Clone(w.groups)
+	for i := range groups {
+		if groups[i].ID == group0ID {
+			groups[i].Members = nil
+		}
+	}
+	w.setGroups(groups)
+	disabled := mails1[only1]
+	w.edit(disabled, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(1)
+	out := w.stdout.String()
+	for _, want := range []string{
+		"::error::input groups: group \"" + group0ID + "\" read no members",
+		"::error::input group-teams: group \"" + group0ID + "\" read no members",
+		"remove it from groups", "remove its line", "The scope is unknown",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+	if w.account(disabled).DeleteAt == 0 || w.outputInt("deactivated") != 1 {
+		t.Errorf("the disabled user must be deactivated (deactivated %d)", w.outputInt("deactivated"))
+	}
+	if n := len(w.accountEmails()); n != active-1 {
+		t.Errorf("%d active accounts, want %d: nobody leaves an unknown scope by absence", n, active-1)
+	}
+	if n := len(w.teamMemberIDs(eng.ID)); n != engBefore {
+		t.Errorf("eng has %d members, had %d: its line is frozen", n, engBefore)
+	}
+	// Members back: the run is green again; ops lost nobody meanwhile.
+	w.setGroups(full)
+	w.mustRun(0)
+	if n := len(w.teamMemberIDs(ops.ID)); n == 0 {
+		t.Errorf("ops is empty")
+	}
+	w.noop()
+}
+
 // batches counts the JSON batches (the direct reads) a run sent.
 func (w *world) batches() int {
 	return w.graph.Requests()["POST /v1.0/$batch"]
@@ -292,4 +364,77 @@ func TestLaggingChannelGroupRemovesNobody(t *testing.T) {
 		t.Errorf("%s left mm-team-1 but is still in eng/ops", mails1[0])
 	}
 	w.noop()
+}
+
+// GitHub shows at most ten error annotations per step: twelve broken lines
+// are eight annotations and one that says how many more and where they are
+// all listed, leaving room for a failed change; the report has all twelve.
+func TestBrokenLineAnnotationsCapped(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, group0ID+": eng/gone-"+strconv.Itoa(i))
+	}
+	w.env["INPUT_GROUP-CHANNELS"] = strings.Join(lines, "\n")
+	w.mustRun(1)
+	out := w.stdout.String()
+	if n := strings.Count(out, "::error::"); n != 9 {
+		t.Errorf("%d error annotations, want 9 (8 lines and the rest in one):\n%s", n, out)
+	}
+	if !strings.Contains(out, "::error::4 more broken mapping lines") || !strings.Contains(out, "broken_mappings") {
+		t.Errorf("no annotation for the rest:\n%s", out)
+	}
+	if rep := w.report(); len(rep.Broken) != 12 {
+		t.Errorf("the report lists %d broken lines, want 12", len(rep.Broken))
+	}
+	if s := w.summary(); strings.Count(s, "gone-") < 12 {
+		t.Errorf("the summary does not list every broken line:\n%s", s)
+	}
+}
+
+// Graph throttles the requests inside a JSON batch one by one (the batch
+// answers 200). A throttled direct read is asked again after the item's
+// Retry-After, on the run's clock; one still throttled after the run's
+// patience stays unconfirmed: a warning, the account left as it is.
+func TestThrottledDirectReadsRetried(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.env["INPUT_GROUPS"] = group0ID
+	w.mustRun(0)
+	ids, mails := w.groupMembersWithMail(group0ID)
+	// Two members really leave the group.
+	w.setGroups(withoutMember(withoutMember(w.groups, group0ID, ids[0]), group0ID, ids[1]))
+	w.graph.ThrottleBatchItems(2, 20)
+	clock := &virtualClock{}
+	if code := w.runWith(context.Background(), deps{clock: clock}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	for _, m := range mails[:2] {
+		if w.account(m).DeleteAt == 0 {
+			t.Errorf("%s left the group, confirmed after the throttle, but is active", m)
+		}
+	}
+	if !slices.Contains(clock.slept, 20*time.Second) {
+		t.Errorf("waits %v: the items' Retry-After (20 s) was not honoured", clock.slept)
+	}
+
+	// Throttled for longer than a run waits: unconfirmed, left active.
+	w.setGroups(withoutMember(w.groups, group0ID, ids[2]))
+	w.graph.ThrottleBatchItems(1000, 100)
+	clock = &virtualClock{}
+	if code := w.runWith(context.Background(), deps{clock: clock}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if w.account(mails[2]).DeleteAt != 0 {
+		t.Errorf("%s was deactivated although no read confirmed it", mails[2])
+	}
+	if out := w.stdout.String(); !strings.Contains(out, "::warning::the direct reads that confirm departures failed") || !strings.Contains(out, "429") {
+		t.Errorf("no warning naming the throttled reads:\n%s", out)
+	}
+	w.graph.ThrottleBatchItems(0, 0)
+	w.mustRun(0)
+	if w.account(mails[2]).DeleteAt == 0 {
+		t.Errorf("%s left the group but is active once Graph answers", mails[2])
+	}
 }

@@ -217,3 +217,84 @@ func TestKubernetesExampleEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// actionSteps returns, for each step of a workflow file that uses this
+// action, the inputs under its with: (by indentation; the example keeps to
+// block style).
+func actionSteps(t *testing.T, raw string) []map[string]string {
+	t.Helper()
+	lines := strings.Split(raw, "\n")
+	indent := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+	var steps []map[string]string
+	for i, l := range lines {
+		if !strings.Contains(l, "uses: entra-mattermost-sync/entra-mattermost-sync@") {
+			continue
+		}
+		step := map[string]string{}
+		base := indent(l)
+		for j := i + 1; j < len(lines); j++ {
+			s := strings.TrimSpace(lines[j])
+			if s == "" || strings.HasPrefix(s, "#") {
+				continue
+			}
+			if indent(lines[j]) < base {
+				break // the next step
+			}
+			if indent(lines[j]) > base { // an input under with:
+				if k, v, ok := strings.Cut(s, ":"); ok {
+					step[k] = strings.TrimSpace(v)
+				}
+			}
+		}
+		steps = append(steps, step)
+	}
+	return steps
+}
+
+// The approve-then-apply workflow (README: Approve, then apply) passes only
+// inputs the action has, saves the plan from a dry run into a short-lived
+// artifact, and applies it from a job behind an environment's reviewers.
+func TestApproveThenApplyExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("examples", "approve-then-apply.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := string(b)
+	if strings.Contains(raw, "\t") {
+		t.Error("a tab in YAML")
+	}
+	inputs := map[string]bool{}
+	for _, o := range config.Options() {
+		inputs[o.Name] = true
+	}
+	steps := actionSteps(t, raw)
+	if len(steps) != 2 {
+		t.Fatalf("%d steps use the action, want 2 (plan and apply)", len(steps))
+	}
+	for _, s := range steps {
+		for k := range s {
+			if !inputs[k] {
+				t.Errorf("the example passes %s, which the action does not have", k)
+			}
+		}
+	}
+	if plan := steps[0]; plan["dry-run"] != "true" || plan["plan-out"] == "" || plan["apply-plan"] != "" {
+		t.Errorf("the first job is not a dry run with plan-out: %v", plan)
+	}
+	if apply := steps[1]; apply["apply-plan"] == "" || apply["dry-run"] != "" || strings.Contains(apply["max-deactivations"], "100%") {
+		t.Errorf("the second job does not apply the plan as approved: %v", apply)
+	}
+	for _, want := range []string{"environment: mattermost-production", "retention-days: 1", "actions/upload-artifact@", "actions/download-artifact@",
+		`>> "$GITHUB_STEP_SUMMARY"`, "needs: plan", "steps.sync.outputs.plan"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the example lacks %q", want)
+		}
+	}
+	// Third-party actions are pinned to a commit.
+	pinned := regexp.MustCompile(`uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v`)
+	for _, l := range strings.Split(raw, "\n") {
+		if strings.Contains(l, "uses: actions/") && !pinned.MatchString(l) {
+			t.Errorf("not pinned to a commit: %s", strings.TrimSpace(l))
+		}
+	}
+}

@@ -203,3 +203,53 @@ func TestLinkKeyRotationLosesNothing(t *testing.T) {
 		})
 	}
 }
+
+// An employee drops their link, writes another instance's name into their
+// own props, and is then deleted from Entra ID without being disabled
+// first. With one sync (no instance anywhere) and with two, the address
+// rule for deleted users still deactivates the account: a prop an employee
+// can write never switches offboarding off.
+func TestForeignNameInOwnPropsDoesNotStopOffboarding(t *testing.T) {
+	for _, tt := range []struct{ name, instance, claims string }{
+		{"one sync", "", "ops"},
+		{"two syncs: hr's employee names ops", "", "ops"},
+		{"two syncs: ops's employee names an instance that does not exist", "ops", "hr"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			w.as(tt.instance, "mm-team-0", keyA)
+			w.mustRun(0)
+			if strings.HasPrefix(tt.name, "two syncs") {
+				// The other sync runs over an overlapping scope.
+				other := "ops"
+				if tt.instance == "ops" {
+					other = ""
+				}
+				w.as(other, "mm-team-1", keyB)
+				w.mustRun(0)
+				w.as(tt.instance, "mm-team-0", keyA)
+				w.noop()
+			}
+			insider := "bjorn.nunez@contoso.example"
+			acct := w.account(insider)
+			if acct.Props["entra_link"] == "" {
+				t.Fatalf("fixture: %s is not linked", insider)
+			}
+			props := map[string]string{"entra_link": strings.Repeat("0", 64), "entra_instance": tt.claims, "theme": "dark"}
+			if _, err := w.admin().PatchUser(context.Background(), acct.ID, mattermost.UserPatch{Props: props}); err != nil {
+				t.Fatal(err)
+			}
+			if !w.graph.DeleteUser(w.userByMail(insider).ID()) {
+				t.Fatal("no such user")
+			}
+			w.mustRun(0)
+			if a := w.account(insider); a.DeleteAt == 0 || w.outputInt("deactivated") != 1 {
+				t.Fatalf("deleted after naming another instance, still active (deactivated=%d):\n%s", w.outputInt("deactivated"), w.stdout.String())
+			}
+			if r := w.report(); !strings.Contains(r.Results[0].Reason, "a deleted user's address never keeps an active account") {
+				t.Errorf("the deactivation does not say why: %+v", r.Results)
+			}
+			w.noop()
+		})
+	}
+}

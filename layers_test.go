@@ -22,10 +22,10 @@ import (
 var floors = map[string]int{
 	// 0: leaves, importing no package of this project.
 	"config": 0, "sync": 0, "onboard": 0, "progress": 0, "internal/clock": 0, "internal/redact": 0,
-	// 1: clients of the outside world and renderers over sync's types;
+	// 1: clients of the outside world, renderers over sync's types, the saved plan's file;
 	// the fakes, which must answer like the real servers and so know none
 	// of the clients.
-	"entra": 1, "mattermost": 1, "ghoidc": 1, "report": 1,
+	"entra": 1, "mattermost": 1, "ghoidc": 1, "report": 1, "planfile": 1,
 	"internal/fake/graph": 1, "internal/fake/mattermost": 1,
 	// 2: what reads through the clients (snapshot) or sends a report.
 	"snapshot": 2, "webhook": 2,

@@ -439,7 +439,7 @@ func TestHelpDocumentsEveryOption(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--help exit %d", code)
 	}
-	for _, name := range []string{"azure-tenant-id", "mattermost-token", "dry-run", "MM_API_BASE_URL", "AZURE_CLIENT_SECRET"} {
+	for _, name := range []string{"azure-tenant-id", "mattermost-token", "dry-run", "MM_API_BASE_URL", "AZURE_CLIENT_SECRET", "plan-out", "apply-plan", "plan-max-age", "PLAN_MAX_AGE"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("--help does not mention %s", name)
 		}

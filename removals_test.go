@@ -179,3 +179,61 @@ func TestReturnerIsNotReactivatedIntoOldRooms(t *testing.T) {
 		})
 	}
 }
+
+// 15.3 and 15.5 together, through main: the server is at its user limit,
+// so a rehired user moved to another group can only come back on the seat
+// a leaver frees, and the leaver's departure needs a direct read first.
+// The first plan cannot reach the returner (no seat), yet it must ask for
+// the returner's old group too: once the leaver is confirmed, the returner
+// comes back only after leaving the old team, never into it.
+func TestReturnerOnALeaversSeatLeavesItsOldTeamFirst(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	ops := w.mm.AddTeam(fakemm.Team{Name: "ops", DisplayName: "Operations"})
+	w.env["INPUT_GROUPS"] = group0ID + "\n" + group1ID
+	w.env["INPUT_GROUP-TEAMS"] = group0ID + ": eng\n" + group1ID + ": ops"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	ids1, _ := w.groupMembersWithMail(group1ID)
+	var only0 []int // members of mm-team-0 alone
+	for i, id := range ids0 {
+		if !slices.Contains(ids1, id) {
+			only0 = append(only0, i)
+		}
+	}
+	if len(only0) < 2 {
+		t.Fatal("fixture: mm-team-0 has fewer than two members of its own")
+	}
+	back, leaver := only0[0], only0[1]
+	returner := w.account(mails0[back])
+	w.edit(mails0[back], func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(0)
+	if u, _ := w.mm.User(returner.ID); u.DeleteAt == 0 {
+		t.Fatal("not deactivated")
+	}
+	// The server is full; the returner is rehired into mm-team-1, and the
+	// leaver leaves mm-team-0 (and the scope).
+	n := w.mm.ActiveUserCount()
+	w.mm.SetUserLimits(n, n)
+	w.edit(mails0[back], func(u fakegraph.User) { u["accountEnabled"] = true })
+	groups := withoutMember(withoutMember(w.groups, group0ID, ids0[back]), group0ID, ids0[leaver])
+	for i := range groups {
+		if groups[i].ID == group1ID {
+			groups[i].Members = append(slices.Clone(groups[i].Members), ids0[back])
+		}
+	}
+	w.setGroups(groups)
+	w.mustRun(0)
+	if w.account(mails0[leaver]).DeleteAt == 0 {
+		t.Fatalf("the leaver is active:\n%s", w.stdout.String())
+	}
+	u, _ := w.mm.User(returner.ID)
+	inEng, inOps := slices.Contains(w.teamMemberIDs(eng.ID), returner.ID), slices.Contains(w.teamMemberIDs(ops.ID), returner.ID)
+	if u.DeleteAt != 0 || inEng || !inOps {
+		t.Fatalf("returner: active %v, in eng %v, in ops %v\n%s", u.DeleteAt == 0, inEng, inOps, w.stdout.String())
+	}
+	w.noop()
+}

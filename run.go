@@ -14,6 +14,7 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/snapshot"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
@@ -92,18 +93,25 @@ func run(ctx context.Context, args []string, d deps) int {
 		publishFailure(ctx, con, partial, d, d.now(), err)
 		return 1
 	}
+	cfg, pr, err := loadApproved(vals, cfg, d.now())
+	if err != nil {
+		return fatal(ctx, con, cfg, d, d.now(), err)
+	}
+	if len(pr.ignored) > 0 {
+		con.warningf("apply-plan: this run's %s differ from the saved plan's and were ignored: a saved plan is applied with the inputs it was made with", strings.Join(pr.ignored, ", "))
+	}
 	if err := config.CheckCredentials(cfg.Config, d.getenv); err != nil {
 		return fatal(ctx, con, cfg, d, d.now(), err)
 	}
 	if w := config.CleartextWarning("mattermost-url", cfg.MattermostURL); w != "" {
 		con.warningf("%s", w)
 	}
-	return syncOnce(ctx, cfg, con, d)
+	return syncOnce(ctx, cfg, con, d, pr)
 }
 
 // syncOnce is one reconciliation: read both sides in full, plan, apply,
 // report. Nothing is written to Mattermost before both reads succeeded.
-func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
+func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *planRun) int {
 	started := d.now()
 	// One reporter for both reads, which run at the same time: a terminal
 	// has one line for a bar. It prints nothing for reads of a few seconds.
@@ -152,6 +160,22 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 		endRead()
 		return fatal(ctx, con, cfg, d, started, err)
 	}
+	var server planfile.Server
+	if cfg.PlanOut != "" || pr.approved != nil {
+		id, err := serverID(ctx, mm, cfg)
+		if err == nil && pr.approved != nil {
+			if err = pr.approved.CheckServerID(id); err != nil {
+				err = fmt.Errorf("input apply-plan: %w", err)
+			} else {
+				err = checkApprovedRails(pr.approved, cfg)
+			}
+		}
+		if err != nil {
+			endRead()
+			return fatal(ctx, con, cfg, d, started, err)
+		}
+		server = planfile.Server{URL: cfg.MattermostURL, DiagnosticID: id, Version: pre.Version}
+	}
 
 	snap, err := snapshot.Read(ctx, cfg.snapshotInputs(), src, mm, pre.Me.ID)
 	if err != nil {
@@ -170,6 +194,11 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 	planOpts := cfg.planOptions()
 	planOpts.Capacity, planOpts.Teams, planOpts.Channels = pre.Capacity, snap.Teams, snap.Channels
 	planOpts.Broken, planOpts.ResolvedGroups, planOpts.ConfirmDepartures = snap.Broken, snap.ResolvedGroups, true
+	railedOpts := planOpts
+	if pr.approved != nil {
+		// The rails were checked against the approved plan's counts.
+		planOpts = mmsync.Unrailed(planOpts)
+	}
 	plan := mmsync.BuildPlan(dir, observed, planOpts)
 	if len(plan.Unconfirmed) > 0 {
 		// Departures from listings that can lag: read them directly, then
@@ -215,20 +244,68 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 		publish(ctx, con, cfg, d, rep)
 		return 1
 	}
+	if cfg.PlanOut != "" {
+		full := plan
+		if plan.ThresholdError != "" || plan.RemovalError != "" {
+			// The saved plan holds what the rails stopped, for a person
+			// to approve with the count stated.
+			full = mmsync.BuildPlan(dir, observed, mmsync.Unrailed(planOpts))
+			if err := full.Check(dir, observed); err != nil {
+				return fatal(ctx, con, cfg, d, started, fmt.Errorf("input plan-out: the plan without the rails failed its safety check (please report this as a bug): %w", err))
+			}
+		}
+		exceeded, err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts)
+		if err != nil {
+			return fatal(ctx, con, cfg, d, started, err)
+		}
+		con.setOutput("plan", cfg.PlanOut)
+		con.infof("Plan saved to %s (%d changes; apply it with apply-plan within plan-max-age).", cfg.PlanOut, len(full.Actions))
+		for _, r := range exceeded {
+			con.infof("The saved plan holds the %d changes %s counts (it allows %s): to apply it after a review, run apply-plan with `%s: %d`.", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)
+		}
+		defer con.addSummary(savedPlanSummary(cfg.PlanOut, len(full.Actions), exceeded))
+	}
+	var approval *mmsync.Approval
+	if pr.approved != nil {
+		applied, ap := mmsync.ApproveOnly(pr.approved.PlannedActions(), plan, pre.Capacity)
+		if err := applied.Check(dir, observed); err != nil {
+			return fatal(ctx, con, cfg, d, started, fmt.Errorf("the approved part of the plan failed its safety check (please report this as a bug): %w", err))
+		}
+		plan, approval = applied, &ap
+		say := con.infof
+		if len(ap.Changed)+len(ap.NotApproved) > 0 {
+			say = con.warningf // left-out changes need a new plan and a review
+		}
+		say("Applying the approved plan of %s: %d of its %d changes still hold; %d %s, %d %s (neither is made; the job summary lists them, and the next plan holds what is still needed).",
+			pr.approved.MadeAt.UTC().Format(time.RFC3339), len(plan.Actions), ap.Approved, len(ap.Changed), mmsync.LeftChanged, len(ap.NotApproved), mmsync.LeftNotApproved)
+	}
 	endPlan := con.group("Plan")
 	writePlan(con.writer(), plan, d.shownPlan)
 	endPlan()
-	for _, b := range plan.Broken {
-		con.errorf("%s. Until it is fixed, the memberships it names are left as they are; everything else is synced", b)
-	}
+	// The run-wide errors first (at most four), then one per broken line,
+	// within GitHub's ten error annotations per step: one is kept for the
+	// changes that fail.
+	var planErrors []string
 	if plan.ScopeUnknown != "" {
-		con.errorf("The scope is unknown (%s did not resolve): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown)
+		planErrors = append(planErrors, fmt.Sprintf("The scope is unknown (%s did not resolve or read empty): nobody is created and nobody is treated as having left the scope in this run; users disabled or deleted in Entra ID are still deactivated", plan.ScopeUnknown))
 	}
-	for _, msg := range []string{plan.ThresholdError, plan.RemovalError, plan.CapacityError} {
+	for _, msg := range []string{plan.ThresholdError, plan.RemovalError} {
 		if msg != "" {
-			con.errorf("%s", msg)
+			planErrors = append(planErrors, strings.TrimSuffix(msg, ".")+"."+railHint(cfg))
 		}
 	}
+	if plan.CapacityError != "" {
+		planErrors = append(planErrors, plan.CapacityError)
+	}
+	for _, b := range plan.Broken {
+		tail := "Until it is fixed, the memberships it names are left as they are; everything else is synced"
+		if b.Input == mmsync.InputGroups {
+			tail = "Until it is fixed, the scope is unknown; everything else is synced"
+		}
+		planErrors = append(planErrors, fmt.Sprintf("%s. %s", b, tail))
+	}
+	annotated := annotateErrors(con, planErrors, maxErrorAnnotations-1,
+		"broken mapping lines: each freezes its own memberships; the job summary and the JSON report (broken_mappings) list them all, with the fix")
 	warnAttention(con, plan)
 
 	var results []mmsync.Result
@@ -246,14 +323,18 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps) int {
 	}
 
 	rep := newReport(results)
-	fails := rep.Failures()
-	for i, f := range fails {
-		if i == maxErrorAnnotations-1 && len(fails) > maxErrorAnnotations {
-			con.errorf("%d more changes failed or were not attempted; the job summary and the JSON report list them all", len(fails)-i)
-			break
-		}
-		con.errorf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error))
+	if approval != nil {
+		rep.SetApproval(approvalReport(cfg, pr, *approval))
 	}
+	if plan.ThresholdError != "" || plan.RemovalError != "" {
+		rep.Error += railHint(cfg)
+	}
+	var failed []string
+	for _, f := range rep.Failures() {
+		failed = append(failed, fmt.Sprintf("%s %s: %s", f.Kind, f.Email, firstLine(f.Error)))
+	}
+	annotateErrors(con, failed, maxErrorAnnotations-annotated,
+		"changes failed or were not attempted; the job summary and the JSON report list them all")
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
 	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
@@ -297,6 +378,20 @@ func scopeInputs(cfg *config.Config) []string {
 		in = append(in, "include-guests: false")
 	}
 	return in
+}
+
+// annotateErrors emits msgs as error annotations, at most budget of them:
+// when they do not all fit, the last one says how many more there are
+// ("N more " + more). It returns how many it emitted.
+func annotateErrors(con *console, msgs []string, budget int, more string) int {
+	for i, m := range msgs {
+		if i == budget-1 && len(msgs) > budget {
+			con.errorf("%d more %s", len(msgs)-i, more)
+			return budget
+		}
+		con.errorf("%s", m)
+	}
+	return len(msgs)
 }
 
 // warnAttention turns conflicts and skips that need an administrator into
@@ -368,8 +463,10 @@ func publish(ctx context.Context, con *console, cfg *settings, d deps, rep *repo
 		path = ""
 	}
 	outputs := rep.Outputs()
-	for _, name := range report.OutputNames()[:len(report.OutputNames())-1] {
-		con.setOutput(name, outputs[name])
+	for _, name := range report.OutputNames() {
+		if name != "report" && name != "plan" {
+			con.setOutput(name, outputs[name])
+		}
 	}
 	con.setOutput("report", path)
 	con.addSummary(rep.Markdown())

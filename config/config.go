@@ -73,6 +73,9 @@ var options = []Option{
 	{Name: "report-webhook-secret", Env: "REPORT_WEBHOOK_SECRET", Secret: true, Description: "Signs the webhook body: header X-Signature-256: sha256=<HMAC-SHA256 hex>."},
 	{Name: "azure-authority-host", Env: "AZURE_AUTHORITY_HOST", Default: "https://login.microsoftonline.com/", Description: "Entra ID authority host (national clouds, tests)."},
 	{Name: "graph-url", Env: "GRAPH_URL", Default: "https://graph.microsoft.com/v1.0", Description: "Microsoft Graph base URL (national clouds, tests)."},
+	{Name: "plan-out", Env: "PLAN_OUT", Description: "Write this run's plan to this file (mode 0600), whatever else the run does; a dry run with plan-out is the usual way to make one. The file is signed with link-key."},
+	{Name: "apply-plan", Env: "APPLY_PLAN", Description: "Apply the saved plan in this file instead of deciding anew: only the changes both it and this run's plan hold are made; inputs that decide what a run does are taken from it."},
+	{Name: "plan-max-age", Env: "PLAN_MAX_AGE", Default: DefaultPlanMaxAge, Description: "How old a saved plan may be when it is applied (Go duration, e.g. 24h, 90m)."},
 }
 
 // Options returns the option table, in the order of --help and the README:

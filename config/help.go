@@ -36,6 +36,7 @@ func helpGroups() []helpGroup {
 		{"Mappings (teams and channels)", []string{"teams", "group-teams", "remove-from-teams", "channels", "group-channels", "remove-from-channels"}},
 		{"Onboarding", []string{"onboarding", "onboarding-sender", "onboarding-template", "onboard", "welcome-email"}},
 		{"Rails", []string{"dry-run", "max-deactivations", "max-removals"}},
+		{"Saved plans (approve, then apply)", []string{"plan-out", "apply-plan", "plan-max-age"}},
 		{"Reporting", []string{"report-path", "report-webhook-url", "report-webhook-secret"}},
 		{"Performance", []string{"concurrency", "create-concurrency"}},
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is a validated set of settings for one run, in plain values. The
@@ -71,6 +72,12 @@ type Config struct {
 	Audience      string
 	WebhookURL    string
 	WebhookSecret string
+
+	// PlanOut, ApplyPlan and PlanMaxAge are issue 17's saved-plan inputs
+	// (config/plan.go).
+	PlanOut    string
+	ApplyPlan  string
+	PlanMaxAge time.Duration
 }
 
 // Reactivate is the reactivate input. Its values are the planner's
@@ -234,6 +241,7 @@ func Parse(vals map[string]string) (*Config, error) {
 		}
 	}
 	parseOnboarding(c, vals, bad)
+	parsePlanInputs(c, vals, bad)
 	for name, dst := range map[string]*int{"concurrency": &c.Workers, "create-concurrency": &c.CreateWorkers} {
 		n, err := strconv.Atoi(vals[name])
 		if err != nil || n < 1 || n > 64 {

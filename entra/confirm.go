@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -178,13 +182,18 @@ type batchRequest struct {
 	Body    json.RawMessage   `json:"body,omitempty"`
 }
 
-// batchAnswer is one answer of a JSON batch.
+// batchAnswer is one answer of a JSON batch: the item's own status,
+// headers and body (a batch answered 200 can hold items answered 429).
 type batchAnswer struct {
-	Status int             `json:"status"`
-	Body   json.RawMessage `json:"body"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    json.RawMessage   `json:"body"`
 }
 
 func (a batchAnswer) err() error {
+	if a.Status == 0 {
+		return &GraphError{Message: "no answer to this request in the JSON batch"}
+	}
 	var e struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -195,13 +204,87 @@ func (a batchAnswer) err() error {
 	return &GraphError{Status: a.Status, Code: e.Error.Code, Message: e.Error.Message}
 }
 
+// header returns the item's header name, whatever its case.
+func (a batchAnswer) header(name string) string {
+	for k, v := range a.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// again says whether an item's answer is worth asking for again: throttled
+// (429), a gateway or service that was briefly unavailable (502, 503, 504),
+// or no answer at all. Graph throttles each request of a batch on its own,
+// answering the batch 200 (json-batching, "Throttling and batching"), so
+// the retry layer below, which sees only the batch's status, cannot.
+func (a batchAnswer) again() bool {
+	switch a.Status {
+	case 0, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
 // batch sends reqs in JSON batches of BatchSize and returns the answers in
-// the order of reqs. An answer missing from a batch is an error answer
-// (status 0). A batch that fails as a whole fails the call.
+// the order of reqs. Items answered 429 (or 502, 503, 504, or left out of
+// the answer) are sent again in a new batch after the longest Retry-After
+// they carry (or a backoff, when none does), on Config.Sleep's clock, up to
+// Config.MaxRetries rounds and MaxRetryWait of waiting in all. What is still
+// unanswered then keeps its last answer: an error for that item alone
+// (the caller treats it as unconfirmed, never as a departure). A batch that
+// fails as a whole fails the call.
 func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer, error) {
 	out := make([]batchAnswer, len(reqs))
-	for start := 0; start < len(reqs); start += BatchSize {
-		chunk := reqs[start:min(start+BatchSize, len(reqs))]
+	pending := make([]int, len(reqs))
+	for i := range pending {
+		pending[i] = i
+	}
+	sleep := s.cfg.Sleep
+	if sleep == nil {
+		sleep = clock.Sleep
+	}
+	var waited time.Duration
+	for round := 0; ; round++ {
+		if err := s.sendBatches(ctx, reqs, pending, out); err != nil {
+			return nil, err
+		}
+		var again []int
+		var wait time.Duration
+		asked := false
+		for _, i := range pending {
+			if !out[i].again() {
+				continue
+			}
+			again = append(again, i)
+			if d, ok := parseRetryAfter(out[i].header("Retry-After"), time.Now()); ok {
+				wait, asked = max(wait, d), true
+			}
+		}
+		if len(again) == 0 || round >= s.cfg.MaxRetries {
+			return out, nil
+		}
+		if !asked {
+			wait = min(retryFirstWait<<round, retryMaxWait)
+		}
+		if waited+wait > MaxRetryWait {
+			return out, nil // the server asks for more patience than a run has
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		waited += wait
+		pending = again
+	}
+}
+
+// sendBatches sends the requests reqs[i] for i in pending, BatchSize to a
+// batch, and puts each answer in out[i]. An item's id in the batch is its
+// index in reqs.
+func (s *Source) sendBatches(ctx context.Context, reqs []batchRequest, pending []int, out []batchAnswer) error {
+	for start := 0; start < len(pending); start += BatchSize {
+		chunk := pending[start:min(start+BatchSize, len(pending))]
 		type item struct {
 			ID string `json:"id"`
 			batchRequest
@@ -209,12 +292,15 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 		body := struct {
 			Requests []item `json:"requests"`
 		}{}
-		for i, r := range chunk {
-			body.Requests = append(body.Requests, item{ID: fmt.Sprint(start + i), batchRequest: r})
+		inChunk := make(map[int]bool, len(chunk))
+		for _, i := range chunk {
+			body.Requests = append(body.Requests, item{ID: strconv.Itoa(i), batchRequest: reqs[i]})
+			inChunk[i] = true
+			out[i] = batchAnswer{} // an item the answer leaves out has no answer
 		}
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ri := abstractions.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abstractions.POST,
 			"{+baseurl}/$batch", map[string]string{"baseurl": s.baseURL})
@@ -222,7 +308,7 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 		ri.SetStreamContentAndContentType(b, "application/json")
 		res, err := s.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping())
 		if err != nil {
-			return nil, s.classify(err, PermUsers)
+			return s.classify(err, PermUsers)
 		}
 		raw, _ := res.([]byte)
 		var answers struct {
@@ -232,14 +318,14 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 			} `json:"responses"`
 		}
 		if err := json.Unmarshal(raw, &answers); err != nil {
-			return nil, fmt.Errorf("entra: unreadable $batch answer: %w", err)
+			return fmt.Errorf("entra: unreadable $batch answer: %w", err)
 		}
+		// Graph may answer in any order: by id.
 		for _, a := range answers.Responses {
-			var i int
-			if _, err := fmt.Sscan(a.ID, &i); err == nil && i >= start && i < start+len(chunk) {
+			if i, err := strconv.Atoi(a.ID); err == nil && inChunk[i] {
 				out[i] = a.batchAnswer
 			}
 		}
 	}
-	return out, nil
+	return nil
 }

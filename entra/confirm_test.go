@@ -1,8 +1,12 @@
 package entra
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 )
@@ -68,4 +72,63 @@ func TestDirectReadsConfirmDepartures(t *testing.T) {
 	if match[ids[0]].Match || match[ids[0]].Err != nil {
 		t.Errorf("filter: %+v", match)
 	}
+}
+
+// Items of a batch answered 429 (the batch itself 200, the Retry-After in
+// the item's headers, as Graph throttles each request of a batch) are sent
+// again after the wait they ask for, on the injected clock; what is still
+// throttled once the budget is spent stays an error for that item alone.
+func TestBatchItemsThrottledAreRetried(t *testing.T) {
+	users := fakegraph.GenerateUsers(25)
+	var waits []time.Duration
+	e := setup(t, fakegraph.Options{Users: users}, func(c *Config) {
+		c.Sleep = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return ctx.Err() }
+	})
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID()
+	}
+	e.fake.ThrottleBatchItems(3, 7)
+	read, err := e.src.ReadUsers(ctx(t), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if r := read[id]; !r.Found || r.Err != nil {
+			t.Fatalf("%s: %+v", id, r)
+		}
+	}
+	if !slices.Equal(waits, []time.Duration{7 * time.Second}) {
+		t.Errorf("waits %v, want one of 7s (the items' Retry-After)", waits)
+	}
+	if n := e.fake.Requests()["POST /v1.0/$batch"]; n != 3 {
+		t.Errorf("%d batches, want 3 (2 for 25 reads, 1 for the 3 throttled)", n)
+	}
+
+	// Throttled for longer than a run waits: those users stay unconfirmed,
+	// the others are answered.
+	waits = nil
+	e.fake.ThrottleBatchItems(1000, 60)
+	member, err := e.src.CheckMemberGroups(ctx(t), map[string][]string{ids[0]: {"g1"}, ids[1]: {"g1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:2] {
+		var ge *GraphError
+		if m := member[id]; !errors.As(m.Err, &ge) || ge.Status != 429 || ge.Code != "TooManyRequests" {
+			t.Errorf("%s: %+v, want the 429 as its error", id, m)
+		}
+	}
+	if total := sumDurations(waits); total > MaxRetryWait || len(waits) != 3 {
+		t.Errorf("waits %v: want 3 of 60s (the fourth would pass %v)", waits, MaxRetryWait)
+	}
+	e.fake.ThrottleBatchItems(0, 0)
+}
+
+func sumDurations(ds []time.Duration) time.Duration {
+	var t time.Duration
+	for _, d := range ds {
+		t += d
+	}
+	return t
 }

@@ -101,6 +101,9 @@ func (r *Report) EncodeJSON(w io.Writer) error {
 	if len(r.ResolvedGroups) > 0 {
 		arrayField(o, "resolved_groups", r.ResolvedGroups)
 	}
+	if r.ApprovedPlan != nil {
+		o.field("approved_plan", r.ApprovedPlan)
+	}
 	return o.close()
 }
 

@@ -35,6 +35,8 @@ func fullReport() *Report {
 	r.ResolvedGroups = []mmsync.ResolvedGroup{{Name: "Finance", ObjectID: "0c5c7fd0-a6a3-4450-a513-270e269e0d37"}}
 	r.Counts.TeamAdded, r.Counts.TeamRemoved = 1, 2
 	r.ScopeInputs = []string{"groups", "include-guests: false"} // not in the JSON
+	r.SetApproval(&ApprovedPlan{Path: "plan.json", MadeAt: r.StartedAt.Add(-time.Hour), Approved: 3,
+		ChangedSincePlan: []mmsync.Action{{Kind: mmsync.KindDeactivate, Email: "h@x.example", Username: "h"}}, IgnoredInputs: []string{"groups"}})
 	r.DryRun = true
 	return r
 }

@@ -35,7 +35,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "> **Error:** %s\n\n", cell(r.Error))
 	}
 	if len(r.Broken) > 0 {
-		b.WriteString("**Mappings that did not resolve** (their memberships are frozen until fixed; everything else ran):\n\n")
+		b.WriteString("**Mappings that did not resolve or read empty** (their memberships are frozen until fixed; everything else ran):\n\n")
 		for _, m := range r.Broken {
 			fmt.Fprintf(&b, "- %s (`%s`): %s\n", m.Where(), cell(m.Entry), cell(m.Error))
 		}
@@ -66,6 +66,7 @@ func (r *Report) Markdown() string {
 	if c.NotAttempted > 0 {
 		fmt.Fprintf(&b, "%d changes were not attempted (Mattermost stopped answering, or the run was cancelled); the next run makes them.\n\n", c.NotAttempted)
 	}
+	r.approvalMarkdown(&b)
 	if c.Released > 0 {
 		fmt.Fprintf(&b, "%d leavers' addresses %s released to placeholders.\n\n", c.Released, were)
 	}

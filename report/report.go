@@ -39,6 +39,11 @@ type Counts struct {
 	// Onboarded are people told how to sign in (onboarding input): a step
 	// output.
 	Onboarded int `json:"onboarded"`
+	// ChangedSincePlan and NotInApprovedPlan are, with apply-plan, the
+	// changes left out (sync.LeftChanged, sync.LeftNotApproved): step
+	// outputs.
+	ChangedSincePlan  int `json:"changed_since_plan"`
+	NotInApprovedPlan int `json:"not_in_approved_plan"`
 }
 
 // FormatVersion is the JSON report's "format" member, its first: the version
@@ -82,6 +87,8 @@ type Report struct {
 	// ScopeInputs are the scope inputs in effect, as the terminal names
 	// them after the out-of-scope count ("groups", "include-guests: false").
 	ScopeInputs []string `json:"-"`
+	// ApprovedPlan is set when the run applied a saved plan (apply-plan).
+	ApprovedPlan *ApprovedPlan `json:"approved_plan,omitempty"`
 }
 
 // MarshalJSON encodes the report as EncodeJSON does: "format" first, and an
@@ -124,10 +131,10 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 		}
 	}
 	if n := len(plan.Broken); n > 0 {
-		errs = append(errs, fmt.Sprintf("%d mapping entries or lines did not resolve; their memberships were left as they are (see broken_mappings).", n))
+		errs = append(errs, fmt.Sprintf("%d mapping entries or lines did not resolve or read empty; their memberships were left as they are (see broken_mappings).", n))
 	}
 	if plan.ScopeUnknown != "" {
-		errs = append(errs, "The scope is unknown ("+plan.ScopeUnknown+" did not resolve): nobody was created or treated as having left the scope.")
+		errs = append(errs, "The scope is unknown ("+plan.ScopeUnknown+" did not resolve or read empty): nobody was created or treated as having left the scope.")
 	}
 	r.Error = strings.Join(errs, " ")
 	r.Counts.Skipped = len(plan.Skipped)
@@ -196,6 +203,10 @@ func (r *Report) Attention() int {
 			n++
 		}
 	}
+	if a := r.ApprovedPlan; a != nil {
+		// Changes left out of an approved plan wait for a new approval.
+		n += len(a.ChangedSincePlan) + len(a.NotInApprovedPlan)
+	}
 	return n
 }
 
@@ -218,13 +229,15 @@ func (r *Report) Outputs() map[string]string {
 		"deactivated": fmt.Sprint(c.Deactivated), "reactivated": fmt.Sprint(c.Reactivated),
 		"unchanged": fmt.Sprint(c.Unchanged), "skipped": fmt.Sprint(c.Skipped), "failed": fmt.Sprint(c.Failed + c.NotAttempted),
 		"conflicts": fmt.Sprint(c.Conflicts), "onboarded": fmt.Sprint(c.Onboarded),
+		"changed-since-plan": fmt.Sprint(c.ChangedSincePlan), "not-in-approved-plan": fmt.Sprint(c.NotInApprovedPlan),
 	}
 }
 
-// OutputNames lists the step outputs in a stable order (action.yml's): the
-// counts Outputs returns, then "report", the JSON report's path.
+// OutputNames lists the step outputs in a stable order (action.yml's):
+// the counts Outputs returns, then "report" and "plan", paths the caller sets.
 func OutputNames() []string {
-	return []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded", "report"}
+	return []string{"created", "updated", "deactivated", "reactivated", "unchanged", "skipped", "failed", "conflicts", "onboarded",
+		"changed-since-plan", "not-in-approved-plan", "report", "plan"}
 }
 
 // SkipReasons groups skips by reason, most frequent first.

@@ -40,7 +40,7 @@ func TestCounts(t *testing.T) {
 		t.Fatalf("dry-run counts %+v", dry.Counts)
 	}
 	out := r.Outputs()
-	for _, n := range OutputNames()[:len(OutputNames())-1] {
+	for _, n := range OutputNames()[:len(OutputNames())-2] {
 		if _, ok := out[n]; !ok {
 			t.Errorf("output %s missing", n)
 		}
@@ -177,5 +177,29 @@ func TestTextOfARunStoppedBeforeSyncing(t *testing.T) {
 	failed.WriteText(&b)
 	if !strings.HasPrefix(b.String(), "Finished with failures: ") {
 		t.Errorf("text of a failed run: %q", b.String())
+	}
+}
+
+func TestApprovalIsReported(t *testing.T) {
+	r := New(samplePlan(), nil, false)
+	r.SetApproval(&ApprovedPlan{Approved: 4, ChangedSincePlan: []mmsync.Action{{Kind: mmsync.KindDeactivate, Email: "a@x.example", Username: "a"}},
+		NotInApprovedPlan: []mmsync.Action{{Kind: mmsync.KindTeamAdd, Email: "b@x.example", Team: "eng"}, {Kind: mmsync.KindCreate, Email: "c@x.example"}}, IgnoredInputs: []string{"groups"}})
+	out := r.Outputs()
+	if out["changed-since-plan"] != "1" || out["not-in-approved-plan"] != "2" {
+		t.Errorf("outputs %v", out)
+	}
+	md := r.Markdown()
+	for _, want := range []string{"1 changed since the plan", "2 not in the approved plan", "team-add team eng", "Inputs taken from the saved plan instead of this run's: groups"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	var text strings.Builder
+	r.WriteText(&text)
+	if !strings.Contains(text.String(), "Approved plan (4 changes): 1 changed since the plan, 2 not in the approved plan") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if r.Attention() < 3 {
+		t.Errorf("left-out changes need no attention: %d", r.Attention())
 	}
 }

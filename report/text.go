@@ -16,7 +16,7 @@ func WritePlan(w io.Writer, plan *mmsync.Plan) {
 		fmt.Fprintf(w, "Group %q resolved to object id %s.\n", g.Name, g.ObjectID)
 	}
 	for _, b := range plan.Broken {
-		fmt.Fprintf(w, "Frozen: %s (%s) did not resolve; its memberships are left as they are.\n", b.Where(), b.Entry)
+		fmt.Fprintf(w, "Frozen: %s (%s) did not resolve or read empty; its memberships are left as they are.\n", b.Where(), b.Entry)
 	}
 	held := len(plan.Withheld) + len(plan.WithheldRemovals) + len(plan.Blocked)
 	switch {
@@ -119,6 +119,7 @@ func (r *Report) WriteText(w io.Writer) {
 		// A run stopped before it synced anyone (bad input, a failed
 		// sign-in or read): a line of zero counts would read as a sync.
 		fmt.Fprintln(w, "Stopped before syncing: see above.")
+		r.approvalText(w)
 		r.writeDetails(w)
 		return
 	}
@@ -144,6 +145,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "; %d channel memberships added, %d removed", c.ChannelAdded, c.ChannelRemoved)
 	}
 	fmt.Fprintln(w, ".")
+	r.approvalText(w)
 	r.writeDetails(w)
 }
 

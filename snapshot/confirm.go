@@ -109,7 +109,13 @@ func Confirm(ctx context.Context, userFilter string, src *entra.Source, s *Snaps
 				failed = append(failed, fmt.Sprintf("%s (checkMemberGroups: %v)", id, m.Err))
 				continue
 			}
-			conf.MemberOf[id] = m.Groups
+			// Every group asked about is answered, false when not a
+			// member: a group not asked about stays unread.
+			in := make(map[string]bool, len(groupChecks[id]))
+			for _, g := range groupChecks[id] {
+				in[strings.ToLower(g)] = m.Groups[strings.ToLower(g)]
+			}
+			conf.MemberOf[id] = in
 			if scopeCheck[id] && !anyOf(m.Groups, s.scopeGroupIDs) {
 				conf.Left[id] = mmsync.LeftScope
 			}

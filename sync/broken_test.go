@@ -128,8 +128,10 @@ func TestDeparturesWaitForConfirmation(t *testing.T) {
 	}{
 		{"nothing read yet: both wait, both listed", nil, nil, nil, 2},
 		{"the read failed for both", &Confirmations{}, nil, nil, 2},
-		{"confirmed: deleted, and gone from the group", &Confirmations{Left: map[string]string{"u-gone": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-mem": {}}},
+		{"confirmed: deleted, and gone from the group", &Confirmations{Left: map[string]string{"u-gone": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-mem": {"g-eng": false}}},
 			[]string{"gone"}, []string{"mem@eng"}, 0},
+		{"read, but not about the group the removal depends on", &Confirmations{Left: map[string]string{"u-gone": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-mem": {"g-other": false}}},
+			[]string{"gone"}, nil, 1},
 		{"disproved: still a member", &Confirmations{Left: map[string]string{"u-gone": LeftDisabled}, MemberOf: map[string]map[string]bool{"u-mem": {"g-eng": true}}},
 			[]string{"gone"}, nil, 0},
 	} {

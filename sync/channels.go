@@ -151,7 +151,7 @@ func (p *planner) planChannels(observed map[ChannelRef]ChannelState) {
 			if !ok || want[ref] != "" || !ch.Members[m.accountID] || ref.Channel == TownSquare || leaving[teamMember{ref.Team, m.accountID}] || p.frozen.channels[ref] != "" {
 				continue
 			}
-			if wait := p.removalConfirmed(m.u, groupIDsForChannel(pol, ref), "channel "+ref.String()); wait != "" {
+			if wait := p.removalConfirmed(m, groupIDsForChannel(pol, ref), "channel "+ref.String()); wait != "" {
 				p.attention(m.u, -1, wait)
 				continue
 			}

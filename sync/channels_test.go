@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,24 +165,43 @@ withheld channel-remove bob eng/secret (no mapping puts this user in channel eng
 	}
 }
 
-func TestPlanChannelsStopsOnAnEmptyGroup(t *testing.T) {
+// Issue 15: a group owner can empty a group. A group-channels line whose
+// group reads empty freezes that line's channels, as a broken line does,
+// and fails the run; every other line and the lifecycle still run.
+func TestPlanChannelsEmptyGroupFreezesItsLine(t *testing.T) {
 	dir, obs := channelWorld()
 	o := opts()
-	o.MaxRemovals = Percent(10)
-	o.Channels = &ChannelPolicy{Remove: true, ByGroup: []ChannelMembership{{Group: "Finance", Line: 3, Members: map[string]bool{}, Channels: []ChannelRef{{"eng", "secret"}}}}}
+	o.Channels = &ChannelPolicy{Remove: true, ByGroup: []ChannelMembership{
+		{Group: "Finance", Line: 3, Members: map[string]bool{}, Channels: []ChannelRef{{"eng", "secret"}}},
+		{Group: "Oncall", Line: 4, Members: map[string]bool{"a": true}, Channels: []ChannelRef{{"eng", "on-call"}}},
+	}}
+	o.MaxRemovals = Threshold{Count: 5}
 	p := BuildPlan(dir, obs, o)
-	if len(p.Actions) != 0 || !strings.Contains(p.StopError, `group "Finance" (input group-channels line 3) read no members`) || !strings.Contains(p.StopError, "eng/secret") {
-		t.Fatalf("stop %q, %d actions; want a stop naming the group, line and channel", p.StopError, len(p.Actions))
+	if p.StopError != "" || len(p.Broken) != 1 || !p.Failed() {
+		t.Fatalf("stop %q, broken %+v: want the line broken alone, the run failed", p.StopError, p.Broken)
 	}
-	// Without removals an empty group takes nothing away: the run goes on.
+	if b := p.Broken[0]; b.Where() != "input group-channels line 3" || !strings.Contains(b.Error, `group "Finance" read no members`) ||
+		!strings.Contains(b.Error, "eng/secret") || !strings.Contains(b.Error, "remove its line") {
+		t.Errorf("the error must name the line, group, channel and fix: %s", b)
+	}
+	if got := kindUsers(p, KindChannelRemove); !slices.Equal(got, []string{"bob@eng/on-call"}) {
+		t.Errorf("channel removals %v: want bob out of on-call (the other line) and nobody out of the frozen secret", got)
+	}
+	if got := kindUsers(p, KindCreate); len(got) != 1 {
+		t.Errorf("creates %v: the lifecycle must still run", got)
+	}
+	if err := p.Check(dir, obs); err != nil {
+		t.Fatal(err)
+	}
+	// Without removals an empty group takes nothing away: nothing breaks.
 	o.Channels.Remove = false
-	if p := BuildPlan(dir, obs, o); p.StopError != "" {
-		t.Errorf("stopped without remove-from-channels: %s", p.StopError)
+	if p := BuildPlan(dir, obs, o); len(p.Broken) != 0 {
+		t.Errorf("broken without remove-from-channels: %+v", p.Broken)
 	}
 	// 100% is the administrator saying "really empty".
 	o.Channels.Remove, o.MaxRemovals = true, Percent(100)
-	if p := BuildPlan(dir, obs, o); p.StopError != "" {
-		t.Errorf("stopped with max-removals 100%%: %s", p.StopError)
+	if p := BuildPlan(dir, obs, o); len(p.Broken) != 0 || !slices.Contains(kindUsers(p, KindChannelRemove), "bob@eng/secret") {
+		t.Errorf("with max-removals 100%%: broken %+v, channel removals %v", p.Broken, kindUsers(p, KindChannelRemove))
 	}
 }
 

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -32,9 +33,11 @@ type Confirmations struct {
 	// Left maps a user whose departure from the scope a direct read
 	// confirmed to how: LeftDeleted, LeftDisabled or LeftScope.
 	Left map[string]string
-	// MemberOf maps each user whose groups were read to the groups, among
-	// those asked, that they are a transitive member of now. A user the
-	// read failed for is missing.
+	// MemberOf maps each user whose groups were read to the groups asked
+	// about (lower-case object ids): true when they are a transitive member
+	// now, false when not. A group not asked about, and a user the read
+	// failed for, are missing: an answer about one group says nothing about
+	// another.
 	MemberOf map[string]map[string]bool
 }
 
@@ -53,8 +56,10 @@ func (c *Confirmations) leftScope(objectID string) string {
 	return c.Left[strings.ToLower(objectID)]
 }
 
-// stillMember says whether the user's membership read failed ("unread") or
-// shows them in one of groups ("member"), or "" when confirmed gone from all.
+// stillMember says whether a read shows the user in one of groups
+// ("member"), whether some group was not read for them ("unread": the read
+// failed, or did not ask about it), or "" when a read confirmed them gone
+// from every one.
 func (c *Confirmations) stillMember(objectID string, groups []string) string {
 	if c == nil {
 		return "unread"
@@ -63,10 +68,16 @@ func (c *Confirmations) stillMember(objectID string, groups []string) string {
 	if !ok {
 		return "unread"
 	}
+	unread := false
 	for _, g := range groups {
-		if in[strings.ToLower(g)] {
+		member, asked := in[strings.ToLower(g)]
+		if member {
 			return "member"
 		}
+		unread = unread || !asked
+	}
+	if unread {
+		return "unread"
 	}
 	return ""
 }
@@ -81,7 +92,7 @@ func (d departures) add(u *DirectoryUser, objectID string, scope bool, groups []
 		dep = &Departure{EntraID: objectID}
 		d[key] = dep
 	}
-	if u != nil {
+	if u != nil && u.DisplayName != "" {
 		dep.DisplayName = u.DisplayName
 	}
 	dep.Scope = dep.Scope || scope
@@ -138,4 +149,65 @@ func groupKey(id, ref string) string {
 		return strings.ToLower(id)
 	}
 	return strings.ToLower(ref)
+}
+
+// unconfirmed returns the departures this plan waits for, and those that
+// would be needed once they are confirmed: a departure can make room for
+// another change (a leaver's deactivation frees a seat or an address a
+// returner needs), and that change can bring departures of its own (the
+// returner's old rooms). The caller reads them all in one round, so the
+// second plan does what the listings say wherever the reads agree. Each
+// round assumes the departures listed so far confirmed and plans again,
+// until no new one shows: every round assumes one more answer, so it ends.
+func (p *planner) unconfirmed(dir Directory, observed Observed) []Departure {
+	deps := p.deps.list()
+	if len(deps) == 0 || !p.opts.ConfirmDepartures {
+		return deps
+	}
+	assumed, added := assumeConfirmed(dir.Confirmed, deps)
+	if !added {
+		return deps // nothing left to assume: a dep read already answered
+	}
+	dir.Confirmed = assumed
+	more := BuildPlan(dir, observed, p.opts).Unconfirmed
+	if len(more) == 0 {
+		return deps
+	}
+	all := departures{}
+	for _, list := range [][]Departure{deps, more} {
+		for _, d := range list {
+			all.add(&DirectoryUser{DisplayName: d.DisplayName}, d.EntraID, d.Scope, d.Groups)
+		}
+	}
+	return all.list()
+}
+
+// assumeConfirmed returns c (not changed) with every departure in deps
+// taken as confirmed where c has no answer: gone from the scope (as
+// deleted) and from the groups asked about; added says whether any answer
+// was new. Only planning uses it, to find what a direct read must settle;
+// no plan that is applied is built on it.
+func assumeConfirmed(c *Confirmations, deps []Departure) (assumed *Confirmations, added bool) {
+	out := &Confirmations{Left: map[string]string{}, MemberOf: map[string]map[string]bool{}}
+	if c != nil {
+		maps.Copy(out.Left, c.Left)
+		for id, in := range c.MemberOf {
+			out.MemberOf[id] = maps.Clone(in)
+		}
+	}
+	for _, d := range deps {
+		id := strings.ToLower(d.EntraID)
+		if d.Scope && out.Left[id] == "" {
+			out.Left[id], added = LeftDeleted, true
+		}
+		for _, g := range d.Groups {
+			if out.MemberOf[id] == nil {
+				out.MemberOf[id] = map[string]bool{}
+			}
+			if _, asked := out.MemberOf[id][strings.ToLower(g)]; !asked {
+				out.MemberOf[id][strings.ToLower(g)], added = false, true
+			}
+		}
+	}
+	return out, added
 }

@@ -27,6 +27,14 @@ func drawInstances(t *rapid.T) (a, b instance, target *memberTarget) {
 		u.AccountEnabled = rapid.SampledFrom([]Bool{BoolTrue, BoolTrue, BoolTrue, BoolFalse}).Draw(t, "enabled")
 		users = append(users, u)
 	}
+	// Users deleted from the tenant, on addresses no live user has: the
+	// address rule for deleted users must reach whoever holds them.
+	var deleted []DeletedUser
+	for i := len(users); i < len(propAddrs); i++ {
+		if rapid.IntRange(0, 2).Draw(t, "deletedUser") == 0 {
+			deleted = append(deleted, DeletedUser{ID: fmt.Sprintf("d%d", i), Mail: propAddrs[i]})
+		}
+	}
 	var accts []Account
 	for i := range rapid.IntRange(0, 3).Draw(t, "accounts") {
 		email := rapid.SampledFrom(propAddrs).Draw(t, "email")
@@ -40,8 +48,12 @@ func drawInstances(t *rapid.T) (a, b instance, target *memberTarget) {
 		acct := Account{ID: fmt.Sprintf("m%d", i), Username: propNames[i], Email: email, Roles: "system_user"}
 		if rapid.IntRange(0, 3).Draw(t, "insider") == 0 {
 			// An account whose user wrote another instance's name into
-			// its own props.
-			acct.Props = map[string]string{PropEntraID: "u0", PropLink: strings.Repeat("ab", 32), PropInstance: "b"}
+			// its own props (the object id of a live user, of a deleted
+			// one, or none with a made-up link).
+			acct.Props = map[string]string{PropLink: strings.Repeat("ab", 32), PropInstance: rapid.SampledFrom([]string{"b", "a", "other"}).Draw(t, "insiderInstance")}
+			if id := rapid.SampledFrom([]string{"u0", "d5", ""}).Draw(t, "insiderObject"); id != "" {
+				acct.Props[PropEntraID] = id
+			}
 		}
 		accts = append(accts, acct)
 	}
@@ -60,6 +72,7 @@ func drawInstances(t *rapid.T) (a, b instance, target *memberTarget) {
 	}
 	mk := func(label, name string, key string) instance {
 		in := instance{name: name}
+		in.dir.Deleted = deleted
 		group := map[string]bool{}
 		for _, u := range users {
 			if rapid.Bool().Draw(t, label+"Scope") {
@@ -102,11 +115,16 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		a, b, target := drawInstances(t)
 		observe := func() Observed { return target.observedWith(propTeams, propChannels) }
+		// The addresses the address rule reaches whatever an account's
+		// props say: of users disabled or deleted.
 		disabled := map[string]bool{}
 		for _, u := range append(append([]DirectoryUser(nil), a.dir.Users...), a.dir.OutOfScope...) {
 			if u.AccountEnabled == BoolFalse {
 				disabled[strings.ToLower(u.Mail)] = true
 			}
+		}
+		for _, d := range a.dir.Deleted {
+			disabled[strings.ToLower(d.Mail)] = true
 		}
 		runs := []instance{a, b, a, b, a, b}
 		for i, in := range runs {
@@ -141,6 +159,15 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 		for _, in := range []instance{a, b} {
 			if plan := BuildPlan(in.dir, observe(), in.opts); len(plan.Actions) != 0 {
 				t.Fatalf("instance %q does not converge: %+v", in.name, plan.Actions)
+			}
+		}
+		// No prop an employee can write keeps an account active on the
+		// address of a user disabled or deleted: no instance has an
+		// account of its own for the deleted users of this world, so the
+		// rule reaches every holder.
+		for _, acct := range target.accounts {
+			if acct.Active() && disabled[strings.ToLower(acct.Email)] {
+				t.Fatalf("%s (props %v) stays active on the address of a disabled or deleted user", acct.Username, acct.Props)
 			}
 		}
 		if a.name != "" || !rapid.Bool().Draw(t, "rename") {

@@ -64,14 +64,19 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 	for i := range dir.Users {
 		users[dir.Users[i].ID] = &dir.Users[i]
 	}
-	// disabled are the addresses of disabled users read: the address rule
-	// is the one thing that reaches another instance's account.
+	// disabled are the addresses of disabled and deleted users read: the
+	// address rule is the one thing that reaches another instance's account.
 	disabled := map[string]bool{}
 	for _, list := range [][]DirectoryUser{dir.Users, dir.OutOfScope} {
 		for i := range list {
 			if e, _, ok := Email(list[i]); ok && list[i].AccountEnabled == BoolFalse {
 				disabled[e] = true
 			}
+		}
+	}
+	for _, d := range dir.Deleted {
+		if e, _, ok := Email(DirectoryUser{Mail: d.Mail, UserPrincipalName: d.UserPrincipalName}); ok {
+			disabled[e] = true
 		}
 	}
 	// Addresses: first take every address away from the accounts that move,

@@ -36,6 +36,9 @@ type planner struct {
 	frozen    frozen
 	deps      departures
 	confirmed *Confirmations
+	// awaitingRead maps an account to the first team or channel ("team
+	// eng") it would leave once a direct read confirms it left the groups.
+	awaitingRead map[string]string
 	// outside indexes the users read but out of scope, deletedIDs the
 	// deleted users, by lower-case object id: a leaver read as disabled or
 	// deleted needs no confirmation.
@@ -406,7 +409,7 @@ func (p *planner) unlinkedUser(d *desired) {
 		return
 	}
 	if p.frozen.scopeUnknown != "" {
-		p.skip(u, d.email, h, "not created or adopted in this run: the scope is unknown, because "+p.frozen.scopeUnknown+" did not resolve")
+		p.skip(u, d.email, h, "not created or adopted in this run: the scope is unknown, because "+p.frozen.scopeUnknown+" did not resolve or read empty")
 		return
 	}
 	if h < 0 {
@@ -499,10 +502,11 @@ func (p *planner) leavers() {
 		}
 		email := strings.ToLower(a.Email)
 		if p.acc.isForeign(i) {
-			// Another instance's account: only a disabled user's address
-			// reaches it. A deleted user's may have moved to the other
-			// instance's directory (a merger), so it does not.
-			if p.outsideDisabled[email] != nil {
+			// Another instance's account: only the address rule reaches
+			// it. The instance name is a prop its user can write, so it
+			// never switches the rule off: a disabled user's address
+			// reaches it, and so does a deleted user's (deletedReaches).
+			if p.outsideDisabled[email] != nil || p.deletedReaches(email) {
 				gone = append(gone, i)
 			}
 			continue
@@ -518,6 +522,10 @@ func (p *planner) leavers() {
 		if owner == "" {
 			if del := p.deleted[strings.ToLower(a.Email)]; del != nil {
 				owner, reason = del.ID, "the address belongs to an Entra ID user deleted from the tenant ("+del.ID+"); the account was not linked"
+				if p.acc.isForeign(i) {
+					reason = "the address belongs to an Entra ID user deleted from the tenant (" + del.ID + "); the account says another sync manages it (" +
+						InstanceLabel(p.acc.foreignName[i]) + "), but this sync has no account of its own for that user, and a deleted user's address never keeps an active account"
+				}
 			} else {
 				u := p.outsideDisabled[strings.ToLower(a.Email)]
 				owner, reason = u.ID, "the address belongs to an Entra ID user who is disabled (and out of the sync's scope); the account was not linked"
@@ -548,6 +556,24 @@ func (p *planner) leavers() {
 			p.deactivate(i, owner, a.Nickname, reason)
 		}
 	}
+}
+
+// deletedReaches says whether the address rule for deleted users reaches an
+// account that names another instance and holds email. It does unless this
+// sync still has its own account linked to that deleted user: then the
+// person's account here is that one (deactivated, its address released),
+// and the address now belongs to someone the other instance manages, as
+// after a merger that moved the person to the other tenant. A link of this
+// sync is signed, so no user can make one up; a user who writes another
+// instance's name into their own props (and drops their link) leaves this
+// sync no account of its own for them, and is reached.
+func (p *planner) deletedReaches(email string) bool {
+	del := p.deleted[email]
+	if del == nil {
+		return false
+	}
+	first, _ := p.acc.owned(del.ID)
+	return first < 0
 }
 
 // deactivate plans a deactivation of account i for objectID. The account is
@@ -608,10 +634,10 @@ func (p *planner) departed(objectID string) (how, wait string) {
 			return left, ""
 		case !p.opts.ConfirmDepartures && p.outside[key] == nil:
 			return "", "" // not read at all: deleted, as the listing says
-		case p.opts.ConfirmDepartures && p.outside[key] == nil:
+		case p.opts.ConfirmDepartures && p.outside[key] == nil && left == "":
 			p.deps.add(nil, objectID, true, nil) // a direct read may find them deleted
 		}
-		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve): not treated as a leaver"
+		return "", "out of the scope read in this run, but the scope is unknown (" + p.frozen.scopeUnknown + " did not resolve or read empty): not treated as a leaver"
 	}
 	if !p.opts.ConfirmDepartures || left != "" {
 		return left, ""
@@ -620,19 +646,27 @@ func (p *planner) departed(objectID string) (how, wait string) {
 	return "", "missing from the scope's listing (" + objectID + "), but no direct read confirmed the departure: the user may be enabled and in scope while the listing lags, so the account stays active in this run"
 }
 
-// removalConfirmed decides whether a membership removal that depends on
-// group listings (groups: the object ids of the lines naming the team or
-// channel) may go ahead; wait says why not.
-func (p *planner) removalConfirmed(u *DirectoryUser, groups []string, where string) (wait string) {
+// removalConfirmed decides whether a membership removal of m that depends
+// on group listings (groups: the object ids of the lines naming the team or
+// channel) may go ahead; wait says why not. A removal that waits for a
+// read is recorded in awaitingRead: a returner is not reactivated while
+// one of its removals is unsettled (holdReactivations).
+func (p *planner) removalConfirmed(m member, groups []string, where string) (wait string) {
 	if !p.opts.ConfirmDepartures || len(groups) == 0 {
 		return ""
 	}
-	switch p.confirmed.stillMember(u.ID, groups) {
+	switch p.confirmed.stillMember(m.u.ID, groups) {
 	case "":
 		return ""
 	case "member":
 		return "still a member of a group mapped to " + where + " by a direct read (the group's member list lags): stays in " + where
 	}
-	p.deps.add(u, u.ID, false, groups)
+	p.deps.add(m.u, m.u.ID, false, groups)
+	if p.awaitingRead == nil {
+		p.awaitingRead = map[string]string{}
+	}
+	if p.awaitingRead[m.accountID] == "" {
+		p.awaitingRead[m.accountID] = where
+	}
 	return "missing from the member lists of the groups mapped to " + where + ", but no direct read confirmed it: stays in " + where + " in this run"
 }

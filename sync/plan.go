@@ -340,6 +340,7 @@ func (p *Plan) Failed() bool {
 // allocation, lifecycle, then the rails.
 func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	opts = opts.withDefaults()
+	opts.Broken = emptyGroups(dir, opts)
 	r := newRules(opts, observed.SelfID)
 	if msg := stopRead(dir, opts); msg != "" {
 		return &Plan{StopError: msg, rules: r, usernames: NewUsernameAllocator(nil)}
@@ -358,7 +359,7 @@ func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	p.holdReactivations()
 	p.onboardCreates()
 	p.plan.Broken, p.plan.ResolvedGroups, p.plan.ScopeUnknown = opts.Broken, opts.ResolvedGroups, p.frozen.scopeUnknown
-	p.plan.Unconfirmed = p.deps.list()
+	p.plan.Unconfirmed = p.unconfirmed(dir, observed)
 	return p.assemble()
 }
 

@@ -11,8 +11,10 @@ import (
 // than a real exodus (provisioning lessons: ssosync#194, gitea#7949).
 
 // stopRead refuses to plan from a read that is empty where emptiness would
-// deprovision people: no user in scope, or a configured group with no
-// members. The administrator who means it sets the cap to 100%.
+// deprovision people: no user in scope while the directory itself read
+// nobody (an empty tenant read changes nothing). The administrator who
+// means it sets the cap to 100%. An empty group is not a stop: see
+// emptyGroups.
 func stopRead(dir Directory, opts Options) string {
 	// With the scope unknown nobody leaves by absence: an empty scope
 	// deprovisions nobody, as long as the directory itself was read.
@@ -21,29 +23,56 @@ func stopRead(dir Directory, opts Options) string {
 		return "no Entra ID users are in scope; nothing was changed. Check the tenant, groups, user-filter and only-users; " +
 			"if every managed account should really be deactivated, set max-deactivations: 100%"
 	}
-	for _, g := range sortedKeys(dir.ScopeGroups) {
-		if dir.ScopeGroups[g] == 0 && !opts.MaxDeactivations.All() {
-			return fmt.Sprintf("group %q (input groups) read no members; nothing was changed, because acting on it would deprovision its members. "+
-				"Check the group in Entra ID; if it is really empty, remove it from groups (or set max-deactivations: 100%% for one run)", g)
+	return ""
+}
+
+// emptyGroups returns opts.Broken with a broken mapping for each group that
+// read no members where emptiness would deprovision people: an entry of
+// groups (the scope is unknown: nobody is created and nobody leaves by
+// absence, but users read as disabled or deleted still are deactivated),
+// a group-teams line with remove-from-teams, a group-channels line with
+// remove-from-channels (its teams or channels are frozen). A group owner
+// can empty a group: like a renamed group, it fails alone, never stopping
+// the run (and offboarding) for everyone. The matching cap at 100% means
+// the administrator accepts an empty group. Entries already there are not
+// added twice, so that planning again with the result changes nothing.
+func emptyGroups(dir Directory, opts Options) []BrokenMapping {
+	var add []BrokenMapping
+	if !opts.MaxDeactivations.All() {
+		for _, g := range sortedKeys(dir.ScopeGroups) {
+			if dir.ScopeGroups[g] == 0 {
+				add = append(add, BrokenMapping{Input: InputGroups, Entry: g,
+					Error: fmt.Sprintf("group %q read no members, so who is in scope is unknown in this run: nobody is created and nobody is treated as having left the scope "+
+						"(users disabled or deleted in Entra ID are still deactivated). Check the group in Entra ID (its owners can remove members); "+
+						"if it is really empty, remove it from groups (or set max-deactivations: 100%% for one run)", g)})
+			}
 		}
 	}
 	if t := opts.Teams; t != nil && t.Remove && !opts.MaxRemovals.All() {
 		for _, g := range t.ByGroup {
 			if len(g.Members) == 0 {
-				return fmt.Sprintf("group %q (input group-teams) read no members; nothing was changed, because remove-from-teams would take every managed member out of %v. "+
-					"Check the group in Entra ID; if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, g.Teams)
+				add = append(add, BrokenMapping{Input: InputGroupTeams, Entry: g.Group, Teams: g.Teams,
+					Error: fmt.Sprintf("group %q read no members; remove-from-teams would take every managed member out of %v, so nobody is removed from them in this run. "+
+						"Check the group in Entra ID (its owners can remove members); if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, g.Teams)})
 			}
 		}
 	}
 	if c := opts.Channels; c != nil && c.Remove && !opts.MaxRemovals.All() {
 		for _, g := range c.ByGroup {
 			if len(g.Members) == 0 {
-				return fmt.Sprintf("group %q (input group-channels line %d) read no members; nothing was changed, because remove-from-channels would take every managed member out of %s. "+
-					"Check the group in Entra ID; if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, g.Line, refList(g.Channels))
+				add = append(add, BrokenMapping{Input: InputGroupChannels, Line: g.Line, Entry: g.Group, Channels: g.Channels,
+					Error: fmt.Sprintf("group %q read no members; remove-from-channels would take every managed member out of %s, so nobody is removed from them in this run. "+
+						"Check the group in Entra ID (its owners can remove members); if it is really empty, remove its line (or set max-removals: 100%% for one run)", g.Group, refList(g.Channels))})
 			}
 		}
 	}
-	return ""
+	out := slices.Clip(opts.Broken)
+	for _, b := range add {
+		if !slices.ContainsFunc(out, func(x BrokenMapping) bool { return x.Input == b.Input && x.Line == b.Line && x.Entry == b.Entry }) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // overThreshold says why the plan's deactivations and releases exceed

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -120,21 +121,40 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.MaxRemovals = Threshold{Count: 5}
-	// The group reads empty: nothing at all is planned.
+	// Issue 15: the group reads empty (its owner removed everyone): the
+	// line is broken alone. Its team is frozen, the run fails, and
+	// everything else goes on.
 	o.Teams = policy(map[string]bool{})
 	p = BuildPlan(Directory{Users: dir}, Observed{Accounts: accts, SelfID: "self", Teams: teams}, o)
-	if p.StopError == "" || len(p.Actions) != 0 || !strings.Contains(p.StopError, "Engineering") {
-		t.Fatalf("empty group: %d actions, %q", len(p.Actions), p.StopError)
+	if p.StopError != "" || p.Count(KindTeamRemove) != 0 || len(p.Broken) != 1 || !p.Failed() ||
+		!strings.Contains(p.Broken[0].String(), `input group-teams: group "Engineering" read no members`) || !slices.Equal(p.Broken[0].Teams, []string{"eng"}) {
+		t.Fatalf("empty group: stop %q, %d removals, broken %+v", p.StopError, p.Count(KindTeamRemove), p.Broken)
 	}
-	// An empty scope group likewise.
-	p = BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, opts())
-	if p.StopError != "" {
-		t.Fatalf("100%% lifts the stop: %q", p.StopError)
-	}
+	// An empty scope group makes the scope unknown: nobody is created and
+	// nobody leaves by absence, but a disabled user is still deactivated.
 	o2 := opts()
+	o2.MaxDeactivations = Percent(100)
+	if p := BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, o2); p.StopError != "" || len(p.Broken) != 0 {
+		t.Fatalf("100%% accepts an empty group: %q %+v", p.StopError, p.Broken)
+	}
 	o2.MaxDeactivations = Percent(10)
-	if p := BuildPlan(Directory{Users: dir, ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, o2); !strings.Contains(p.StopError, "Everyone") {
-		t.Fatalf("empty scope group: %q", p.StopError)
+	off := slices.Clone(dir[:5])
+	off[0].AccountEnabled = BoolFalse
+	newcomer := user("id-new", "new@x.example", "New")
+	gone := Directory{Users: append(off, newcomer), OutOfScope: dir[5:], ScopeGroups: map[string]int{"Everyone": 0, "Staff": 6}}
+	p = BuildPlan(gone, Observed{Accounts: accts, SelfID: "self"}, o2)
+	if p.StopError != "" || p.ScopeUnknown == "" || !strings.Contains(p.ScopeUnknown, "Everyone") || !p.Failed() {
+		t.Fatalf("empty scope group: stop %q, scope unknown %q", p.StopError, p.ScopeUnknown)
+	}
+	if got := kindUsers(p, KindDeactivate); !slices.Equal(got, []string{"u00"}) || p.Count(KindCreate) != 0 {
+		t.Fatalf("deactivations %v (want the disabled user only), creates %d (want none)", got, p.Count(KindCreate))
+	}
+	if err := p.Check(gone, Observed{Accounts: accts, SelfID: "self"}); err != nil {
+		t.Fatal(err)
+	}
+	// An empty tenant read still changes nothing.
+	if p := BuildPlan(Directory{ScopeGroups: map[string]int{"Everyone": 0}}, Observed{Accounts: accts, SelfID: "self"}, o2); p.StopError == "" || len(p.Actions) != 0 {
+		t.Fatalf("empty tenant: stop %q, %d actions", p.StopError, len(p.Actions))
 	}
 }
 

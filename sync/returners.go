@@ -16,15 +16,16 @@ import (
 // private channels.
 
 // holdReactivations drops the reactivations whose membership removals
-// max-removals withheld, with their membership adds (the account stays
-// deactivated), and any change that needed the address such a reactivation
-// would have given up. Each is listed under skipped, for an admin to see.
+// max-removals withheld, or a broken line froze, or a direct read has yet
+// to confirm, with their membership adds (the account stays deactivated),
+// and any change that needed the address such a reactivation would have
+// given up. Each is listed under skipped, for an admin to see.
 func (p *planner) holdReactivations() {
 	frozenRooms := len(p.frozen.teams) > 0 || len(p.frozen.channels) > 0
-	if (len(p.plan.WithheldRemovals) == 0 && !frozenRooms) || len(p.reacts) == 0 {
+	if (len(p.plan.WithheldRemovals) == 0 && !frozenRooms && len(p.awaitingRead) == 0) || len(p.reacts) == 0 {
 		return
 	}
-	withheld := map[string]string{} // account id → the first withheld removal
+	withheld := map[string]string{} // account id → why the reactivation waits
 	if frozenRooms {
 		// A broken mapping line freezes its teams and channels: which of
 		// them a returner must lose is unknown this run, so no returner
@@ -36,6 +37,13 @@ func (p *planner) holdReactivations() {
 	for _, a := range p.plan.WithheldRemovals {
 		if _, seen := withheld[a.AccountID]; !seen {
 			withheld[a.AccountID] = removalLabel(&a) + " was withheld by max-removals"
+		}
+	}
+	for _, a := range p.reacts {
+		// Its group listings say it left a room, but no direct read has
+		// confirmed it yet: the removal waits, and so does the return.
+		if where := p.awaitingRead[a.AccountID]; where != "" && withheld[a.AccountID] == "" {
+			withheld[a.AccountID] = where + " waits for a direct read (the group member lists may lag)"
 		}
 	}
 	held := map[string]bool{}
@@ -90,7 +98,7 @@ func (p *planner) dropClaimsOn(freed map[string]bool) {
 				}
 				p.plan.Conflicts = append(p.plan.Conflicts, Conflict{EntraID: a.EntraID, DisplayName: a.DisplayName, AccountID: a.AccountID,
 					Username: a.Username, Field: "email", Value: addr,
-					Reason: "the account holding the address was to give it up in this run, but its reactivation was held back (max-removals)"})
+					Reason: "the account holding the address was to give it up in this run, but its reactivation was held back until the memberships it must lose are gone (see skipped)"})
 				if a.Kind == KindCreate {
 					p.teams = slices.DeleteFunc(p.teams, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })
 					p.channels = slices.DeleteFunc(p.channels, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })

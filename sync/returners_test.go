@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,5 +84,86 @@ func TestReturnerLosesOldTeamBeforeReactivation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Found by TestPropLaggingListingsOffboardNobodyUnconfirmed: a leaver's
+// deactivation frees the seat a returner needs, and the returner must leave
+// a group-mapped team. The first plan, with nothing read, could not reach
+// the returner (no seat), so it asked to confirm the leaver only; once that
+// was confirmed the returner came back while its team removal still waited
+// for a read. Now the first plan lists what the returner's removal needs
+// too, and a returner whose removal waits for a read stays deactivated.
+func TestReturnerWaitsForTheReadItsRemovalNeeds(t *testing.T) {
+	left := linkedTo(Account{ID: "m-left", Username: "left", Email: "left@x.example", Roles: "system_user"}, "u-left")
+	back := linkedTo(Account{ID: "m-back", Username: "back", Email: "back@x.example", Roles: "system_user", DeleteAt: 1000}, "u-back")
+	dir := Directory{Users: []DirectoryUser{user("u-back", "back@x.example", "Back")}}
+	obs := Observed{Accounts: []Account{left, back}, SelfID: "self",
+		Teams: map[string]TeamState{"eng": {ID: "t-eng", Name: "eng", Members: map[string]bool{"m-back": true}}}}
+	o := opts()
+	o.ConfirmDepartures = true
+	o.Capacity = Capacity{HardLimit: 1, Active: 1} // the returner needs the leaver's seat
+	o.Teams = &TeamPolicy{Remove: true, ByGroup: []GroupMembership{{Group: "Eng", ID: "g-eng", Members: map[string]bool{}, Teams: []string{"eng"}}}}
+
+	first := BuildPlan(dir, obs, o)
+	var asked []string
+	for _, d := range first.Unconfirmed {
+		asked = append(asked, fmt.Sprintf("%s scope=%v groups=%v", d.EntraID, d.Scope, d.Groups))
+	}
+	if want := []string{"u-back scope=false groups=[g-eng]", "u-left scope=true groups=[]"}; !slices.Equal(asked, want) {
+		t.Fatalf("first plan asks %q, want %q", asked, want)
+	}
+	for _, tt := range []struct {
+		name                   string
+		conf                   *Confirmations
+		deacts, reacts, remove []string
+	}{
+		{"leaver confirmed, the returner's groups unread: it stays deactivated",
+			&Confirmations{Left: map[string]string{"u-left": LeftDeleted}}, []string{"left"}, nil, nil},
+		{"the returner's groups read for another group only: it stays deactivated",
+			&Confirmations{Left: map[string]string{"u-left": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-back": {"g-other": false}}}, []string{"left"}, nil, nil},
+		{"both confirmed: the team removal, then the return",
+			&Confirmations{Left: map[string]string{"u-left": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-back": {"g-eng": false}}}, []string{"left"}, []string{"back"}, []string{"back@eng"}},
+		{"a read shows the returner still in the group: it comes back and stays in eng",
+			&Confirmations{Left: map[string]string{"u-left": LeftDeleted}, MemberOf: map[string]map[string]bool{"u-back": {"g-eng": true}}}, []string{"left"}, []string{"back"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dir
+			d.Confirmed = tt.conf
+			plan := BuildPlan(d, obs, o)
+			if err := plan.Check(d, obs); err != nil {
+				t.Fatal(err)
+			}
+			if got := kindUsers(plan, KindDeactivate); !slices.Equal(got, tt.deacts) {
+				t.Errorf("deactivations %v, want %v", got, tt.deacts)
+			}
+			if got := kindUsers(plan, KindReactivate); !slices.Equal(got, tt.reacts) {
+				t.Errorf("reactivations %v, want %v", got, tt.reacts)
+			}
+			if got := kindUsers(plan, KindTeamRemove); !slices.Equal(got, tt.remove) {
+				t.Errorf("team removals %v, want %v", got, tt.remove)
+			}
+			if tt.reacts == nil && !slices.ContainsFunc(plan.Skipped, func(s Skip) bool {
+				return s.AccountID == "m-back" && s.Attention && strings.Contains(s.Reason, "team eng waits for a direct read")
+			}) {
+				t.Errorf("the held return is not explained: %+v", plan.Skipped)
+			}
+		})
+	}
+}
+
+// Listing what must be read ends, whatever the answers already read: with
+// the scope unknown, a user a read found out of scope (an answer no
+// assumption replaces) is not asked again (found by the lagging-listings
+// property, as a stack overflow).
+func TestUnconfirmedListEnds(t *testing.T) {
+	left := linkedTo(Account{ID: "m-left", Username: "left", Email: "left@x.example", Roles: "system_user"}, "u-left")
+	o := opts()
+	o.ConfirmDepartures = true
+	o.Broken = []BrokenMapping{{Input: InputGroups, Entry: "Eng", Error: "no group named Eng"}}
+	dir := Directory{Confirmed: &Confirmations{Left: map[string]string{"u-left": LeftScope}}}
+	plan := BuildPlan(dir, Observed{Accounts: []Account{left}, SelfID: "self"}, o)
+	if len(plan.Unconfirmed) != 0 || len(plan.Actions) != 0 {
+		t.Fatalf("unconfirmed %+v, actions %+v", plan.Unconfirmed, plan.Actions)
 	}
 }

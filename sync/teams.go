@@ -57,7 +57,7 @@ func (p *planner) planTeams(observed map[string]TeamState) {
 			if want[name] != "" || !team.Members[m.accountID] || p.frozen.teams[name] != "" {
 				continue // a broken mapping that names the team might want them there
 			}
-			if wait := p.removalConfirmed(m.u, groupIDsForTeam(pol, name), "team "+name); wait != "" {
+			if wait := p.removalConfirmed(m, groupIDsForTeam(pol, name), "team "+name); wait != "" {
 				p.attention(m.u, -1, wait)
 				continue
 			}

@@ -55,7 +55,7 @@ func TestPayloadCountsContract(t *testing.T) {
 	}
 	want := map[string]int{"created": 1, "updated": 2, "deactivated": 3, "reactivated": 4, "unchanged": 5,
 		"skipped": 6, "failed": 7, "team_added": 8, "team_removed": 9, "conflicts": 0, "not_attempted": 0, "released": 0,
-		"channel_added": 10, "channel_removed": 11, "onboarded": 12}
+		"channel_added": 10, "channel_removed": 11, "onboarded": 12, "changed_since_plan": 0, "not_in_approved_plan": 0}
 	if !maps.Equal(m.Counts, want) {
 		t.Errorf("counts = %v, want %v", m.Counts, want)
 	}

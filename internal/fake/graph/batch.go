@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 )
 
@@ -19,9 +20,25 @@ const maxBatch = 20
 // (user-checkmembergroups: "up to a maximum of 20 groups per request").
 const maxCheckGroups = 20
 
+// batchThrottle is how many of the next requests inside batches are
+// answered 429, and the Retry-After (seconds) they carry.
+type batchThrottle struct{ n, retryAfter int }
+
+// ThrottleBatchItems answers the next n requests inside JSON batches 429
+// TooManyRequests with Retry-After retryAfterSeconds in the item's own
+// headers, while the batch itself answers 200: Graph evaluates each request
+// of a batch against its throttling limits on its own (json-batching,
+// "Throttling and batching"), so a throttled item does not fail the others.
+func (s *Server) ThrottleBatchItems(n, retryAfterSeconds int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batchThrottle = batchThrottle{n: n, retryAfter: retryAfterSeconds}
+}
+
 // batch answers POST /v1.0/$batch: each request in the body is served as if
 // sent alone (with the batch's token), and the answers come back together,
-// as Graph's JSON batching does.
+// as Graph's JSON batching does: each with its own status, headers (the
+// sub-request's, Retry-After included) and body.
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Requests []struct {
@@ -68,15 +85,35 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		sub.Header.Set("Authorization", r.Header.Get("Authorization"))
 		rec := &Request{Method: sub.Method, Path: sub.URL.Path, Query: sub.URL.Query(), Key: sub.Method + " " + sub.URL.Path}
 		rr := httptest.NewRecorder()
-		s.route(rr, sub, rec)
+		s.mu.Lock()
+		throttled, after := s.batchThrottle.n > 0, s.batchThrottle.retryAfter
+		if throttled {
+			s.batchThrottle.n--
+		}
+		s.mu.Unlock()
+		if throttled {
+			rr.Header().Set("Retry-After", fmt.Sprint(after))
+			writeODataError(rr, http.StatusTooManyRequests, "TooManyRequests", "Too many requests")
+		} else {
+			s.route(rr, sub, rec)
+		}
 		rec.Status = rr.Code
 		s.record(*rec)
-		a := answer{ID: q.ID, Status: rr.Code, Headers: map[string]string{"Content-Type": rr.Header().Get("Content-Type")}}
+		a := answer{ID: q.ID, Status: rr.Code, Headers: map[string]string{}}
+		for k, v := range rr.Header() {
+			if len(v) > 0 {
+				a.Headers[k] = v[0]
+			}
+		}
 		if b := bytes.TrimSpace(rr.Body.Bytes()); len(b) > 0 {
 			a.Body = b
 		}
 		out.Responses = append(out.Responses, a)
 	}
+	// Graph may answer in any order (json-batching: "the responses might
+	// appear in a different order"): the fake answers last first, so that
+	// only a client that matches answers by id gets them right.
+	slices.Reverse(out.Responses)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -137,6 +137,8 @@ type Server struct {
 	lagging map[string]bool
 	// mail holds sendMail's deliveries and faults (mail.go).
 	mail mailState
+	// batchThrottle throttles requests inside JSON batches (batch.go).
+	batchThrottle batchThrottle
 }
 
 // New starts a fake on 127.0.0.1 over TLS. Call Close when done.

@@ -79,6 +79,9 @@ type Options struct {
 	// the Generation's version; a bare version ("11.1.0") is sent in the
 	// real format ("11.1.0..<hash>.false").
 	ServerVersion string
+	// DiagnosticID is the server's telemetry id, which GET /config/client
+	// reports as DiagnosticId; empty means DefaultDiagnosticID.
+	DiagnosticID string
 	// Generation picks the release whose differences the fake copies (see
 	// Generation); the zero value is a current server.
 	Generation Generation
@@ -255,7 +258,11 @@ type Server struct {
 	mail mailState
 }
 
+// DefaultDiagnosticID is the fake's telemetry id unless Options names one.
+const DefaultDiagnosticID = "kq3tb8ypxfbx8xqg6f1a7uxw9c"
+
 // New starts a fake server on 127.0.0.1.
+
 func New(opts Options) *Server {
 	if opts.AdminToken == "" {
 		opts.AdminToken = DefaultAdminToken
@@ -268,6 +275,9 @@ func New(opts Options) *Server {
 	}
 	if opts.ServerVersion == "" {
 		opts.ServerVersion = opts.Generation.defaultVersion()
+	}
+	if opts.DiagnosticID == "" {
+		opts.DiagnosticID = DefaultDiagnosticID
 	}
 	opts.ServerVersion = realVersionID(opts.ServerVersion)
 	if opts.PasswordPolicy.MinimumLength == 0 {

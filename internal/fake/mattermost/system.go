@@ -27,6 +27,7 @@ func (s *Server) clientConfig(c *reqCtx) {
 	}
 	writeJSON(c.w, http.StatusOK, map[string]string{
 		"Version":                  version,
+		"DiagnosticId":             s.opts.DiagnosticID,
 		"BuildEnterpriseReady":     "false",
 		"SiteName":                 "Mattermost",
 		"EnableUserCreation":       "true",

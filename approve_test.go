@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
+)
+
+// Approve, then apply (issue 17), end to end through main's code path.
+
+// savePlanDry makes a dry run that saves its plan, and returns the path.
+func (w *world) savePlanDry(wantCode int) string {
+	w.t.Helper()
+	path := filepath.Join(w.dir, "approved", "plan.json")
+	w.env["INPUT_DRY-RUN"], w.env["INPUT_PLAN-OUT"] = "true", path
+	w.mm.ResetCounters()
+	w.mustRun(wantCode)
+	delete(w.env, "INPUT_PLAN-OUT")
+	w.env["INPUT_DRY-RUN"] = "false"
+	if n := w.mm.Writes(); n != 0 {
+		w.t.Fatalf("the dry run that saved the plan wrote %d times", n)
+	}
+	if got := w.outputs()["plan"]; got != path {
+		w.t.Fatalf("output plan = %q, want %q", got, path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		w.t.Fatalf("plan file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	return path
+}
+
+// applyPlan runs with apply-plan and the given extra inputs.
+func (w *world) applyPlan(path string, inputs map[string]string) int {
+	w.t.Helper()
+	w.env["INPUT_APPLY-PLAN"] = path
+	defer delete(w.env, "INPUT_APPLY-PLAN")
+	for k, v := range inputs {
+		w.env[k] = v
+		defer delete(w.env, k)
+	}
+	w.mm.ResetCounters()
+	return w.run()
+}
+
+func TestApproveThenApplyMakesOnlyApprovedChanges(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	renamed, leaver, later := "rkowalski@contoso.example", "bjorn.nunez@contoso.example", "zoe.davis@contoso.example"
+	retitled := "jjohnson@contoso.example"
+	w.edit(renamed, func(u fakegraph.User) { u["jobTitle"] = "Engineering Manager" })
+	w.edit(retitled, func(u fakegraph.User) { u["jobTitle"] = "Architect" })
+	w.edit(leaver, func(u fakegraph.User) { u["accountEnabled"] = false })
+	path := w.savePlanDry(0)
+	if !strings.Contains(w.stdout.String(), "Plan saved to "+path) {
+		t.Errorf("the dry run does not say where the plan went:\n%s", w.stdout.String())
+	}
+
+	// After the approval, the directory moves on: one approved change is
+	// no longer what the directory says, and a new leaver appears.
+	w.edit(retitled, func(u fakegraph.User) { u["jobTitle"] = "Chief Architect" })
+	w.edit(later, func(u fakegraph.User) { u["accountEnabled"] = false })
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("apply exit %d\n%s", code, w.stdout.String())
+	}
+	if a := w.account(renamed); a.Position != "Engineering Manager" {
+		t.Errorf("the approved update was not made: position %q", a.Position)
+	}
+	if a := w.account(leaver); a.DeleteAt == 0 {
+		t.Error("the approved deactivation was not made")
+	}
+	if a := w.account(later); a.DeleteAt != 0 {
+		t.Error("a deactivation the approved plan does not hold was made")
+	}
+	if a := w.account(retitled); a.Position == "Chief Architect" || a.Position == "Architect" {
+		t.Errorf("an update that changed since the plan was made: position %q", a.Position)
+	}
+	out := w.outputs()
+	if out["updated"] != "1" || out["deactivated"] != "1" || out["changed-since-plan"] != "1" || out["not-in-approved-plan"] != "2" {
+		t.Errorf("outputs %v", out)
+	}
+	rep := w.report()
+	if rep.ApprovedPlan == nil || len(rep.ApprovedPlan.ChangedSincePlan) != 1 || rep.Counts.NotInApprovedPlan != 2 {
+		t.Fatalf("report's approved_plan %+v", rep.ApprovedPlan)
+	}
+	if s := w.summary(); !strings.Contains(s, "changed since the plan") || !strings.Contains(s, "not in the approved plan") {
+		t.Errorf("summary does not list what was left out:\n%s", s)
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::Applying the approved plan") {
+		t.Errorf("left-out changes are no warning:\n%s", w.stdout.String())
+	}
+	w.assertNoSecrets(nil)
+
+	// Applying the same plan twice writes nothing the second time.
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("second apply exit %d\n%s", code, w.stdout.String())
+	}
+	if n := w.mm.Writes(); n != 0 {
+		t.Errorf("applying the plan twice wrote %d times", n)
+	}
+}
+
+func TestApprovedPlanRefusedBeforeAnyWrite(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(w *world, path string) map[string]string
+		want  string
+	}{
+		{"edited by hand", func(w *world, path string) map[string]string {
+			b, _ := os.ReadFile(path)
+			os.WriteFile(path, []byte(strings.Replace(string(b), `"action":"deactivate"`, `"action":"reactivate"`, 1)), 0o600)
+			return nil
+		}, "signature does not verify"},
+		{"signed with another key", func(w *world, path string) map[string]string {
+			return map[string]string{"INPUT_LINK-KEY": "another-link-key-0123456789"}
+		}, "signature does not verify"},
+		{"another tenant", func(w *world, path string) map[string]string {
+			return map[string]string{"INPUT_AZURE-TENANT-ID": "0b9e4b63-6d6c-4d2b-9d43-3f0f4b2a7c11"}
+		}, "another Mattermost server or Entra ID tenant"},
+		{"another server", func(w *world, path string) map[string]string {
+			return map[string]string{"INPUT_MATTERMOST-URL": "https://chat.other.example"}
+		}, "another Mattermost server or Entra ID tenant"},
+		{"stale", func(w *world, path string) map[string]string {
+			return map[string]string{"INPUT_PLAN-MAX-AGE": "1ns"}
+		}, "older than plan-max-age"},
+		{"another version", func(w *world, path string) map[string]string {
+			// A plan another version made: signed with the same key.
+			f, err := planfile.Read(path)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			f.ToolVersion = "v99.0.0"
+			if err := planfile.Write(path, f, []byte("the-link-key-0123456789abcdef")); err != nil {
+				w.t.Fatal(err)
+			}
+			return nil
+		}, "incompatible version"},
+		{"not a plan", func(w *world, path string) map[string]string {
+			os.WriteFile(path, []byte(`{"status":"success"}`), 0o600)
+			return nil
+		}, "not a saved plan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			w.env["INPUT_LINK-KEY"] = "the-link-key-0123456789abcdef"
+			w.mustRun(0)
+			w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+			path := w.savePlanDry(0)
+			inputs := tt.setup(w, path)
+			code := w.applyPlan(path, inputs)
+			if code == 0 {
+				t.Fatal("exit 0")
+			}
+			if n := w.mm.Writes(); n != 0 {
+				t.Errorf("%d writes", n)
+			}
+			var errLine string
+			for _, l := range strings.Split(w.stdout.String(), "\n") {
+				if strings.HasPrefix(l, "::error") {
+					errLine = l
+					break
+				}
+			}
+			if !strings.Contains(errLine, tt.want) || !strings.Contains(errLine, "apply-plan") {
+				t.Errorf("first error %q does not say %q\n%s", errLine, tt.want, w.stdout.String())
+			}
+		})
+	}
+}
+
+// A run the threshold stops saves the whole plan; applying it needs the
+// count stated, and then makes exactly those deactivations.
+func TestPlanStoppedByThresholdIsAppliedWithTheCount(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	leavers := []string{"82021909@contoso.example", "82021910@contoso.example", "bjorn.nunez@contoso.example", "82021911@contoso.example", "asa.muller.extern@contoso.example"}
+	for _, m := range leavers {
+		w.edit(m, func(u fakegraph.User) { u["accountEnabled"] = false })
+	}
+	w.env["INPUT_MAX-DEACTIVATIONS"] = "2"
+	path := w.savePlanDry(1)
+	if !strings.Contains(w.stdout.String(), "save the plan with plan-out (a dry run) and apply that file with apply-plan") ||
+		!strings.Contains(w.stdout.String(), "run apply-plan with `max-deactivations: 5`") {
+		t.Errorf("the stopped run does not point to apply-plan with the count:\n%s", w.stdout.String())
+	}
+	if rep := w.report(); !strings.Contains(rep.Error, "apply-plan") {
+		t.Errorf("the report's error does not point to apply-plan: %s", rep.Error)
+	}
+	if s := w.summary(); !strings.Contains(s, "### Saved plan") || !strings.Contains(s, "apply it with `max-deactivations: 5`") {
+		t.Errorf("the summary does not tell the approver the count:\n%s", s)
+	}
+	f, err := planfile.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Rails[0]; r.Planned != 5 || !r.Exceeded || len(f.Withheld) != 5 {
+		t.Fatalf("rails %+v, %d withheld", f.Rails, len(f.Withheld))
+	}
+	// A sixth leaver after the approval is not in the plan.
+	w.edit("82021919@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+
+	if code := w.applyPlan(path, nil); code == 0 || w.mm.Writes() != 0 {
+		t.Fatalf("the plan was applied under max-deactivations 2: exit %d, %d writes", code, w.mm.Writes())
+	}
+	if !strings.Contains(w.stdout.String(), "max-deactivations: 5") {
+		t.Errorf("the refusal does not state the count:\n%s", w.stdout.String())
+	}
+	if code := w.applyPlan(path, map[string]string{"INPUT_MAX-DEACTIVATIONS": "5"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if got := w.outputInt("deactivated"); got != 5 {
+		t.Errorf("deactivated %d, want 5", got)
+	}
+	for _, m := range leavers {
+		if w.account(m).DeleteAt == 0 {
+			t.Errorf("%s not deactivated", m)
+		}
+	}
+	if w.account("82021919@contoso.example").DeleteAt != 0 {
+		t.Error("the leaver after the approval was deactivated")
+	}
+}
+
+// The inputs that decide what a run does come from the saved plan; the run
+// says which of its own it ignored.
+func TestApplyTakesDecisionInputsFromThePlan(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	w.edit("bjorn.nunez@contoso.example", func(u fakegraph.User) { u["accountEnabled"] = false })
+	path := w.savePlanDry(0)
+	code := w.applyPlan(path, map[string]string{"INPUT_DEACTIVATE": "false", "INPUT_ONLY-USERS": "rkowalski@contoso.example"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if !strings.Contains(w.stdout.String(), "::warning::apply-plan: this run's deactivate, only-users differ") {
+		t.Errorf("no warning naming the ignored inputs:\n%s", w.stdout.String())
+	}
+	if w.account("bjorn.nunez@contoso.example").DeleteAt == 0 {
+		t.Error("the approved deactivation was not made")
+	}
+	var rep struct {
+		ApprovedPlan struct {
+			Ignored []string `json:"ignored_inputs"`
+		} `json:"approved_plan"`
+	}
+	b, _ := os.ReadFile(w.env["INPUT_REPORT-PATH"])
+	if json.Unmarshal(b, &rep) != nil || len(rep.ApprovedPlan.Ignored) != 2 {
+		t.Errorf("report's ignored inputs: %s", rep.ApprovedPlan.Ignored)
+	}
+}
+
+// plan-max-age is measured on the run's clock.
+func TestPlanMaxAgeUsesTheRunsClock(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	path := w.savePlanDry(0)
+	w.env["INPUT_APPLY-PLAN"] = path
+	later := func() time.Time { return time.Now().Add(25 * time.Hour) }
+	if code := w.runWith(context.Background(), deps{now: later}); code == 0 || !strings.Contains(w.stdout.String(), "older than plan-max-age") {
+		t.Fatalf("a day-old plan was not refused: exit %d\n%s", code, w.stdout.String())
+	}
+	w.env["INPUT_PLAN-MAX-AGE"] = "48h"
+	if code := w.runWith(context.Background(), deps{now: later}); code != 0 {
+		t.Fatalf("exit %d under plan-max-age 48h\n%s", code, w.stdout.String())
+	}
+}
+
+// A new hire's account and team come as one: when the create changed since
+// the plan, its team membership is left out with it; the hire approved as
+// planned gets both.
+func TestApprovedCreateTakesItsTeamWithIt(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	town := w.mm.AddTeam(fakemm.Team{Name: "town", DisplayName: "Town"})
+	w.env["INPUT_TEAMS"] = "town"
+	w.env["INPUT_ONLY-USERS"] = "rkowalski@contoso.example, ana.new@contoso.example, ben.new@contoso.example"
+	w.mustRun(0)
+	hire := func(id, mail, title string) fakegraph.User {
+		return fakegraph.User{"id": id, "accountEnabled": true, "userType": "Member", "displayName": "New " + title,
+			"givenName": "New", "surname": title, "jobTitle": title, "mail": mail, "userPrincipalName": mail, "mailNickname": strings.Split(mail, "@")[0]}
+	}
+	w.setUsers(append(w.users, hire("5d3f6a0e-1c2b-4f7a-9e8d-7c6b5a4f3e21", "ana.new@contoso.example", "Designer"),
+		hire("6e4f7b1f-2d3c-4a8b-8f9e-8d7c6b5a4f32", "ben.new@contoso.example", "Tester")))
+	path := w.savePlanDry(0)
+	w.edit("ben.new@contoso.example", func(u fakegraph.User) { u["jobTitle"] = "QA Lead" })
+	if code := w.applyPlan(path, nil); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	ana := w.account("ana.new@contoso.example")
+	if _, ok := w.mm.UserByEmail("ben.new@contoso.example"); ok {
+		t.Error("a create that changed since the plan was made")
+	}
+	members := map[string]bool{}
+	for _, m := range w.mm.TeamMembers(town.ID) {
+		members[m.UserID] = true
+	}
+	if !members[ana.ID] {
+		t.Error("the approved hire did not join the team")
+	}
+	if got := w.outputInt("changed-since-plan"); got < 2 {
+		t.Errorf("changed-since-plan %d, want the create and its team-add", got)
+	}
+}
