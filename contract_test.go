@@ -307,3 +307,24 @@ func TestReadmeWebhookExampleHasEveryCount(t *testing.T) {
 		t.Errorf("the README's webhook example counts %v, the report's %v", got, want)
 	}
 }
+
+// The README's contents list links every section (## heading), so that a
+// section added later is found from the top.
+func TestReadmeContentsListsEverySection(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(readme)
+	start, end := strings.Index(doc, "\nContents:\n"), strings.Index(doc, "\n## Quick start")
+	if start < 0 || end < start {
+		t.Fatal("README has no contents list before its quick start")
+	}
+	contents := doc[start:end]
+	for _, m := range regexp.MustCompile(`(?m)^## (.+?)\s*$`).FindAllStringSubmatch(fencedBlock.ReplaceAllString(doc, ""), -1) {
+		anchor := strings.ReplaceAll(notAnchorRun.ReplaceAllString(strings.ToLower(m[1]), ""), " ", "-")
+		if !strings.Contains(contents, "(#"+anchor+")") {
+			t.Errorf("the README's contents list does not link the section %q (#%s)", m[1], anchor)
+		}
+	}
+}
