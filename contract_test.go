@@ -328,3 +328,22 @@ func TestReadmeContentsListsEverySection(t *testing.T) {
 		}
 	}
 }
+
+// CHANGELOG.md names every input and output (RELEASE.md: every new or
+// changed input or output belongs there), so that a release cannot ship one
+// the changelog does not mention.
+func TestChangelogNamesEveryInputAndOutput(t *testing.T) {
+	changelog, err := os.ReadFile("CHANGELOG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range config.Options() {
+		names = append(names, o.Name)
+	}
+	for _, n := range append(names, report.OutputNames()...) {
+		if !strings.Contains(string(changelog), "`"+n+"`") {
+			t.Errorf("CHANGELOG.md does not name `%s`", n)
+		}
+	}
+}
