@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -344,6 +345,29 @@ func TestChangelogNamesEveryInputAndOutput(t *testing.T) {
 	for _, n := range append(names, report.OutputNames()...) {
 		if !strings.Contains(string(changelog), "`"+n+"`") {
 			t.Errorf("CHANGELOG.md does not name `%s`", n)
+		}
+	}
+}
+
+// The example workflows keep what they upload (the report, a saved plan:
+// both name people) a week at most, and say so.
+func TestExampleArtifactsAreShortLived(t *testing.T) {
+	files, _ := filepath.Glob(".github/workflows/*.yml")
+	more, _ := filepath.Glob("examples/*.yml")
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uploads := strings.Count(string(b), "actions/upload-artifact@")
+		days := regexp.MustCompile(`retention-days: (\d+)`).FindAllStringSubmatch(string(b), -1)
+		if len(days) != uploads {
+			t.Errorf("%s: %d artifact uploads, %d with retention-days", f, uploads, len(days))
+		}
+		for _, d := range days {
+			if n, _ := strconv.Atoi(d[1]); n > 7 {
+				t.Errorf("%s keeps an artifact %d days: it names people, keep it 7 at most", f, n)
+			}
 		}
 	}
 }
