@@ -18,10 +18,13 @@
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".
 //
-// Its handlers, knobs and Chaos follow fakemm's shapes (decode, validate,
-// lock, answer; one setter a knob) without sharing code: each fake answers
-// in its own server's words (OData errors here, AppErrors there), and the
-// fakes import nothing but internal/clock (layers_test.go).
+// Its routes repeat one shape (find the object, else writeNotFound; select
+// the properties; add @odata.context), each with its own entity set and
+// properties, as Graph's own routes differ. Its handlers, knobs and Chaos
+// follow fakemm's shapes (decode, validate, lock, answer; one setter a knob)
+// without sharing code: each fake answers in its own server's words (OData
+// errors here, AppErrors there), and the fakes import nothing but
+// internal/clock (layers_test.go).
 package fakegraph
 
 import (
