@@ -236,7 +236,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	}
 	// The invariants are checked on every plan, dry runs included: a plan
 	// that breaks one is a bug, and nothing of it is applied.
-	if err := plan.Check(dir, observed); err != nil {
+	if err := plan.Check(dir, observed, planOpts); err != nil {
 		con.errorf("%v", err)
 		con.infof("Nothing was changed: the plan failed its safety check (please report this as a bug, with the JSON report).")
 		rep := newReport(nil)
@@ -250,7 +250,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 			// The saved plan holds what the rails stopped, for a person
 			// to approve with the count stated.
 			full = mmsync.BuildPlan(dir, observed, mmsync.Unrailed(planOpts))
-			if err := full.Check(dir, observed); err != nil {
+			if err := full.Check(dir, observed, mmsync.Unrailed(planOpts)); err != nil {
 				return fatal(ctx, con, cfg, d, started, fmt.Errorf("input plan-out: the plan without the rails failed its safety check (please report this as a bug): %w", err))
 			}
 		}
@@ -268,7 +268,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	var approval *mmsync.Approval
 	if pr.approved != nil {
 		applied, ap := mmsync.ApproveOnly(pr.approved.PlannedActions(), plan, pre.Capacity)
-		if err := applied.Check(dir, observed); err != nil {
+		if err := applied.Check(dir, observed, planOpts); err != nil {
 			return fatal(ctx, con, cfg, d, started, fmt.Errorf("the approved part of the plan failed its safety check (please report this as a bug): %w", err))
 		}
 		plan, approval = applied, &ap
@@ -315,7 +315,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 		})
 		endApply := con.group(fmt.Sprintf("Applying %d changes", len(plan.Actions)))
 		prog := con.progress("Applying", len(plan.Actions))
-		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
+		results = mmsync.Apply(ctx, plan, target, mmsync.ApplyOptions{Options: planOpts, SelfID: observed.SelfID, Workers: cfg.Workers, CreateWorkers: cfg.CreateWorkers,
 			Onboarder: onboarder(cfg, src, mm),
 			OnResult:  func(r mmsync.Result) { prog.Done(r.Status == mmsync.StatusDone || r.Status == mmsync.StatusAdopted) }})
 		prog.Finish()

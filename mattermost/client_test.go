@@ -176,7 +176,7 @@ func TestTargetRoundTrip(t *testing.T) {
 		t.Fatalf("policy = %+v", pol)
 	}
 	tg := mattermost.NewTarget(c, pol, mattermost.TargetOptions{DisableWelcomeEmail: true})
-	acc, err := tg.CreateUser(ctx, mmsync.NewUser{
+	acc, _, err := tg.CreateUser(ctx, mmsync.NewUser{
 		Username: "Alice.Smith", Email: "Alice.Smith@Example.com",
 		Profile: mmsync.Profile{FirstName: "Alice", LastName: "Smith", Nickname: "Al", Position: "Engineer"},
 		Props:   map[string]string{"entra_id": "abc"},
@@ -193,7 +193,7 @@ func TestTargetRoundTrip(t *testing.T) {
 	}
 
 	// second user gets a different password
-	acc2, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "bob", Email: "bob@example.com"})
+	acc2, _, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "bob", Email: "bob@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestCreateConflicts(t *testing.T) {
 	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{MinimumLength: 8}, mattermost.TargetOptions{})
 	ctx := context.Background()
 
-	_, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "fresh", Email: "TAKEN@example.com"})
+	_, _, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "fresh", Email: "TAKEN@example.com"})
 	if !errors.Is(err, mmsync.ErrEmailExists) || errors.Is(err, mmsync.ErrUsernameExists) {
 		t.Fatalf("email clash: %v", err)
 	}
@@ -275,7 +275,7 @@ func TestCreateConflicts(t *testing.T) {
 		t.Fatalf("Error() = %q", err.Error())
 	}
 
-	_, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "TAKEN", Email: "new@example.com"})
+	_, _, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "TAKEN", Email: "new@example.com"})
 	if !errors.Is(err, mmsync.ErrUsernameExists) {
 		t.Fatalf("username clash: %v", err)
 	}
@@ -283,7 +283,7 @@ func TestCreateConflicts(t *testing.T) {
 		t.Fatal("400 must not be ErrNotFound")
 	}
 
-	_, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "all", Email: "all@example.com"})
+	_, _, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "all", Email: "all@example.com"})
 	if !errors.As(err, &ae) || ae.ID != "model.user.is_valid.username.app_error" {
 		t.Fatalf("restricted username: %v", err)
 	}
@@ -297,15 +297,15 @@ func TestUserLimits(t *testing.T) {
 		t.Fatalf("limits = %+v, %v", l, err)
 	}
 	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
-	a, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "a", Email: "a@example.com"})
+	a, _, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "a", Email: "a@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "b", Email: "b@example.com"}); err != nil {
+	if _, _, err := tg.CreateUser(ctx, mmsync.NewUser{Username: "b", Email: "b@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	var ae *mattermost.AppError
-	_, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "c", Email: "c@example.com"})
+	_, _, err = tg.CreateUser(ctx, mmsync.NewUser{Username: "c", Email: "c@example.com"})
 	if !errors.As(err, &ae) || ae.ID != mattermost.IDUserLimitExceeded {
 		t.Fatalf("create over limit: %v", err)
 	}
@@ -401,7 +401,7 @@ func TestRetry429PlainText(t *testing.T) {
 	// a POST answered 429 is retried too, and creates exactly once
 	srv.FailNext(1, 429, "POST /api/v4/users")
 	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
-	if _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
+	if _, _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Requests()["POST /api/v4/users"]; n != 2 {
@@ -479,7 +479,7 @@ func TestLostCreateResponse(t *testing.T) {
 	srv, c := newPair(t, fakemm.Options{})
 	srv.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 504, AfterHandler: true})
 	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
-	_, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"})
+	_, _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"})
 	if !errors.Is(err, mmsync.ErrEmailExists) {
 		t.Fatalf("err = %v", err)
 	}
@@ -498,7 +498,7 @@ func TestRetryAfter30s(t *testing.T) {
 	srv.InjectFault(fakemm.Fault{Method: "POST", PathPrefix: "/api/v4/users", Status: 429, RetryAfter: 30})
 	tg := mattermost.NewTarget(c, mattermost.PasswordPolicy{}, mattermost.TargetOptions{})
 	start := clock.Now()
-	if _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
+	if _, _, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "x", Email: "x@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	if waited := clock.Now().Sub(start); waited != 30*time.Second {

@@ -42,9 +42,8 @@ func TestSetPasswordAndResetMailer(t *testing.T) {
 	if m := srv.Mails(); len(m) != 2 || m[1].Subject != fakemm.SubjectReset {
 		t.Fatalf("mails: %+v", m)
 	}
-	// The created account's password reaches OnPassword, masked first.
-	var got mmsync.Secret
-	acct, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "ann", Email: "ann@example.com", OnPassword: func(s mmsync.Secret) { got = s }})
+	// The created account's password is returned when asked for, masked first.
+	acct, got, err := tg.CreateUser(context.Background(), mmsync.NewUser{Username: "ann", Email: "ann@example.com", KeepPassword: true})
 	if err != nil || got.Empty() || !srv.CheckPassword(acct.ID, got.Reveal()) || masked[len(masked)-1] != got.Reveal() {
 		t.Fatalf("create: %v", err)
 	}

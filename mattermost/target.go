@@ -15,7 +15,7 @@ type TargetOptions struct {
 	// EmailVerified sends email_verified: true on create.
 	EmailVerified bool
 	// Mask, when set, is called with every password that leaves the
-	// process (handed to NewUser.OnPassword, or set by SetPassword) the
+	// process (returned for NewUser.KeepPassword, or set by SetPassword) the
 	// moment it exists: the Actions console masks it (::add-mask::).
 	Mask func(secret string)
 }
@@ -39,13 +39,14 @@ func NewTarget(c *Client, policy PasswordPolicy, opts TargetOptions) *Target {
 	return &Target{c: c, policy: policy, opts: opts}
 }
 
-// CreateUser creates an email/password account with a fresh random password.
-func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Account, error) {
+// CreateUser creates an email/password account with a fresh random
+// password, returned only when nu.KeepPassword asks for it.
+func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Account, mmsync.Secret, error) {
 	pw, err := GeneratePassword(t.policy)
 	if err != nil {
-		return mmsync.Account{}, fmt.Errorf("create user %s: %w", nu.Username, err)
+		return mmsync.Account{}, mmsync.Secret{}, fmt.Errorf("create user %s: %w", nu.Username, err)
 	}
-	if nu.OnPassword != nil && t.opts.Mask != nil {
+	if nu.KeepPassword && t.opts.Mask != nil {
 		t.opts.Mask(pw) // it will be mailed: hidden from the log from now on
 	}
 	u := User{
@@ -62,12 +63,12 @@ func (t *Target) CreateUser(ctx context.Context, nu mmsync.NewUser) (mmsync.Acco
 	}
 	out, err := t.c.CreateUser(ctx, u)
 	if err != nil {
-		return mmsync.Account{}, err
+		return mmsync.Account{}, mmsync.Secret{}, err
 	}
-	if nu.OnPassword != nil {
-		nu.OnPassword(mmsync.NewSecret(pw))
+	if !nu.KeepPassword {
+		return ToAccount(out), mmsync.Secret{}, nil
 	}
-	return ToAccount(out), nil
+	return ToAccount(out), mmsync.NewSecret(pw), nil
 }
 
 // PatchUser applies p and returns the account as stored.

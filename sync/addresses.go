@@ -269,7 +269,7 @@ func (b *addressBook) resolve() {
 		}
 		switch a.Kind {
 		case KindCreate:
-			a.Username = p.plan.usernames.Allocate(a.usernameBase)
+			a.Username = p.usernames.Allocate(a.UsernameBase)
 			p.creates = append(p.creates, a)
 			p.addMember(member{u: c.d.u, email: a.Email, username: a.Username})
 		case KindReactivate:

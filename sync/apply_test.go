@@ -10,7 +10,7 @@ func TestApplyConvergesAndIsIdempotent(t *testing.T) {
 	users := loadFixture(t, "tenant-2000.json")
 	target := newFakeTarget()
 	plan := BuildPlan(Directory{Users: users}, target.observed(), opts())
-	results := Apply(context.Background(), plan, target, ApplyOptions{})
+	results := Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"})
 	for _, r := range results {
 		if r.Status != StatusDone {
 			t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
@@ -43,7 +43,7 @@ func TestApplyIsolatesFailuresAndResolvesRaces(t *testing.T) {
 	target.failFor["bob@contoso.example"] = idError{"model.user.is_valid.pwd_min_length.app_error"}
 
 	byEmail := map[string]Result{}
-	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"}) {
 		byEmail[r.Email] = r
 	}
 	if r := byEmail["alice@contoso.example"]; r.Status != StatusDone {
@@ -65,7 +65,7 @@ func TestApplyStopsStartingWorkWhenCancelled(t *testing.T) {
 	cancel()
 	plan := BuildPlan(Directory{Users: []DirectoryUser{user("a", "a1@x.example", "A")}}, Observed{}, opts())
 	target := newFakeTarget()
-	r := Apply(ctx, plan, target, ApplyOptions{})
+	r := Apply(ctx, plan, target, ApplyOptions{Options: opts(), SelfID: "self"})
 	if r[0].Status != StatusNotAttempted || !strings.Contains(r[0].Error, "not attempted") || target.writes != 0 {
 		t.Fatalf("%+v, %d writes", r[0], target.writes)
 	}
@@ -100,7 +100,7 @@ func TestApplyAsksThePlannersRuleOnEmailExists(t *testing.T) {
 			obs := target.observed()
 			plan := BuildPlan(Directory{Users: ann}, obs, o)
 			target.Add(tt.appear)
-			r := Apply(context.Background(), plan, target, ApplyOptions{})
+			r := Apply(context.Background(), plan, target, ApplyOptions{Options: o, SelfID: "self"})
 			if r[0].Status != tt.want {
 				t.Fatalf("%+v", r[0])
 			}
@@ -120,7 +120,7 @@ func TestLostCreateIsRecognisedWhateverAdoptExisting(t *testing.T) {
 		target := newFakeTarget()
 		target.loseCreates = 1
 		dir := Directory{Users: []DirectoryUser{user("a", "ann@x.example", "Ann")}}
-		r := Apply(context.Background(), BuildPlan(dir, target.observed(), o), target, ApplyOptions{})
+		r := Apply(context.Background(), BuildPlan(dir, target.observed(), o), target, ApplyOptions{Options: o, SelfID: "self"})
 		if r[0].Status != StatusAdopted || len(target.accounts) != 1 {
 			t.Fatalf("adopt-existing %v: %+v, %d accounts", adopt, r[0], len(target.accounts))
 		}
@@ -137,7 +137,7 @@ func TestPendingEmailIsAskedOnce(t *testing.T) {
 	target := newFakeTarget(acct)
 	target.requireVerification = true
 	dir := Directory{Users: []DirectoryUser{user("id-k", "kim@new.example", "Kim")}}
-	r := Apply(context.Background(), BuildPlan(dir, target.observed(), opts()), target, ApplyOptions{})
+	r := Apply(context.Background(), BuildPlan(dir, target.observed(), opts()), target, ApplyOptions{Options: opts(), SelfID: "self"})
 	if len(r) != 1 || r[0].Kind != KindUpdate || !r[0].Pending {
 		t.Fatalf("first run: %+v", r)
 	}
@@ -149,7 +149,7 @@ func TestPendingEmailIsAskedOnce(t *testing.T) {
 	// Once the user verifies, the record is dropped in passing, and nothing more.
 	target.accounts["k"].Email = "kim@new.example"
 	third := BuildPlan(dir, target.observed(), opts())
-	Apply(context.Background(), third, target, ApplyOptions{})
+	Apply(context.Background(), third, target, ApplyOptions{Options: opts(), SelfID: "self"})
 	if fourth := BuildPlan(dir, target.observed(), opts()); len(fourth.Actions)+len(fourth.Skipped) != 0 {
 		t.Fatalf("after verification: %+v %+v", fourth.Actions, fourth.Skipped)
 	}
@@ -163,7 +163,7 @@ func TestDestructiveWritesCheckTheirPrecondition(t *testing.T) {
 		target := newFakeTarget(jane)
 		plan := BuildPlan(dir, target.observed(), opts())
 		target.accounts["mj"].Email = "jane.new@x.example"
-		r := Apply(context.Background(), plan, target, ApplyOptions{})
+		r := Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"})
 		for _, res := range r {
 			if res.Kind == KindDeactivate && (res.Status != StatusFailed || !strings.Contains(res.Error, "changed")) {
 				t.Fatalf("%+v", res)
@@ -177,7 +177,7 @@ func TestDestructiveWritesCheckTheirPrecondition(t *testing.T) {
 		target := newFakeTarget(jane)
 		plan := BuildPlan(dir, target.observed(), opts())
 		target.accounts["mj"].DeleteAt = 42
-		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"}) {
 			if res.Kind == KindDeactivate && (res.Status != StatusDone || res.Note == "") {
 				t.Fatalf("%+v", res)
 			}
@@ -195,7 +195,7 @@ func TestDestructiveWritesCheckTheirPrecondition(t *testing.T) {
 			t.Fatalf("no release planned: %v", kindsOf(plan))
 		}
 		target.accounts["mo"].DeleteAt = 0 // an administrator reactivated it
-		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+		for _, res := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"}) {
 			if res.Kind == KindRelease && res.Status != StatusFailed {
 				t.Fatalf("%+v", res)
 			}
@@ -224,7 +224,7 @@ func (u *unavailableTarget) PatchUser(ctx context.Context, id string, p Patch) (
 func TestAWriteThatHappenedIsNeverNotAttempted(t *testing.T) {
 	target := &unavailableTarget{memTarget: newFakeTarget(), after: 1} // the create succeeds, the link patch does not
 	plan := BuildPlan(Directory{Users: []DirectoryUser{user("a", "ann@x.example", "Ann")}}, Observed{}, opts())
-	r := Apply(context.Background(), plan, target, ApplyOptions{})
+	r := Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"})
 	if r[0].Status != StatusFailed || r[0].AccountID == "" || !strings.Contains(r[0].Error, "created") || !r[0].Retryable {
 		t.Fatalf("%+v", r[0])
 	}

@@ -272,7 +272,7 @@ func dropDependents(actions []Action, keep []bool) {
 				continue
 			}
 			for _, k := range personKeys(&actions[i]) {
-				if lifecycle(actions[i].Kind) {
+				if lifecycle(actions[i].Kind) || links(&actions[i]) {
 					held[k] = true
 				}
 				if !changesMembership(actions[i].Kind) && actions[i].Kind != KindOnboard {
@@ -368,6 +368,21 @@ func dropDependents(actions []Action, keep []bool) {
 // account exists or is active: the actions the person's others depend on.
 func lifecycle(k Kind) bool {
 	return k == KindCreate || k == KindReactivate || k == KindDeactivate
+}
+
+// links reports whether an update writes the account's link to its user
+// (an adoption; not a re-sign): an account left unlinked is nobody's, and
+// gets none of the person's memberships (Plan.Check refuses them).
+func links(a *Action) bool {
+	if a.Kind != KindUpdate {
+		return false
+	}
+	for _, c := range a.Changes {
+		if c.Field == "link" && c != resignChange {
+			return true
+		}
+	}
+	return false
 }
 
 // changesMembership reports whether the kind adds or removes a team or

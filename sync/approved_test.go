@@ -122,7 +122,7 @@ func TestApproveOnly(t *testing.T) {
 			if len(ap.Changed) != tt.changed || len(ap.NotApproved) != tt.notInPlan {
 				t.Errorf("changed %v, not approved %v; want %d and %d", kinds(ap.Changed), kinds(ap.NotApproved), tt.changed, tt.notInPlan)
 			}
-			if err := got.Check(dir, obs(tt.apply)); err != nil {
+			if err := got.Check(dir, obs(tt.apply), o); err != nil {
 				t.Error(err)
 			}
 			if len(fresh.Actions) != len(got.Actions)+len(ap.NotApproved)+countIn(ap.Changed, fresh.Actions) {
@@ -177,7 +177,7 @@ func TestApproveOnlyKeepsAddressCyclesWhole(t *testing.T) {
 		if len(ap.NotApproved) != 1 {
 			t.Errorf("not approved: %v, want the one left out", kinds(ap.NotApproved))
 		}
-		if err := got.Check(Directory{Users: swapped}, obs); err != nil {
+		if err := got.Check(Directory{Users: swapped}, obs, opts()); err != nil {
 			t.Error(err)
 		}
 	}
@@ -284,7 +284,7 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 			}
 		}
 		applied, _ := ApproveOnly(approved, fresh, w.opts.Capacity)
-		if err := applied.Check(dir, obs); err != nil {
+		if err := applied.Check(dir, obs, Unrailed(w.opts)); err != nil {
 			t.Fatal(err)
 		}
 		savedKeys := map[string]int{}
@@ -311,7 +311,7 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		}
 		// Against a faithful server every applied action succeeds: nothing
 		// applied needed an action left out.
-		for _, r := range Apply(context.Background(), applied, target, ApplyOptions{Workers: 2, CreateWorkers: 2}) {
+		for _, r := range Apply(context.Background(), applied, target, ApplyOptions{Options: Unrailed(w.opts), SelfID: "self", Workers: 2, CreateWorkers: 2}) {
 			if r.Status != StatusDone && r.Status != StatusAdopted {
 				t.Fatalf("%s %s: %s %s\napplied %v", r.Kind, r.Username, r.Status, r.Error, kinds(applied.Actions))
 			}
@@ -322,7 +322,7 @@ func TestPropApplyingApprovedPlan(t *testing.T) {
 		again, _ := planReading(dir, after, Unrailed(w.opts), target)
 		second, _ := ApproveOnly(approved, again, w.opts.Capacity)
 		writes := target.writes
-		Apply(context.Background(), second, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
+		Apply(context.Background(), second, target, ApplyOptions{Options: Unrailed(w.opts), SelfID: "self", Workers: 2, CreateWorkers: 2})
 		if target.writes != writes {
 			t.Fatalf("applying the saved plan twice wrote %d times the second time: %v\nsaved %s\nfresh %s\napplied %s\nagain %s", target.writes-writes, kinds(second.Actions), planJSON(saved), planJSON(fresh), planJSON(applied), planJSON(again))
 		}
@@ -351,7 +351,7 @@ func TestApproveOnlyKeepsWavesWhole(t *testing.T) {
 	if len(got.Actions) != 0 || len(ap.Changed) != 2 || len(ap.NotApproved) != 1 {
 		t.Fatalf("applied %v, changed %v, not approved %v", kinds(got.Actions), kinds(ap.Changed), kinds(ap.NotApproved))
 	}
-	if err := got.Check(Directory{Users: now}, obs); err != nil {
+	if err := got.Check(Directory{Users: now}, obs, opts()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -379,7 +379,7 @@ func TestApproveOnlyKeepsWithinTheUserLimit(t *testing.T) {
 	if got.Count(KindCreate) != 0 || len(ap.NotApproved) != 1 {
 		t.Fatalf("applied %v, not approved %v", kinds(got.Actions), kinds(ap.NotApproved))
 	}
-	if err := got.Check(dir, obs); err != nil {
+	if err := got.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 }

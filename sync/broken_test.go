@@ -46,7 +46,7 @@ func TestBrokenMappingFreezesItsLine(t *testing.T) {
 			o.Channels = &ChannelPolicy{Remove: true, ByGroup: []ChannelMembership{{Group: "New", Line: 1, Members: map[string]bool{"n": true}, Channels: []ChannelRef{onCall, secret}}}}
 			o.Broken = tt.broken
 			plan := BuildPlan(dir, obs, o)
-			if err := plan.Check(dir, obs); err != nil {
+			if err := plan.Check(dir, obs, o); err != nil {
 				t.Fatal(err)
 			}
 			if got := kindUsers(plan, KindChannelRemove); !slices.Equal(got, tt.want) {
@@ -86,7 +86,7 @@ func TestUnknownScope(t *testing.T) {
 	for _, confirm := range []bool{false, true} {
 		o.ConfirmDepartures = confirm
 		plan := BuildPlan(dir, obs, o)
-		if err := plan.Check(dir, obs); err != nil {
+		if err := plan.Check(dir, obs, o); err != nil {
 			t.Fatal(err)
 		}
 		if got := kindUsers(plan, KindDeactivate); !slices.Equal(got, []string{"del", "off"}) {
@@ -100,8 +100,8 @@ func TestUnknownScope(t *testing.T) {
 		}
 	}
 	// Check refuses a plan that creates with the scope unknown.
-	bad := &Plan{Actions: []Action{{Kind: KindCreate, EntraID: "u-in", Email: "new@x.example", Username: "new"}}, rules: newRules(o.withDefaults(), "self")}
-	if err := bad.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "scope is unknown") {
+	bad := &Plan{Actions: []Action{{Kind: KindCreate, EntraID: "u-in", Email: "new@x.example", Username: "new"}}}
+	if err := bad.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), "scope is unknown") {
 		t.Errorf("Check: %v", err)
 	}
 }
@@ -139,7 +139,7 @@ func TestDeparturesWaitForConfirmation(t *testing.T) {
 			d := dir
 			d.Confirmed = tt.conf
 			plan := BuildPlan(d, obs, o)
-			if err := plan.Check(d, obs); err != nil {
+			if err := plan.Check(d, obs, o); err != nil {
 				t.Fatal(err)
 			}
 			if got := kindUsers(plan, KindDeactivate); !slices.Equal(got, tt.deacts) {
@@ -154,8 +154,8 @@ func TestDeparturesWaitForConfirmation(t *testing.T) {
 		})
 	}
 	// Check refuses an unconfirmed deactivation.
-	bad := &Plan{Actions: []Action{{Kind: KindDeactivate, EntraID: "u-gone", AccountID: "m-gone", Username: "gone"}}, rules: newRules(o.withDefaults(), "self"), ThresholdError: "-"}
-	if err := bad.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "without a direct read") {
+	bad := &Plan{Actions: []Action{{Kind: KindDeactivate, EntraID: "u-gone", AccountID: "m-gone", Username: "gone"}}, ThresholdError: "-"}
+	if err := bad.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), "without a direct read") {
 		t.Errorf("Check: %v", err)
 	}
 }

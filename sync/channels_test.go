@@ -158,7 +158,7 @@ withheld channel-remove bob eng/secret (no mapping puts this user in channel eng
 			if !strings.Contains(p.RemovalError, tt.errHas) || (tt.errHas == "") != (p.RemovalError == "") {
 				t.Errorf("removal error %q, want one containing %q", p.RemovalError, tt.errHas)
 			}
-			if err := p.Check(dir, obs); err != nil {
+			if err := p.Check(dir, obs, o); err != nil {
 				t.Error(err)
 			}
 		})
@@ -190,7 +190,7 @@ func TestPlanChannelsEmptyGroupFreezesItsLine(t *testing.T) {
 	if got := kindUsers(p, KindCreate); len(got) != 1 {
 		t.Errorf("creates %v: the lifecycle must still run", got)
 	}
-	if err := p.Check(dir, obs); err != nil {
+	if err := p.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	// Without removals an empty group takes nothing away: nothing breaks.
@@ -226,7 +226,7 @@ func TestCheckRefusesBadChannelRemovals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := BuildPlan(dir, obs, o)
 			p.Actions = tt.a
-			if err := p.Check(dir, obs); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if err := p.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Check = %v, want %q", err, tt.want)
 			}
 		})
@@ -236,7 +236,7 @@ func TestCheckRefusesBadChannelRemovals(t *testing.T) {
 		o.MaxRemovals = Threshold{Count: 0}
 		p := BuildPlan(dir, obs, o)
 		p.RemovalError, p.Actions = "", []Action{rm("bob", "mm-bob", "secret")}
-		if err := p.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "exceed max-removals") {
+		if err := p.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), "exceed max-removals") {
 			t.Errorf("Check = %v, want a max-removals breach", err)
 		}
 	})
@@ -262,10 +262,10 @@ func TestApplyChannels(t *testing.T) {
 		{Group: "Ops", Line: 2, Members: map[string]bool{"a": true, "b": true}, Channels: []ChannelRef{{"ops", "alerts"}, {"eng", "on-call"}}},
 	}}
 	plan := BuildPlan(dir, f.observedWith(teamIDs, refs), o)
-	if err := plan.Check(dir, obs); err != nil {
+	if err := plan.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
-	results := Apply(context.Background(), plan, f, ApplyOptions{Workers: 2})
+	results := Apply(context.Background(), plan, f, ApplyOptions{Options: o, SelfID: "self", Workers: 2})
 	for _, r := range results {
 		if r.Status != StatusDone {
 			t.Errorf("%s %s %s/%s: %s %s", r.Kind, r.Username, r.Team, r.Channel, r.Status, r.Error)
@@ -305,7 +305,7 @@ func TestApplyChannelsIsolatesFailures(t *testing.T) {
 	plan := BuildPlan(dir, obsNow, o)
 	// bob left team eng after the read: the server refuses him alone.
 	delete(f.teams["t-eng"], "mm-bob")
-	results := Apply(context.Background(), plan, f, ApplyOptions{Workers: 1})
+	results := Apply(context.Background(), plan, f, ApplyOptions{Options: o, SelfID: "self", Workers: 1})
 	got := map[string]Status{}
 	for _, r := range results {
 		if r.Kind == KindChannelAdd {
@@ -344,7 +344,7 @@ func TestApplyChannelsBatchesOf1000(t *testing.T) {
 	if n := plan.Count(KindChannelAdd); n != 2500 {
 		t.Fatalf("%d channel adds, want 2500", n)
 	}
-	Apply(context.Background(), plan, f, ApplyOptions{})
+	Apply(context.Background(), plan, f, ApplyOptions{Options: o, SelfID: "self"})
 	if f.addCalls != 3 || len(f.channels["c-big"].Members) != 2500 {
 		t.Errorf("%d calls, %d members; want 3 calls (1000+1000+500) and 2500 members", f.addCalls, len(f.channels["c-big"].Members))
 	}

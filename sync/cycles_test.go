@@ -28,7 +28,7 @@ func TestAddressCyclesCompleteInOneRun(t *testing.T) {
 			target := newFakeTarget(accts...)
 			obs := target.observed()
 			plan := BuildPlan(dir, obs, opts())
-			if err := plan.Check(dir, obs); err != nil {
+			if err := plan.Check(dir, obs, opts()); err != nil {
 				t.Fatal(err)
 			}
 			if len(plan.Conflicts) != 0 {
@@ -49,7 +49,7 @@ func TestAddressCyclesCompleteInOneRun(t *testing.T) {
 			if temporary != 1 || len(plan.Actions) != n+1 {
 				t.Fatalf("%d actions (%d temporary), want %d: one extra write per cycle", len(plan.Actions), temporary, n+1)
 			}
-			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Workers: 4}) {
+			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self", Workers: 4}) {
 				if r.Status != StatusDone {
 					t.Fatalf("%s %s: %s %s", r.Kind, r.Username, r.Status, r.Error)
 				}
@@ -106,7 +106,7 @@ func TestCheckRefusesASwapWithoutAPlaceholder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			plan := BuildPlan(dir, obs, opts())
 			edit(plan)
-			if err := plan.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "still holds it") {
+			if err := plan.Check(dir, obs, opts()); err == nil || !strings.Contains(err.Error(), "still holds it") {
 				t.Fatalf("Check = %v", err)
 			}
 		})
@@ -122,7 +122,7 @@ func TestSwapUnderRequiredVerificationFailsClearly(t *testing.T) {
 	target.requireVerification = true
 	plan := BuildPlan(dir, target.observed(), opts())
 	var park Result
-	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+	for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"}) {
 		if r.Temporary {
 			park = r
 		}

@@ -131,7 +131,7 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 			other := runs[(i+1)%2]
 			obs := observe()
 			plan := BuildPlan(in.dir, obs, in.opts)
-			if err := plan.Check(in.dir, obs); err != nil {
+			if err := plan.Check(in.dir, obs, in.opts); err != nil {
 				t.Fatalf("run %d (%q): %v", i, in.name, err)
 			}
 			byID := map[string]*Account{}
@@ -150,7 +150,7 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 			if len(plan.Actions) == 0 {
 				continue
 			}
-			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Workers: 2, CreateWorkers: 2}) {
+			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: in.opts, SelfID: "self", Workers: 2, CreateWorkers: 2}) {
 				if r.Status != StatusDone && r.Status != StatusAdopted {
 					t.Fatalf("run %d (%q): %s %s: %s", i, in.name, r.Kind, r.Email, r.Error)
 				}
@@ -180,7 +180,7 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 		renamed.opts.Linker = NewLinkerKeys("a", []byte("key of instance a")).ClaimingUnnamed()
 		obs := observe()
 		plan := BuildPlan(renamed.dir, obs, renamed.opts)
-		if err := plan.Check(renamed.dir, obs); err != nil {
+		if err := plan.Check(renamed.dir, obs, renamed.opts); err != nil {
 			t.Fatal(err)
 		}
 		byID := map[string]*Account{}
@@ -192,7 +192,11 @@ func TestPropTwoInstancesConverge(t *testing.T) {
 				t.Fatalf("the claim touched %s, which b manages", acct.Username)
 			}
 		}
-		Apply(context.Background(), plan, target, ApplyOptions{Workers: 2})
+		for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: renamed.opts, SelfID: "self", Workers: 2}) {
+			if r.Status != StatusDone {
+				t.Fatalf("the claim's %s %s: %s %s", r.Kind, r.Username, r.Status, r.Error)
+			}
+		}
 		renamed.opts.Linker = NewLinkerKeys("a", []byte("key of instance a"))
 		for _, in := range []instance{renamed, b} {
 			if plan := BuildPlan(in.dir, observe(), in.opts); len(plan.Actions) != 0 {

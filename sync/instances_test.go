@@ -40,7 +40,7 @@ func TestForeignNameDoesNotEscapeDeletedAddressRule(t *testing.T) {
 				o.Linker = self
 				obs := Observed{Accounts: tt.accounts, SelfID: "self"}
 				p := BuildPlan(gone, obs, o)
-				if err := p.Check(gone, obs); err != nil {
+				if err := p.Check(gone, obs, o); err != nil {
 					t.Fatal(err)
 				}
 				var got string

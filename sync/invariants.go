@@ -1,10 +1,8 @@
 package sync
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -13,152 +11,93 @@ import (
 var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 
 // Check verifies the plan against the directory and the observed state it
-// was built from, before anything is applied. The same function backs the
-// property tests. It checks that:
+// was built from, and the options it was built with, before anything is
+// applied. Its rules are its own (checkRules), written from the README's
+// promises: it shares none of the planner's, so it catches the planner's
+// mistakes instead of repeating them. The property tests call it on every
+// drawn plan. It checks that:
 //   - no two actions claim one address or one username, and no action
 //     claims an address another account keeps, neither at the end of the
-//     run nor at any moment in Apply's order (checkAddressOrder);
+//     run nor at any moment in Apply's order (checkAddressOrder); an
+//     account parked on a placeholder always moves on;
 //   - an account is linked to a new owner only as the adoption rule
 //     allows (never an unverified address under adopt-existing: verified);
 //   - nothing protected (bots, remote users, the token owner, ignore-users,
 //     admins without manage-admins) is touched;
 //   - nothing is deactivated or released from an empty read, or for a user
-//     whose accountEnabled is unknown, or whose user is enabled;
+//     whose accountEnabled is unknown, or whose user is enabled; every
+//     deactivation has its reason in the data (the owner left, or the
+//     account holds a disabled or deleted user's address); a release only
+//     with release-addresses, of an account that ends deactivated;
+//   - nobody but an enabled user in scope is created or reactivated, a
+//     reactivation only of the user's own account and as reactivate
+//     allows; a user whose accountEnabled is unknown gets no update;
 //   - channel removals concern mapped channels only, never town-square,
 //     and never a user the plan also removes from the channel's team;
+//     memberships as checkMemberships says;
 //   - no account is reactivated while a membership it must lose is
 //     withheld by max-removals;
 //   - an account another instance manages is touched only to deactivate
-//     it when a disabled user read holds its address (the address rule);
+//     it when a disabled or deleted user's address is its address (the
+//     address rule; whether a deleted user's reaches it is the planner's
+//     choice, the looser rule is the safety bound);
 //   - a broken mapping's teams and channels lose nobody; with the scope
 //     unknown nobody is created, and only users read (or confirmed by a
 //     direct read) as disabled or deleted are deactivated;
 //   - with ConfirmDepartures, nobody missing from a listing is deactivated
 //     or removed from a group-mapped team or channel without a direct read
 //     confirming it;
-//   - the rails hold: destructive changes within max-deactivations,
-//     team and channel removals within max-removals, counted in
-//     memberships (a team removal also takes the team's channels), creates and
-//     reactivations within the server's user limit.
-func (p *Plan) Check(dir Directory, obs Observed) error {
+//   - the rails hold: destructive changes within max-deactivations (none
+//     at all once the threshold stopped them), team and channel removals
+//     within max-removals (none once it stopped them), counted in
+//     memberships (a team removal also takes the team's channels), creates
+//     and reactivations within the server's user limit;
+//   - an address written is the user's own, a placeholder only for a
+//     release or a cycle's parking step, and no field is emptied
+//     (checkWrites); whatever a rail holds back carries its error
+//     (checkReported);
+//   - onboarding as checkOnboard says.
+func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrPlanInvariant}, args...)...))
 	}
-	r := p.rules
-	if r == nil {
-		r = newRules(Options{}.withDefaults(), obs.SelfID)
-	}
-	byID := make(map[string]*Account, len(obs.Accounts))
-	holder := make(map[string]string, len(obs.Accounts)) // address → account id at the end of the run
-	usernames := make(map[string]bool, len(obs.Accounts))
-	for i := range obs.Accounts {
-		a := &obs.Accounts[i]
-		byID[a.ID] = a
-		if a.Email != "" {
-			holder[strings.ToLower(a.Email)] = a.ID
-		}
-		usernames[strings.ToLower(a.Username)] = true
-	}
-	users := make(map[string]*DirectoryUser, len(dir.Users))
-	for i := range dir.Users {
-		users[dir.Users[i].ID] = &dir.Users[i]
-	}
-	// disabled are the addresses of disabled and deleted users read: the
-	// address rule is the one thing that reaches another instance's account.
-	disabled := map[string]bool{}
-	for _, list := range [][]DirectoryUser{dir.Users, dir.OutOfScope} {
-		for i := range list {
-			if e, _, ok := Email(list[i]); ok && list[i].AccountEnabled == BoolFalse {
-				disabled[e] = true
-			}
-		}
-	}
-	for _, d := range dir.Deleted {
-		if e, _, ok := Email(DirectoryUser{Mail: d.Mail, UserPrincipalName: d.UserPrincipalName}); ok {
-			disabled[e] = true
-		}
-	}
-	// Addresses: first take every address away from the accounts that move,
-	// then give each claimed address out once.
-	type move struct{ id, to string }
-	var moves []move
-	for _, a := range p.Actions {
-		if a.AccountID != "" && a.Patch.Email != nil {
-			acct := byID[a.AccountID]
-			if acct == nil {
-				bad("%s %s changes the address of an account that was not observed", a.Kind, a.AccountID)
-				continue
-			}
-			delete(holder, strings.ToLower(acct.Email))
-			moves = append(moves, move{a.AccountID, strings.ToLower(*a.Patch.Email)})
-		}
-		if a.Kind == KindCreate {
-			moves = append(moves, move{"new:" + a.EntraID, a.Email})
-			if u := strings.ToLower(a.Username); usernames[u] {
-				bad("create %s: username %s is already taken or claimed twice", a.Email, a.Username)
-			} else {
-				usernames[u] = true
-			}
-		}
-	}
-	for _, m := range moves {
-		if prev, taken := holder[m.to]; taken && prev != m.id {
-			bad("address %s is claimed by %s while %s holds or claims it", m.to, m.id, prev)
-		}
-		holder[m.to] = m.id
-	}
+	c := newCheckRules(dir, obs, opts)
+	byID := c.byID
+	p.checkAddresses(obs, byID, bad)
 	p.checkAddressOrder(obs, bad)
-	// An account parked on a placeholder always moves on in the same plan:
-	// a cycle whose other moves were dropped must not strand it on .invalid.
-	movesOn := map[string]bool{}
-	for _, a := range p.Actions {
-		if !a.Temporary && a.Patch.Email != nil {
-			movesOn[a.AccountID] = true
-		}
-	}
-	for _, a := range p.Actions {
-		if a.Temporary && !movesOn[a.AccountID] {
-			bad("park %s on a placeholder address with no move on planned", a.Username)
-		}
-	}
 	destructive, removals := 0, 0
-	chanRules := newChannelRemovalRules(p, r.opts.Channels)
-	fz := newFrozen(r.opts.Broken)
-	read := map[string]Bool{} // lower-case object id → accountEnabled as read, in scope or not
-	for _, list := range [][]DirectoryUser{dir.OutOfScope, dir.Users} {
-		for _, u := range list {
-			read[strings.ToLower(u.ID)] = u.AccountEnabled
-		}
-	}
-	deleted := map[string]bool{}
-	for _, d := range dir.Deleted {
-		deleted[strings.ToLower(d.ID)] = true
-	}
+	chanRules := newChannelRemovalRules(p, c.mappedChannels(), opts.Channels != nil && opts.Channels.Remove)
 	for _, a := range p.Actions {
 		switch {
-		case a.Kind == KindTeamRemove && fz.teams[a.Team] != "":
-			bad("team-remove %s from %s, which %s names (broken: frozen)", a.Username, a.Team, fz.teams[a.Team])
-		case a.Kind == KindChannelRemove && fz.channels[ChannelRef{a.Team, a.Channel}] != "":
+		case a.Kind == KindTeamRemove && c.frozenTeams[a.Team]:
+			bad("team-remove %s from %s, which a broken mapping names (frozen)", a.Username, a.Team)
+		case a.Kind == KindChannelRemove && c.frozenChannels[ChannelRef{a.Team, a.Channel}]:
 			bad("channel-remove %s from %s/%s, which a broken mapping names (frozen)", a.Username, a.Team, a.Channel)
-		case a.Kind == KindCreate && fz.scopeUnknown != "":
+		case a.Kind == KindCreate && c.scopeUnknown:
 			bad("create %s although the scope is unknown", a.Email)
-		case a.Kind == KindTeamRemove && r.opts.ConfirmDepartures && dir.Confirmed.stillMember(a.EntraID, groupIDsForTeam(r.opts.Teams, a.Team)) != "" && len(groupIDsForTeam(r.opts.Teams, a.Team)) > 0:
+		case a.Kind == KindTeamRemove && opts.ConfirmDepartures && len(c.groupsOfTeam(a.Team)) > 0 && !confirmedLeft(dir.Confirmed, a.EntraID, c.groupsOfTeam(a.Team)):
 			bad("team-remove %s from %s without a direct read confirming they left its groups", a.Username, a.Team)
-		case a.Kind == KindChannelRemove && r.opts.ConfirmDepartures && len(groupIDsForChannel(r.opts.Channels, ChannelRef{a.Team, a.Channel})) > 0 &&
-			dir.Confirmed.stillMember(a.EntraID, groupIDsForChannel(r.opts.Channels, ChannelRef{a.Team, a.Channel})) != "":
+		case a.Kind == KindChannelRemove && opts.ConfirmDepartures && len(c.groupsOfChannel(ChannelRef{a.Team, a.Channel})) > 0 &&
+			!confirmedLeft(dir.Confirmed, a.EntraID, c.groupsOfChannel(ChannelRef{a.Team, a.Channel})):
 			bad("channel-remove %s from %s/%s without a direct read confirming they left its groups", a.Username, a.Team, a.Channel)
 		case a.Kind == KindDeactivate:
 			key := strings.ToLower(a.EntraID)
-			enabled, wasRead := read[key]
-			readGone := deleted[key] || wasRead && enabled == BoolFalse
-			left := dir.Confirmed.leftScope(a.EntraID)
+			enabled, wasRead := c.enabled[key]
+			readGone := c.deleted[key] || wasRead && enabled == BoolFalse
+			left := confirmedGone(dir.Confirmed, a.EntraID)
 			switch {
-			case fz.scopeUnknown != "" && !readGone && left != LeftDeleted && left != LeftDisabled && (wasRead || r.opts.ConfirmDepartures):
+			case c.scopeUnknown && !readGone && left != LeftDeleted && left != LeftDisabled && (wasRead || opts.ConfirmDepartures):
 				bad("deactivate %s (%s) as a leaver although the scope is unknown", a.Username, a.EntraID)
-			case fz.scopeUnknown == "" && r.opts.ConfirmDepartures && !readGone && left == "":
+			case !c.scopeUnknown && opts.ConfirmDepartures && !readGone && left == "":
 				bad("deactivate %s (%s), missing from a listing, without a direct read confirming it", a.Username, a.EntraID)
 			}
+		case a.Kind == KindCreate || a.Kind == KindReactivate:
+			if u := c.users[a.EntraID]; u == nil || u.AccountEnabled != BoolTrue {
+				bad("%s %s for %s, who is not an enabled user in scope", a.Kind, a.Email, a.EntraID)
+			}
+		case a.Kind == KindUpdate && c.enabled[strings.ToLower(a.EntraID)] == BoolUnknown && c.users[a.EntraID] != nil && changesProfile(a.Patch):
+			bad("update %s although the accountEnabled of %s is unknown", a.Username, a.EntraID)
 		}
 	}
 	for _, a := range p.Actions {
@@ -166,8 +105,13 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			destructive++
 		}
 		if a.Kind == KindTeamRemove || a.Kind == KindChannelRemove {
-			n, known := removalCost(&a, obs)
-			if !known && !r.opts.MaxRemovals.All() {
+			n, known := 1, true
+			if a.Kind == KindTeamRemove {
+				var chans []string
+				chans, known = obs.TeamChannels[TeamAccount{a.TeamID, a.AccountID}]
+				n += len(chans)
+			}
+			if !known && !opts.MaxRemovals.All() {
 				bad("team-remove %s from %s: the channel memberships it takes with it were not read, so max-removals cannot count it", a.Username, a.Team)
 			}
 			removals += n
@@ -187,38 +131,29 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			}
 			continue
 		}
-		if why := r.protection(acct); why != "" {
+		if why := c.protected(acct); why != "" {
 			bad("%s %s touches a protected account (%s)", a.Kind, acct.Username, why)
 		}
-		if name, foreign := r.linker.Foreign(acct); foreign && (a.Kind != KindDeactivate || !disabled[strings.ToLower(acct.Email)]) {
+		if name, foreign := opts.Linker.Foreign(acct); foreign && (a.Kind != KindDeactivate || !c.leaverAddress(acct.Email)) {
 			bad("%s %s touches an account another sync manages (%s)", a.Kind, acct.Username, InstanceLabel(name))
 		}
-		if a.Kind == KindDeactivate {
-			u := users[a.EntraID]
-			switch {
-			case len(dir.Users) == 0 && !r.opts.MaxDeactivations.All() && (fz.scopeUnknown == "" || len(dir.OutOfScope) == 0):
-				bad("deactivate %s from an empty directory read", acct.Username)
-			case u != nil && u.AccountEnabled != BoolFalse:
-				bad("deactivate %s although its Entra ID user %s has accountEnabled %s", acct.Username, u.ID, u.AccountEnabled)
-			case !acct.Active():
-				bad("deactivate %s, which is already deactivated", acct.Username)
-			}
-		}
-		if (a.Kind == KindUpdate || a.Kind == KindReactivate) && a.Patch.Props[PropLink] != "" && !r.owns(acct, a.EntraID) {
-			if ok, why, _ := r.adoption(a.EntraID, acct); !ok {
-				bad("%s %s links it to %s, which the adoption rule refuses (%s)", a.Kind, acct.Username, a.EntraID, why)
-			}
-		}
-		if a.Kind == KindRelease && acct.Active() && !p.deactivates(acct.ID) {
-			bad("release the address of %s, which stays active", acct.Username)
-		}
+		p.checkAccount(c, dir, &a, acct, bad)
 	}
+	if p.ThresholdError != "" && destructive > 0 {
+		bad("%d deactivations and releases although max-deactivations stopped them", destructive)
+	}
+	// max-deactivations' base is Check's own count, not the plan's Managed:
+	// a plan that overstated it would let more through.
+	base := c.managedBase(p)
 	if p.ThresholdError == "" && p.StopError == "" {
-		if limit := r.opts.MaxDeactivations.Limit(p.Managed); destructive > limit && !r.opts.MaxDeactivations.All() {
-			bad("%d deactivations and releases exceed max-deactivations (%d)", destructive, limit)
+		if limit := opts.MaxDeactivations.Limit(base); destructive > limit && !opts.MaxDeactivations.All() {
+			bad("%d deactivations and releases exceed max-deactivations (%d of %d)", destructive, limit, base)
 		}
 	}
-	if p.RemovalError == "" && removals > 0 && !r.opts.MaxRemovals.All() && r.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), r.opts, obs)) < removals {
+	if p.RemovalError != "" && removals > 0 {
+		bad("%d removals although max-removals stopped them", removals)
+	}
+	if p.RemovalError == "" && removals > 0 && !opts.MaxRemovals.All() && opts.MaxRemovals.Limit(c.removalBase(obs)) < removals {
 		bad("%d removals exceed max-removals", removals)
 	}
 	if len(p.WithheldRemovals) > 0 {
@@ -232,14 +167,71 @@ func (p *Plan) Check(dir Directory, obs Observed) error {
 			}
 		}
 	}
-	if c := r.opts.Capacity; c.HardLimit > 0 {
-		room := c.HardLimit - c.Active + int64(p.Count(KindDeactivate))
+	if cp := opts.Capacity; cp.HardLimit > 0 {
+		room := cp.HardLimit - cp.Active + int64(p.Count(KindDeactivate))
 		if need := int64(p.Count(KindCreate) + p.Count(KindReactivate)); need > max(room, 0) {
 			bad("%d creates and reactivations exceed the server's user limit (room for %d)", need, room)
 		}
 	}
-	errs = append(errs, p.checkOnboard(r, byID)...)
+	p.checkMemberships(c, bad)
+	p.checkWrites(c, bad)
+	p.checkReported(bad)
+	errs = append(errs, p.checkOnboard(opts, byID)...)
 	return errors.Join(errs...)
+}
+
+// checkAccount checks one action on an observed account: a deactivation
+// has its reason in the data, a link goes to a new owner only as adoption
+// allows, a release only of an account that ends deactivated, a
+// reactivation only of the user's own account as reactivate allows.
+func (p *Plan) checkAccount(c *checkRules, dir Directory, a *Action, acct *Account, bad func(string, ...any)) {
+	opts := c.opts
+	switch a.Kind {
+	case KindDeactivate:
+		u := c.users[a.EntraID]
+		switch {
+		case len(dir.Users) == 0 && !opts.MaxDeactivations.All() && (!c.scopeUnknown || len(dir.OutOfScope) == 0):
+			bad("deactivate %s from an empty directory read", acct.Username)
+		case u != nil && u.AccountEnabled != BoolFalse:
+			bad("deactivate %s although its Entra ID user %s has accountEnabled %s", acct.Username, u.ID, u.AccountEnabled)
+		case !acct.Active():
+			bad("deactivate %s, which is already deactivated", acct.Username)
+		case !opts.Deactivate:
+			bad("deactivate %s although deactivate is off", acct.Username)
+		case !c.leaving(acct, a.EntraID):
+			bad("deactivate %s for %s: the account is neither theirs nor holds the address of a disabled or deleted user", acct.Username, a.EntraID)
+		}
+	case KindUpdate, KindReactivate:
+		if a.Patch.Props[PropLink] != "" && c.owner(acct) != a.EntraID {
+			if why := c.adoptable(a.EntraID, acct); why != "" {
+				bad("%s %s links it to %s, which the adoption rule refuses (%s)", a.Kind, acct.Username, a.EntraID, why)
+			}
+		}
+	case KindRelease:
+		switch {
+		case !opts.ReleaseAddresses:
+			bad("release the address of %s although release-addresses is off", acct.Username)
+		case acct.Active() && !p.deactivates(acct.ID):
+			bad("release the address of %s, which stays active", acct.Username)
+		}
+	}
+	if a.Kind != KindReactivate {
+		return
+	}
+	switch {
+	case c.owner(acct) != a.EntraID:
+		bad("reactivate %s for %s, whom it does not belong to", acct.Username, a.EntraID)
+	case opts.Reactivate == ReactivateNever:
+		bad("reactivate %s although reactivate is never", acct.Username)
+	case opts.Reactivate != ReactivateAny && !opts.Linker.DeactivatedBySync(acct, a.EntraID):
+		bad("reactivate %s, which this sync did not deactivate (reactivate: deactivated-by-sync)", acct.Username)
+	}
+}
+
+// changesProfile reports whether a patch changes anything but the sync's
+// own marks.
+func changesProfile(p Patch) bool {
+	return p.Email != nil || p.Nickname != nil || p.FirstName != nil || p.LastName != nil || p.Position != nil
 }
 
 func (p *Plan) deactivates(accountID string) bool {
@@ -258,11 +250,8 @@ type channelRemovalRules struct {
 	leaving map[[2]string]bool // (team name, account id) of the plan's team removals
 }
 
-func newChannelRemovalRules(p *Plan, pol *ChannelPolicy) channelRemovalRules {
-	c := channelRemovalRules{remove: pol != nil && pol.Remove, mapped: map[ChannelRef]bool{}, leaving: map[[2]string]bool{}}
-	for _, ref := range pol.Mapped() {
-		c.mapped[ref] = true
-	}
+func newChannelRemovalRules(p *Plan, mapped map[ChannelRef]bool, remove bool) channelRemovalRules {
+	c := channelRemovalRules{remove: remove, mapped: mapped, leaving: map[[2]string]bool{}}
 	for i := range p.Actions {
 		if a := &p.Actions[i]; a.Kind == KindTeamRemove {
 			c.leaving[[2]string{a.Team, a.AccountID}] = true
@@ -284,92 +273,4 @@ func (c channelRemovalRules) why(a Action) string {
 		return "the plan also removes the user from the team, which takes them out of its channels"
 	}
 	return ""
-}
-
-// checkAddressOrder replays the plan's address changes in the order Apply
-// runs them: deactivations, releases, then wave by wave the reactivations
-// and, concurrently, the creates and updates. Within one step the writes run
-// in parallel in any order, so an address a write takes must be free before
-// the step starts: an address freed in the same step does not count. Any
-// moment at which two accounts would hold one address is a broken plan (the
-// server would refuse the second write, or worse, a swap could never be
-// finished).
-func (p *Plan) checkAddressOrder(obs Observed, bad func(string, ...any)) {
-	holder := make(map[string]string, len(obs.Accounts)) // address → account id
-	addrOf := make(map[string]string, len(obs.Accounts)) // account id → address
-	for i := range obs.Accounts {
-		a := &obs.Accounts[i]
-		if e := strings.ToLower(a.Email); e != "" {
-			holder[e], addrOf[a.ID] = a.ID, e
-		}
-	}
-	type step struct {
-		stage int // 0 deactivate, 1 release, 2 reactivate, 3 create and update
-		wave  int
-	}
-	stepOf := func(a *Action) (step, bool) {
-		switch a.Kind {
-		case KindDeactivate:
-			return step{0, 0}, true
-		case KindRelease:
-			return step{1, 0}, true
-		case KindReactivate:
-			return step{2, a.Wave}, true
-		case KindCreate, KindUpdate:
-			return step{3, a.Wave}, true
-		}
-		return step{}, false
-	}
-	steps := map[step][]*Action{}
-	var order []step
-	for i := range p.Actions {
-		a := &p.Actions[i]
-		if st, ok := stepOf(a); ok {
-			if _, seen := steps[st]; !seen {
-				order = append(order, st)
-			}
-			steps[st] = append(steps[st], a)
-		}
-	}
-	slices.SortFunc(order, func(x, y step) int {
-		if x.stage < 2 || y.stage < 2 {
-			return cmp.Compare(x.stage, y.stage)
-		}
-		return cmp.Or(cmp.Compare(x.wave, y.wave), cmp.Compare(x.stage, y.stage))
-	})
-	for _, st := range order {
-		taking := map[string]string{} // address → account taking it in this step
-		moved := map[string]bool{}
-		for _, a := range steps[st] {
-			id, to := a.AccountID, ""
-			switch {
-			case a.Kind == KindCreate:
-				id, to = "new:"+a.EntraID, strings.ToLower(a.Email)
-			case a.Patch.Email != nil:
-				to = strings.ToLower(*a.Patch.Email)
-			}
-			if to == "" || addrOf[id] == to {
-				continue
-			}
-			if moved[id] {
-				bad("%s %s changes its address twice in one step (wave %d)", a.Kind, a.Username, a.Wave)
-			}
-			moved[id] = true
-			if h, held := holder[to]; held && h != id {
-				bad("%s %s takes %s in wave %d while %s still holds it", a.Kind, a.Username, to, a.Wave, h)
-			}
-			if other, dup := taking[to]; dup && other != id {
-				bad("%s %s and %s take %s at once (wave %d)", a.Kind, a.Username, other, to, a.Wave)
-			}
-			taking[to] = id
-		}
-		for _, id := range taking {
-			if old := addrOf[id]; old != "" && holder[old] == id {
-				delete(holder, old)
-			}
-		}
-		for to, id := range taking {
-			holder[to], addrOf[id] = id, to
-		}
-	}
 }

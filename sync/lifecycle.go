@@ -14,6 +14,12 @@ type planner struct {
 	want  []desired
 	byID  map[string]*desired // directory users in scope, by object id; see user
 	addrs *addressBook
+	// usernames hands out the creates' usernames (seeded with every name
+	// taken); the plan keeps the names, not the allocator.
+	usernames *UsernameAllocator
+	// accountIndex maps an account id to its index, built when first
+	// needed (observedAll).
+	accountIndex map[string]int
 	// deleted maps an address to the deleted directory user that held it,
 	// when no user read (in scope or not) claims it now.
 	deleted map[string]*DeletedUser
@@ -60,7 +66,7 @@ type member struct {
 func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) *planner {
 	acc := indexAccounts(observed.Accounts, r)
 	p := &planner{
-		plan:          &Plan{rules: r},
+		plan:          &Plan{},
 		r:             r,
 		opts:          r.opts,
 		acc:           acc,
@@ -80,7 +86,7 @@ func newPlanner(dir Directory, observed Observed, r *rules, noDestructive bool) 
 	for name := range r.ignore {
 		taken = append(taken, name)
 	}
-	p.plan.usernames = NewUsernameAllocator(taken)
+	p.usernames = NewUsernameAllocator(taken)
 	// One order for everything that follows, whatever order Graph used:
 	// by address, then object id. Small keys are sorted, not the desired
 	// accounts themselves, which are then built once, in order.
@@ -485,7 +491,7 @@ func (p *planner) create(d *desired, reason string) {
 	}
 	a := Action{
 		Kind: KindCreate, EntraID: d.u.ID, DisplayName: d.u.DisplayName, Email: d.email,
-		Profile: d.profile, usernameBase: base, Reason: reason, mailTo: d.u.Mail,
+		Profile: d.profile, UsernameBase: base, Reason: reason,
 	}
 	p.addrs.want(claimOf(a, -1, d.email, d))
 }

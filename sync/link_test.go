@@ -138,14 +138,14 @@ func TestPlanRotatesKeys(t *testing.T) {
 	o.Reactivate = ReactivateBySync
 	o.Linker = NewLinkerKeys("", newKey, oldKey)
 	p := BuildPlan(dir, Observed{Accounts: accts, SelfID: "self"}, o)
-	if err := p.Check(dir, Observed{Accounts: accts, SelfID: "self"}); err != nil {
+	if err := p.Check(dir, Observed{Accounts: accts, SelfID: "self"}, o); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Actions) != 2 || p.Count(KindUpdate) != 2 {
 		t.Fatalf("want one re-sign patch each for ann and bob, got %+v", p.Actions)
 	}
 	target := newFakeTarget(accts...)
-	for _, r := range Apply(context.Background(), p, target, ApplyOptions{}) {
+	for _, r := range Apply(context.Background(), p, target, ApplyOptions{Options: o, SelfID: "self"}) {
 		if r.Status != StatusDone || r.Reason != resignReason {
 			t.Fatalf("%+v", r)
 		}
@@ -181,7 +181,7 @@ func TestPlanInstances(t *testing.T) {
 	o := opts()
 	o.Linker = hr
 	p := BuildPlan(dir, obs, o)
-	if err := p.Check(dir, obs); err != nil {
+	if err := p.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Actions) != 1 || p.Actions[0].Kind != KindDeactivate || p.Actions[0].AccountID != "m3" || p.Actions[0].Patch.Props != nil {
@@ -195,8 +195,8 @@ func TestPlanInstances(t *testing.T) {
 		t.Fatalf("ann must be listed once as the other instance's: %q", skipped)
 	}
 	// A plan that touches the other instance's account is refused.
-	bad := &Plan{Actions: []Action{{Kind: KindUpdate, AccountID: "m2", Username: "bob"}}, rules: p.rules}
-	if err := bad.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "another sync manages") {
+	bad := &Plan{Actions: []Action{{Kind: KindUpdate, AccountID: "m2", Username: "bob"}}}
+	if err := bad.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), "another sync manages") {
 		t.Fatalf("Check must refuse: %v", err)
 	}
 }
@@ -218,7 +218,7 @@ func TestPlanClaimUnnamed(t *testing.T) {
 	}
 	o.Linker = o.Linker.ClaimingUnnamed()
 	p := BuildPlan(dir, obs, o)
-	if err := p.Check(dir, obs); err != nil {
+	if err := p.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Actions) != 1 || p.Actions[0].AccountID != "m1" || p.Actions[0].Patch.Props[PropInstance] != "hr" {
@@ -258,7 +258,7 @@ func TestReleaseResignsMarks(t *testing.T) {
 	o := opts()
 	o.Linker = NewLinkerKeys("", newKey, oldKey)
 	p := BuildPlan(dir, obs, o)
-	if err := p.Check(dir, obs); err != nil {
+	if err := p.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	if p.Count(KindRelease) != 1 {

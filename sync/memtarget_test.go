@@ -67,19 +67,19 @@ func (f *memTarget) Add(a Account) {
 	f.accounts[a.ID] = &a
 }
 
-func (f *memTarget) CreateUser(_ context.Context, u NewUser) (Account, error) {
+func (f *memTarget) CreateUser(_ context.Context, u NewUser) (Account, Secret, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.write()
 	if err := f.failFor[u.Email]; err != nil {
-		return Account{}, err
+		return Account{}, Secret{}, err
 	}
 	if f.byEmail(u.Email) != nil {
-		return Account{}, ErrEmailExists
+		return Account{}, Secret{}, ErrEmailExists
 	}
 	for _, a := range f.accounts {
 		if a.Username == u.Username {
-			return Account{}, ErrUsernameExists
+			return Account{}, Secret{}, ErrUsernameExists
 		}
 	}
 	f.nextID++
@@ -93,12 +93,12 @@ func (f *memTarget) CreateUser(_ context.Context, u NewUser) (Account, error) {
 		// now meets the account it created.
 		f.loseCreates--
 		f.writes++
-		return Account{}, ErrEmailExists
+		return Account{}, Secret{}, ErrEmailExists
 	}
-	if u.OnPassword != nil {
-		u.OnPassword(NewSecret(pw))
+	if !u.KeepPassword {
+		return cloneAccount(a), Secret{}, nil
 	}
-	return cloneAccount(a), nil
+	return cloneAccount(a), NewSecret(pw), nil
 }
 
 func cloneAccount(a Account) Account {

@@ -167,16 +167,6 @@ func (r *rules) protection(acct *Account) string {
 	return ""
 }
 
-// owns reports whether the account already belongs to objectID: its link or
-// its creation mark verifies for it.
-func (r *rules) owns(acct *Account, objectID string) bool {
-	if id, ok := r.linker.Linked(acct); ok {
-		return id == objectID
-	}
-	id, ok := r.linker.CreatedBy(acct)
-	return ok && id == objectID
-}
-
 // adoption decides whether an existing account that holds a directory user's
 // address, and belongs to no other Entra object, becomes that user's
 // account. An account this sync created for the user (its creation mark

@@ -160,7 +160,7 @@ func TestOnboardPlan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := onboardOpts(tc.method, tc.scope)
 			plan := BuildPlan(Directory{Users: tc.users}, Observed{Accounts: tc.accounts, SelfID: "self"}, o)
-			if err := plan.Check(Directory{Users: tc.users}, Observed{Accounts: tc.accounts, SelfID: "self"}); err != nil {
+			if err := plan.Check(Directory{Users: tc.users}, Observed{Accounts: tc.accounts, SelfID: "self"}, o); err != nil {
 				t.Fatal(err)
 			}
 			got := onboards(plan)
@@ -211,7 +211,7 @@ func TestOnboardApply(t *testing.T) {
 		o := onboardOpts(OnboardingGraphMail, OnboardNew)
 		ob := &memOnboarder{}
 		plan := BuildPlan(dir, f.observed(), o)
-		res := Apply(ctx, plan, f, ApplyOptions{Onboarder: ob})
+		res := Apply(ctx, plan, f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob})
 		for _, r := range res {
 			if r.Status != StatusDone {
 				t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
@@ -234,7 +234,7 @@ func TestOnboardApply(t *testing.T) {
 		if len(again.Actions) != 0 {
 			t.Fatalf("second plan: %v", kindsOf(again))
 		}
-		Apply(ctx, again, f, ApplyOptions{Onboarder: ob})
+		Apply(ctx, again, f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob})
 		if f.writes != writes || len(ob.sent) != 3 {
 			t.Fatal("a second run over unchanged data wrote or mailed")
 		}
@@ -244,7 +244,7 @@ func TestOnboardApply(t *testing.T) {
 		f := newFakeTarget()
 		o := onboardOpts(OnboardingGraphMail, OnboardNew)
 		ob := &memOnboarder{fail: map[string]error{"bob@x.example": errors.New("400 ErrorInvalidRecipients")}}
-		res := Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Onboarder: ob})
+		res := Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob})
 		failedN := 0
 		for _, r := range res {
 			if r.Status == StatusFailed {
@@ -265,7 +265,7 @@ func TestOnboardApply(t *testing.T) {
 			t.Fatalf("retry plan: %+v", retry.Actions)
 		}
 		delete(ob.fail, "bob@x.example")
-		for _, r := range Apply(ctx, retry, f, ApplyOptions{Onboarder: ob}) {
+		for _, r := range Apply(ctx, retry, f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob}) {
 			if r.Status != StatusDone {
 				t.Fatalf("retry: %s %s", r.Status, r.Error)
 			}
@@ -283,7 +283,7 @@ func TestOnboardApply(t *testing.T) {
 		f := newFakeTarget()
 		o := onboardOpts(OnboardingGraphMail, OnboardNew)
 		ob := &memOnboarder{fail: map[string]error{"*": fmt.Errorf("%w: 403 ErrorAccessDenied: grant Mail.Send", ErrOnboardingRefused)}}
-		res := Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Onboarder: ob})
+		res := Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob})
 		var statuses []Status
 		mentions := 0
 		for _, r := range res {
@@ -316,7 +316,7 @@ func TestOnboardApply(t *testing.T) {
 		if len(onboards(plan)) != 3 {
 			t.Fatalf("dry run lists %d onboardings, want 3", len(onboards(plan)))
 		}
-		for _, r := range Apply(ctx, plan, f, ApplyOptions{Onboarder: ob}) {
+		for _, r := range Apply(ctx, plan, f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob}) {
 			if r.Status != StatusDone {
 				t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
 			}
@@ -340,7 +340,7 @@ func TestOnboardApply(t *testing.T) {
 		f := newFakeTarget(Account{ID: "old0", Username: "ann", Email: "ann@x.example", Roles: "system_user"})
 		ob := &memOnboarder{}
 		o := onboardOpts(OnboardingResetEmail, OnboardNewAndAdopted)
-		Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Onboarder: ob})
+		Apply(ctx, BuildPlan(dir, f.observed(), o), f, ApplyOptions{Options: o, SelfID: "self", Onboarder: ob})
 		if len(ob.sent) != 3 || len(f.set) != 3 { // 2 creates + 1 replaced password
 			t.Fatalf("mails %d, passwords set %d; want 3 and 3", len(ob.sent), len(f.set))
 		}
@@ -416,7 +416,7 @@ func TestPropOnboarding(t *testing.T) {
 				}
 			}
 			plan := BuildPlan(w.dir, obs, w.opts)
-			if err := plan.Check(w.dir, obs); err != nil {
+			if err := plan.Check(w.dir, obs, w.opts); err != nil {
 				t.Fatal(err)
 			}
 			seen := map[string]bool{}
@@ -444,7 +444,7 @@ func TestPropOnboarding(t *testing.T) {
 				return
 			}
 			setBefore, sentBefore := len(f.set), len(ob.sent)
-			Apply(context.Background(), plan, f, ApplyOptions{Onboarder: ob})
+			Apply(context.Background(), plan, f, ApplyOptions{Options: w.opts, SelfID: "self", Onboarder: ob})
 			for _, wl := range ob.sent[sentBefore:] {
 				acct, err := f.GetUserByEmail(context.Background(), wl.Email)
 				if err != nil {

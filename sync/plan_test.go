@@ -168,7 +168,7 @@ func TestBuildPlan(t *testing.T) {
 			if len(p.Conflicts) != tt.conflicts {
 				t.Errorf("conflicts = %+v, want %d", p.Conflicts, tt.conflicts)
 			}
-			if err := p.Check(Directory{Users: tt.dir}, Observed{Accounts: tt.accounts, SelfID: "self"}); err != nil {
+			if err := p.Check(Directory{Users: tt.dir}, Observed{Accounts: tt.accounts, SelfID: "self"}, o); err != nil {
 				t.Error(err)
 			}
 			if len(p.Withheld) != tt.withheld || (tt.withheld > 0) != (p.ThresholdError != "") {
@@ -311,7 +311,7 @@ func TestShrunkPropertyFailures(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("actions = %q, want %q", got, tt.want)
 			}
-			if err := p.Check(Directory{Users: tt.dir}, obs); err != nil {
+			if err := p.Check(Directory{Users: tt.dir}, obs, o); err != nil {
 				t.Error(err)
 			}
 		})
@@ -397,7 +397,7 @@ func TestAdoptionNeedsAVerifiedAddress(t *testing.T) {
 			dir := Directory{Users: []DirectoryUser{newHire}}
 			obs := Observed{Accounts: []Account{tt.acct}, SelfID: "self", Teams: obsTeams}
 			p := BuildPlan(dir, obs, o)
-			if err := p.Check(dir, obs); err != nil {
+			if err := p.Check(dir, obs, o); err != nil {
 				t.Fatal(err)
 			}
 			var linked, added bool
@@ -447,8 +447,8 @@ func TestCheckRefusesAnUnverifiedAdoption(t *testing.T) {
 	if p.Count(KindUpdate) != 1 {
 		t.Fatalf("%+v", p.Actions)
 	}
-	p.rules = newRules(opts().withDefaults(), "self") // the same plan judged under verified
-	if err := p.Check(dir, obs); err == nil || !strings.Contains(err.Error(), "adoption rule refuses") {
+	// The same plan judged under verified.
+	if err := p.Check(dir, obs, opts()); err == nil || !strings.Contains(err.Error(), "adoption rule refuses") {
 		t.Fatalf("Check = %v", err)
 	}
 }

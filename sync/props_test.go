@@ -100,7 +100,7 @@ func TestPropsWritesKeepTheUsersKeys(t *testing.T) {
 				target.accounts["mj"].Props = map[string]string{}
 			}
 			target.accounts["mj"].Props["customStatus"] = status
-			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{}) {
+			for _, r := range Apply(context.Background(), plan, target, ApplyOptions{Options: opts(), SelfID: "self"}) {
 				if r.Status != StatusDone {
 					t.Fatalf("%s: %s %s", r.Kind, r.Status, r.Error)
 				}
@@ -136,7 +136,7 @@ func TestPropUsersPropsSurviveTheSync(t *testing.T) {
 			}
 			a.Props["customStatus"] = "busy " + a.ID
 		}
-		results := Apply(context.Background(), plan, target, ApplyOptions{Workers: 3, CreateWorkers: 2})
+		results := Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 3, CreateWorkers: 2})
 		for _, r := range results {
 			if r.Status != StatusDone && r.Status != StatusAdopted && !strings.Contains(r.Error, "changed") {
 				t.Fatalf("%s %s: %s %s", r.Kind, r.Email, r.Status, r.Error)
@@ -146,6 +146,9 @@ func TestPropUsersPropsSurviveTheSync(t *testing.T) {
 			if got := target.accounts[a.ID].Props["customStatus"]; got != "busy "+a.ID {
 				t.Fatalf("%s lost the status its user set: %v", a.Username, target.accounts[a.ID].Props)
 			}
+		}
+		if second := BuildPlan(w.dir, target.observed(), w.opts); !plan.Failed() && len(second.Actions) != 0 {
+			t.Fatalf("the run does not converge: %+v", second.Actions)
 		}
 	})
 }

@@ -111,13 +111,13 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 		!strings.Contains(p.RemovalError, "of 35 memberships") {
 		t.Fatalf("channel memberships must count: %d removals: %s", p.Count(KindTeamRemove), p.RemovalError)
 	}
-	if err := p.Check(Directory{Users: dir}, obs); err != nil {
+	if err := p.Check(Directory{Users: dir}, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	o.MaxRemovals = Threshold{Count: 20}
 	if p := BuildPlan(Directory{Users: dir}, obs, o); p.Count(KindTeamRemove) != 5 || p.RemovalError != "" {
 		t.Fatalf("within the cap in memberships: removals %d: %s", p.Count(KindTeamRemove), p.RemovalError)
-	} else if err := p.Check(Directory{Users: dir}, obs); err != nil {
+	} else if err := p.Check(Directory{Users: dir}, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	o.MaxRemovals = Threshold{Count: 5}
@@ -149,7 +149,7 @@ func TestMaxRemovalsAndEmptyGroups(t *testing.T) {
 	if got := kindUsers(p, KindDeactivate); !slices.Equal(got, []string{"u00"}) || p.Count(KindCreate) != 0 {
 		t.Fatalf("deactivations %v (want the disabled user only), creates %d (want none)", got, p.Count(KindCreate))
 	}
-	if err := p.Check(gone, Observed{Accounts: accts, SelfID: "self"}); err != nil {
+	if err := p.Check(gone, Observed{Accounts: accts, SelfID: "self"}, o2); err != nil {
 		t.Fatal(err)
 	}
 	// An empty tenant read still changes nothing.
@@ -173,14 +173,14 @@ func TestCapacityBlocksTheMoverAndItsDependents(t *testing.T) {
 	dir := Directory{Users: []DirectoryUser{u0, u1}}
 	obs := Observed{Accounts: []Account{a, b}, SelfID: "self"}
 	p := BuildPlan(dir, obs, o)
-	if err := p.Check(dir, obs); err != nil {
+	if err := p.Check(dir, obs, o); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Blocked) != 1 || p.Blocked[0].AccountID != "m0" || len(p.Conflicts) != 1 || p.Conflicts[0].HolderUsername != "ann" || len(p.Actions) != 0 {
 		t.Fatalf("blocked %+v, conflicts %+v, actions %v", p.Blocked, p.Conflicts, kindsOf(p))
 	}
 	target := newFakeTarget(a, b)
-	for _, r := range Apply(context.Background(), p, target, ApplyOptions{}) {
+	for _, r := range Apply(context.Background(), p, target, ApplyOptions{Options: o, SelfID: "self"}) {
 		t.Errorf("unexpected write: %s %s", r.Kind, r.Username)
 	}
 }

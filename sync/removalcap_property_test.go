@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -77,22 +78,64 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 		target := memberTargetFor(w)
 		observe := func() Observed { return target.observedWith(propTeams, propChannels) }
 		plan, obs := planReading(w.dir, observe(), w.opts, target)
-		if err := plan.Check(w.dir, obs); err != nil {
+		if err := plan.Check(w.dir, obs, w.opts); err != nil {
 			t.Fatal(err)
 		}
-		cost := 0
+		// What each removal takes, from the server's own state (README,
+		// Removal cap): one membership for a channel removal, one plus the
+		// user's channel memberships in the team for a team removal.
+		channelsIn := func(teamID, accountID string, mapped map[string]bool, unmappedOnly bool) int {
+			n := 0
+			for id, ch := range target.channels {
+				if ch.TeamID == teamID && ch.Members[accountID] && !(unmappedOnly && mapped[id]) {
+					n++
+				}
+			}
+			return n
+		}
+		mappedIDs := map[string]bool{}
+		if pol := w.opts.Channels; pol != nil {
+			for _, ref := range append(slices.Clone(pol.Everyone), pol.ByGroup[0].Channels...) {
+				mappedIDs[propChannels[ref]] = true
+			}
+		}
+		cost, teamRemoved := 0, map[string]bool{}
 		for i := range plan.Actions {
 			a := &plan.Actions[i]
-			if a.Kind == KindTeamRemove || a.Kind == KindChannelRemove {
-				n, known := removalCost(a, obs)
-				if !known && !w.opts.MaxRemovals.All() {
+			switch a.Kind {
+			case KindTeamRemove:
+				if _, known := obs.TeamChannels[TeamAccount{a.TeamID, a.AccountID}]; !known && !w.opts.MaxRemovals.All() {
 					t.Fatalf("%s %s planned without its channel memberships read", a.Kind, a.Username)
 				}
-				cost += n
+				cost += 1 + channelsIn(a.TeamID, a.AccountID, nil, false)
+				teamRemoved[a.AccountID] = true
+			case KindChannelRemove:
+				cost++
+			}
+		}
+		// The base in the same units: memberships of managed, active
+		// accounts in the mapped team (when a team mapping names it) and the
+		// mapped channels, plus the unmapped channels the planned team
+		// removals take.
+		base := 0
+		for _, a := range obs.Accounts {
+			if !a.Active() || !oracleManaged(w.opts, "self", &a) {
+				continue
+			}
+			if w.opts.Teams != nil && target.teams["t-eng"][a.ID] {
+				base++
+			}
+			for id := range mappedIDs {
+				if target.channels[id].Members[a.ID] {
+					base++
+				}
+			}
+			if teamRemoved[a.ID] {
+				base += channelsIn("t-eng", a.ID, mappedIDs, true)
 			}
 		}
 		before := target.memberships()
-		Apply(context.Background(), plan, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
+		Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 2, CreateWorkers: 2})
 		after := target.memberships()
 		lost := 0
 		for id, n := range before {
@@ -104,9 +147,8 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 			t.Fatalf("the run took %d memberships away, the plan counted %d", lost, cost)
 		}
 		if !w.opts.MaxRemovals.All() && plan.RemovalError == "" {
-			r := newRules(w.opts.withDefaults(), "self")
-			if limit := w.opts.MaxRemovals.Limit(removalBase(indexAccounts(obs.Accounts, r), w.opts, obs)); lost > limit {
-				t.Fatalf("%d memberships removed, max-removals allows %d", lost, limit)
+			if limit := w.opts.MaxRemovals.Limit(base); lost > limit {
+				t.Fatalf("%d memberships removed, max-removals allows %d of %d", lost, limit, base)
 			}
 		}
 	})

@@ -78,9 +78,12 @@ func (p *planner) holdReactivations() {
 // dropClaimsOn removes creates and address changes that take an address in
 // freed (one a dropped action would have given up), and, in turn, what
 // needed the addresses those would have given up: each becomes a conflict.
+// A reactivation or update whose address change is dropped goes ahead
+// without it (withoutAddress): the person comes back, keeping the address.
 func (p *planner) dropClaimsOn(freed map[string]bool) {
 	for len(freed) > 0 {
 		next := map[string]bool{}
+		var kept []Action
 		drop := func(list []Action) []Action {
 			return slices.DeleteFunc(list, func(a Action) bool {
 				addr := ""
@@ -103,15 +106,47 @@ func (p *planner) dropClaimsOn(freed map[string]bool) {
 					p.teams = slices.DeleteFunc(p.teams, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })
 					p.channels = slices.DeleteFunc(p.channels, func(m Action) bool { return m.AccountID == "" && m.EntraID == a.EntraID })
 				}
+				if rest, ok := withoutAddress(a); ok {
+					kept = append(kept, rest)
+				}
 				return true
 			})
 		}
 		p.creates, p.updates, p.reacts = drop(p.creates), drop(p.updates), drop(p.reacts)
+		for _, a := range kept {
+			if a.Kind == KindReactivate {
+				p.reacts = append(p.reacts, a)
+			} else {
+				p.updates = append(p.updates, a)
+			}
+		}
 		freed = next
 		if len(freed) == 0 {
 			freed = p.dropStrandedParking()
 		}
 	}
+}
+
+// withoutAddress returns a reactivation or update without its address
+// change, and whether anything is left of it: a returner still comes back,
+// a profile or a link is still written, on the address the account has.
+// Dropping the whole action instead would keep a person deactivated for an
+// address they cannot have, while the team and channel adds planned for
+// them stayed (issue 16: Check found it). A create, a parking step or an
+// address-only update leaves nothing.
+func withoutAddress(a Action) (Action, bool) {
+	if a.Kind == KindCreate {
+		return a, false
+	}
+	a.Patch.Email, a.Temporary, a.Wave = nil, false, 0
+	if a.Observed != nil {
+		a.Email = a.Observed.Email
+	}
+	a.Changes = slices.DeleteFunc(slices.Clone(a.Changes), func(c Change) bool { return c.Field == "email" })
+	if len(a.Changes) == 0 {
+		a.Changes = nil
+	}
+	return a, a.Kind == KindReactivate || !a.Patch.Empty() || len(a.Changes) > 0
 }
 
 // dropStrandedParking removes the step that parks an account of an address

@@ -55,10 +55,10 @@ func TestPropReturnerRemovalsBeforeReactivation(t *testing.T) {
 			}
 		}
 		plan, obs := planReading(w.dir, target.observedWith(propTeams, propChannels), w.opts, target)
-		if err := plan.Check(w.dir, obs); err != nil {
+		if err := plan.Check(w.dir, obs, w.opts); err != nil {
 			t.Fatal(err)
 		}
-		Apply(context.Background(), plan, target, ApplyOptions{Workers: 2, CreateWorkers: 2})
+		Apply(context.Background(), plan, target, ApplyOptions{Options: w.opts, SelfID: "self", Workers: 2, CreateWorkers: 2})
 		// Whoever is active after the run is in no room the mappings no
 		// longer give them.
 		after := target.observedWith(propTeams, propChannels)

@@ -53,10 +53,10 @@ func TestReturnerLosesOldTeamBeforeReactivation(t *testing.T) {
 			var order []string
 			obs := target.observedWith(returnerTeams, nil)
 			p := BuildPlan(dir, obs, o)
-			if err := p.Check(dir, obs); err != nil {
+			if err := p.Check(dir, obs, o); err != nil {
 				t.Fatal(err)
 			}
-			results := Apply(context.Background(), p, target, ApplyOptions{OnResult: func(r Result) { order = append(order, string(r.Kind)+":"+string(r.Status)) }})
+			results := Apply(context.Background(), p, target, ApplyOptions{Options: o, SelfID: "self", OnResult: func(r Result) { order = append(order, string(r.Kind)+":"+string(r.Status)) }})
 			after := target.observedWith(returnerTeams, nil)
 			active := false
 			for _, a := range after.Accounts {
@@ -131,7 +131,7 @@ func TestReturnerWaitsForTheReadItsRemovalNeeds(t *testing.T) {
 			d := dir
 			d.Confirmed = tt.conf
 			plan := BuildPlan(d, obs, o)
-			if err := plan.Check(d, obs); err != nil {
+			if err := plan.Check(d, obs, o); err != nil {
 				t.Fatal(err)
 			}
 			if got := kindUsers(plan, KindDeactivate); !slices.Equal(got, tt.deacts) {

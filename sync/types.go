@@ -96,10 +96,10 @@ func (a Account) Active() bool { return a.DeleteAt == 0 }
 
 // Profile holds the profile fields the sync manages on an account.
 type Profile struct {
-	Nickname  string
-	FirstName string
-	LastName  string
-	Position  string
+	Nickname  string `json:"nickname,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Position  string `json:"position,omitempty"`
 }
 
 // Observed is the Mattermost side of a run, read in full before planning.
@@ -122,34 +122,37 @@ type Observed struct {
 
 // TeamAccount is one account's membership of one team, by ids.
 type TeamAccount struct {
-	TeamID    string
-	AccountID string
+	TeamID    string `json:"team_id"`
+	AccountID string `json:"mattermost_id"`
 }
 
-// NewUser is what Apply asks the Target to create. The target chooses the
-// password: the plan never holds one.
+// NewUser is what Apply asks the Target to create: plain data. The target
+// chooses the password: the plan never holds one.
 type NewUser struct {
 	Username string
 	Email    string
 	Profile
 	Props map[string]string
-	// OnPassword, when set, receives the password the target chose, once
-	// the account exists (graph-mail mails it); the target masks it first.
-	OnPassword func(Secret)
+	// KeepPassword asks the target for the password it chose, once the
+	// account exists (graph-mail mails it); the target masks it first.
+	// Without it the target returns none, and the password leaves nowhere.
+	KeepPassword bool
 }
 
 // Patch lists the fields to change on an existing account; nil means leave
 // alone. It mirrors mattermost.UserPatch, the wire form, on purpose: the
-// planner's values do not depend on the client package. Props, when non-nil, is the props map as the plan wants it
-// (Mattermost replaces props wholesale); Apply re-reads the account before sending it and takes only the sync's own
-// keys (IsSyncProp) from it, so that what the user set meanwhile survives.
+// planner's values do not depend on the client package. Props, when non-nil, are the sync's own keys (IsSyncProp) as
+// the plan wants them, a key it lacks to be removed; a plan holds none of the user's keys. Mattermost replaces props
+// wholesale, so Apply re-reads the account before sending it and writes these keys onto what the user has now
+// (rebaseProps): what the user set meanwhile survives.
 type Patch struct {
-	Email     *string
-	Nickname  *string
-	FirstName *string
-	LastName  *string
-	Position  *string
-	Props     map[string]string
+	Email     *string `json:"email,omitempty"`
+	Nickname  *string `json:"nickname,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
+	LastName  *string `json:"last_name,omitempty"`
+	Position  *string `json:"position,omitempty"`
+	// Props: absent for nil (leave alone), {} for an empty map (write it).
+	Props map[string]string `json:"props,omitzero"`
 }
 
 // Empty reports whether the patch changes nothing.
@@ -163,7 +166,9 @@ func (p Patch) Empty() bool {
 // server reports those conflicts, and errors that implement ErrorIDer when the
 // server gave an error id.
 type Target interface {
-	CreateUser(ctx context.Context, u NewUser) (Account, error)
+	// CreateUser returns the account, and the password the target chose
+	// when u.KeepPassword asked for it (an empty Secret otherwise).
+	CreateUser(ctx context.Context, u NewUser) (Account, Secret, error)
 	PatchUser(ctx context.Context, id string, p Patch) (Account, error)
 	SetActive(ctx context.Context, id string, active bool) error
 	// GetUserByEmail returns ErrNotFound when no account has that email.

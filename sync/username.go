@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -175,16 +177,12 @@ func (a *UsernameAllocator) allocate(base string) string {
 	return name
 }
 
-// Clone returns an allocator with the same names taken, so that Apply's
-// retries leave the plan's own allocator (and the plan) as they were.
-func (a *UsernameAllocator) Clone() *UsernameAllocator {
+// Names returns the names taken, sorted: what a plan keeps so that Apply
+// can seed its own allocator (NewUsernameAllocator) with them.
+func (a *UsernameAllocator) Names() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c := &UsernameAllocator{taken: make(map[string]bool, len(a.taken))}
-	for k, v := range a.taken {
-		c.taken[k] = v
-	}
-	return c
+	return slices.Sorted(maps.Keys(a.taken))
 }
 
 // Next returns the next free name after a server refused name as taken (a
