@@ -252,8 +252,19 @@ func TestReadmeLayoutMatchesTheTree(t *testing.T) {
 			continue
 		}
 		first, _, _ := strings.Cut(line[1:], "|")
+		var dirs []string
 		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(first, -1) {
 			named[strings.TrimSuffix(m[1], "/")] = true
+			dirs = append(dirs, strings.TrimSuffix(m[1], "/"))
+		}
+		// A Go file a row names is in the root or in one of the row's folders.
+		for _, m := range regexp.MustCompile("`([a-z_]+\\.go)`").FindAllStringSubmatch(line, -1) {
+			if !slices.ContainsFunc(append([]string{"."}, dirs...), func(d string) bool {
+				_, err := os.Stat(filepath.Join(d, m[1]))
+				return err == nil
+			}) {
+				t.Errorf("the README's layout table names %s, which is not in %v", m[1], dirs)
+			}
 		}
 	}
 	var want []string
