@@ -17,7 +17,9 @@ COPY . .
 ARG TARGETOS
 ARG TARGETARCH
 # VERSION is the release tag (release.yml passes it): --version prints it.
-# Empty, the binary reports the module version Go recorded instead.
+# Empty (a fork's or an unreleased commit's `image: Dockerfile`), --version
+# prints "devel": .git stays out of the build context (.dockerignore), so Go
+# records neither a module version nor a commit.
 ARG VERSION=
 RUN GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -ldflags="-s -w -X main.version=${VERSION}" -o /out/entra-mattermost-sync .

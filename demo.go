@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/progress"
@@ -46,6 +49,17 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 		}
 		return false
 	})
+	// The other arguments go to every run: read them once first, so that a
+	// misspelt flag is one line and exit 2 (as without demo), not four
+	// failed runs, and --help is the help, not four copies of it.
+	if _, err := config.Raw(config.Source{Args: args, Getenv: func(string) string { return "" }}); err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			writeHelp(d.stdout)
+			return exitOK
+		}
+		newConsole(d.stdout, d.stderr, d.getenv).errorf("%v; run entra-mattermost-sync --help for the options", err)
+		return exitUsage
+	}
 	tenant, err := fakegraph.ParseTenant(demoTenant)
 	if err != nil {
 		fmt.Fprintf(d.stderr, "demo: %v\n", err)
@@ -97,8 +111,8 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(d.stdout, "\n"+bold+format+plain+"\n", a...) }
 	say("entra-mattermost-sync demo: a simulated Entra ID tenant (%d users) and Mattermost server (%s), in this process.", len(tenant.Users), mm.URL())
-	say("The inputs in effect: group-channels %q; onboarding %s from %s; the scope is every user of the tenant except guests (include-guests: false, the default).",
-		env["GROUP_CHANNELS"], env["ONBOARDING"], env["ONBOARDING_SENDER"])
+	say("The inputs in effect: group-channels %q; onboarding %s from %s; %s.",
+		env["GROUP_CHANNELS"], env["ONBOARDING"], env["ONBOARDING_SENDER"], demoScope(args, d.getenv))
 	say("Run 1: dry run: the plan, and nothing changed")
 	code := run(ctx, append([]string{"--dry-run"}, args...), d)
 	say("Run 2: the sync: the same plan, applied")
@@ -132,14 +146,34 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	return code
 }
 
+// demoScope says which users the demo's runs take in: every user but the
+// guests, unless args (flags for every run) set a scope input.
+func demoScope(args []string, getenv func(string) string) string {
+	const everyone = "the scope is every user of the tenant except guests (include-guests: false, the default)"
+	if len(args) == 0 {
+		return everyone
+	}
+	line := "and on the command line: " + strings.Join(args, " ")
+	vals, err := config.Raw(config.Source{Args: args, Getenv: getenv})
+	if err != nil {
+		return line
+	}
+	cfg, _ := config.Parse(vals)
+	switch in := scopeInputs(cfg); {
+	case len(in) == 0:
+		return line + "; the scope is every user of the tenant, guests included"
+	case slices.Equal(in, []string{"include-guests: false"}):
+		return line + "; " + everyone
+	default:
+		return line + "; the scope: " + strings.Join(in, ", ")
+	}
+}
+
 func changeDemoTenant(graph *fakegraph.Server, t fakegraph.Tenant) {
 	users := make([]fakegraph.User, 0, len(t.Users)+1)
 	var deleted string
 	for i, u := range t.Users {
-		c := fakegraph.User{}
-		for k, v := range u {
-			c[k] = v
-		}
+		c := maps.Clone(u)
 		switch i {
 		case 2:
 			c["displayName"] = "Renée Kowalski-Lind"

@@ -100,3 +100,44 @@ func demoReportPath(out string) string {
 	}
 	return m[1]
 }
+
+// A misspelt flag after demo is one line and exit 2, before anything runs,
+// as it is without demo; demo --help is the help, once.
+func TestDemoRefusesAnUnknownFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := func(string) string { return "" }
+	code := run(context.Background(), []string{"demo", "--keep-report", "--bogus"}, deps{stdout: &out, stderr: &errOut, getenv: env})
+	if code != exitUsage {
+		t.Errorf("demo --bogus: exit %d, want %d", code, exitUsage)
+	}
+	if out.Len() != 0 || strings.Count(errOut.String(), "\n") != 1 ||
+		!strings.Contains(errOut.String(), "-bogus; run entra-mattermost-sync --help") {
+		t.Errorf("demo --bogus: stdout %q, stderr %q; want one error line and nothing run", out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"demo", "--help"}, deps{stdout: &out, stderr: &errOut, getenv: env}); code != exitOK {
+		t.Errorf("demo --help: exit %d", code)
+	}
+	if n := strings.Count(out.String(), "Usage: entra-mattermost-sync"); n != 1 || strings.Contains(out.String(), "Run 1") {
+		t.Errorf("demo --help printed the usage %d times, or ran the demo:\n%s", n, out.String())
+	}
+}
+
+// Flags after demo go to every run, and the line naming the inputs in
+// effect says so and names the scope they make.
+func TestDemoScopeNamesTheFlags(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "the scope is every user of the tenant except guests (include-guests: false, the default)"},
+		{[]string{"--include-guests"}, "and on the command line: --include-guests; the scope is every user of the tenant, guests included"},
+		{[]string{"--only-users", "ann@contoso.example"}, "; the scope: only-users, include-guests: false"},
+	} {
+		if got := demoScope(c.args, env); !strings.Contains(got, c.want) {
+			t.Errorf("demoScope(%q) = %q, want it to contain %q", c.args, got, c.want)
+		}
+	}
+}

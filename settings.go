@@ -37,7 +37,9 @@ type settings struct {
 }
 
 // loadSettings validates raw values (config.Raw) into settings. Its error
-// is config.Errors, every invalid input in the option table's order.
+// is config.Errors, every invalid input in the option table's order. One
+// statement an input: each parser returns its own type into its own field,
+// so a table of them would need a closure a row.
 func loadSettings(vals map[string]string) (*settings, error) {
 	cfg, err := config.Parse(vals)
 	var errs config.Errors

@@ -160,6 +160,26 @@ func TestJobSummarySaysWhatADryRunWouldDo(t *testing.T) {
 	}
 }
 
+// A run stopped before it synced anyone (bad input, a failed sign-in) does
+// not print a line of zero counts, which would read as a sync that ran; a
+// failed run that did count something still does.
+func TestTextOfARunStoppedBeforeSyncing(t *testing.T) {
+	r := New(&mmsync.Plan{}, nil, false)
+	r.Status, r.Error = string(mmsync.RunFailure), "input azure-tenant-id: is required but empty"
+	var b strings.Builder
+	r.WriteText(&b)
+	if got := b.String(); got != "Stopped before syncing: see above.\n" {
+		t.Errorf("text of a stopped run: %q", got)
+	}
+	failed := New(samplePlan(), nil, false)
+	failed.Status = string(mmsync.RunFailure)
+	b.Reset()
+	failed.WriteText(&b)
+	if !strings.HasPrefix(b.String(), "Finished with failures: ") {
+		t.Errorf("text of a failed run: %q", b.String())
+	}
+}
+
 func TestApprovalIsReported(t *testing.T) {
 	r := New(samplePlan(), nil, false)
 	r.SetApproval(&ApprovedPlan{Approved: 4, ChangedSincePlan: []mmsync.Action{{Kind: mmsync.KindDeactivate, Email: "a@x.example", Username: "a"}},

@@ -115,6 +115,14 @@ func (r *Report) WriteText(w io.Writer) {
 		r.writeDryRunText(w)
 		return
 	}
+	if r.Status == string(mmsync.RunFailure) && c == (Counts{}) && len(r.Results) == 0 {
+		// A run stopped before it synced anyone (bad input, a failed
+		// sign-in or read): a line of zero counts would read as a sync.
+		fmt.Fprintln(w, "Stopped before syncing: see above.")
+		r.approvalText(w)
+		r.writeDetails(w)
+		return
+	}
 	label := map[mmsync.RunStatus]string{mmsync.RunDryRun: "Dry run", mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
 	if n := r.Attention(); n > 0 && r.Status == string(mmsync.RunSuccess) {
 		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
@@ -142,7 +150,9 @@ func (r *Report) WriteText(w io.Writer) {
 }
 
 // writeDryRunText is WriteText's summary line for a dry run: the counts are
-// the plan's.
+// the plan's. It repeats the done line's walk over the counts in its own
+// sentence ("would create 52", not "52 created"; issue 16): one template
+// for both would need a verb table longer than the pair.
 func (r *Report) writeDryRunText(w io.Writer) {
 	c := r.Counts
 	fmt.Fprintf(w, "Dry run: nothing was changed. The run would create %d, update %d, deactivate %d, reactivate %d",

@@ -137,7 +137,7 @@ func (s *Server) checkMemberGroups(w http.ResponseWriter, r *http.Request, userI
 		return
 	}
 	if _, ok := s.findUser(userID); !ok {
-		writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", userID))
+		writeNotFound(w, userID)
 		return
 	}
 	s.mu.Lock()

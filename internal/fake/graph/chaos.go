@@ -1,6 +1,7 @@
 package fakegraph
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,11 +47,7 @@ func (s *Server) SetChaos(c Chaos) {
 func (s *Server) ChaosCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.chaosCounts))
-	for k, v := range s.chaosCounts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.chaosCounts)
 }
 
 // chaotic draws the fate of one request and answers it when it fails.

@@ -1,6 +1,7 @@
 package fakegraph
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 )
@@ -129,11 +130,7 @@ func (s *Server) ClearFaults() {
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.counts)
 }
 
 // Log returns every request answered since the last ResetCounters.

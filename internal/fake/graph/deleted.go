@@ -1,6 +1,7 @@
 package fakegraph
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -23,10 +24,7 @@ func DeletedUPN(id, upn string) string {
 
 // deletedCopy returns u as Graph lists it once deleted at t.
 func deletedCopy(u User, t time.Time) User {
-	d := make(User, len(u)+1)
-	for k, v := range u {
-		d[k] = v
-	}
+	d := maps.Clone(u)
 	if upn, ok := u["userPrincipalName"].(string); ok && upn != "" {
 		d["userPrincipalName"] = DeletedUPN(u.ID(), upn)
 	}
@@ -73,10 +71,7 @@ func (s *Server) SetUserProperty(id, prop string, value any) bool {
 	defer s.mu.Unlock()
 	for i, u := range s.users {
 		if strings.EqualFold(u.ID(), id) {
-			c := make(User, len(u)+1)
-			for k, v := range u {
-				c[k] = v
-			}
+			c := maps.Clone(u)
 			c[prop] = value
 			s.users[i] = c
 			return true

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -316,8 +317,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, entitySet string, 
 func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) {
 	g, ok := s.findGroup(segs[2])
 	if !ok {
-		writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound",
-			fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+		writeNotFound(w, segs[2])
 		return
 	}
 	usersOnly := false
@@ -368,10 +368,7 @@ func (s *Server) members(w http.ResponseWriter, r *http.Request, segs []string) 
 			}
 			if u, ok := usersByID[key]; ok {
 				seen[key] = true
-				obj := make(map[string]any, len(u)+1)
-				for k, v := range u {
-					obj[k] = v
-				}
+				obj := map[string]any(maps.Clone(u))
 				obj["@odata.type"] = "#microsoft.graph.user"
 				items = append(items, obj)
 				continue

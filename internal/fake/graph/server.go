@@ -17,6 +17,14 @@
 //	POST /v1.0/users/{id}/sendMail                        (mail.go)
 //
 // Graph endpoints require "Authorization: Bearer <token issued by this server>".
+//
+// Its routes repeat one shape (find the object, else writeNotFound; select
+// the properties; add @odata.context), each with its own entity set and
+// properties, as Graph's own routes differ. Its handlers, knobs and Chaos
+// follow fakemm's shapes (decode, validate, lock, answer; one setter a knob)
+// without sharing code: each fake answers in its own server's words (OData
+// errors here, AppErrors there), and the fakes import nothing but
+// internal/clock (layers_test.go).
 package fakegraph
 
 import (
@@ -382,7 +390,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	case "GET /v1.0/users/{id}":
 		u, ok := s.findUser(segs[2])
 		if !ok {
-			writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			writeNotFound(w, segs[2])
 			return
 		}
 		sel, err := selection(r, defaultUserProps)
@@ -404,7 +412,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 	case "GET /v1.0/groups/{id}":
 		g, ok := s.findGroup(segs[2])
 		if !ok {
-			writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[2]))
+			writeNotFound(w, segs[2])
 			return
 		}
 		out := groupJSON(g)
@@ -456,6 +464,13 @@ func (s *Server) throttled(w http.ResponseWriter) bool {
 	}
 	writeODataError(w, status, code, msg)
 	return true
+}
+
+// writeNotFound answers 404 Request_ResourceNotFound for the object id, in
+// Graph's words, as every /users/{id} and /groups/{id} route does.
+func writeNotFound(w http.ResponseWriter, id string) {
+	writeODataError(w, http.StatusNotFound, "Request_ResourceNotFound",
+		fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id))
 }
 
 func writeODataError(w http.ResponseWriter, status int, code, message string) {

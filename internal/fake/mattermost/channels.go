@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"sort"
@@ -186,7 +187,7 @@ func (s *Server) channelMembers(channelID string) []ChannelMember {
 	out := make([]ChannelMember, 0, len(s.ch.members[channelID]))
 	for _, m := range s.ch.members[channelID] {
 		cp := *m
-		cp.NotifyProps = cloneMap(m.NotifyProps)
+		cp.NotifyProps = maps.Clone(m.NotifyProps)
 		out = append(out, cp)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })

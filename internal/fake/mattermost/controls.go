@@ -1,6 +1,7 @@
 package fakemm
 
 import (
+	"maps"
 	"strings"
 	"time"
 )
@@ -79,11 +80,7 @@ func (s *Server) ClearFaults() {
 func (s *Server) Requests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.requests))
-	for k, v := range s.requests {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.requests)
 }
 
 // TotalRequests is the sum of Requests().

@@ -2,12 +2,21 @@
 // to the endpoints the Entra ID sync uses. It mimics the real server's status
 // codes, AppError bodies, paging and validation closely enough for tests and
 // for the product's built-in demo. It is safe for concurrent use.
+//
+// The handlers repeat one shape (check the ids and the body, check the
+// caller's permission, lock, look the object up, answer) on purpose: the
+// real server's api4 handlers answer each step with their own status and
+// error id (a missing user is 404 app.user.missing_account.const on one
+// route, 400 on another), which the tests pin; a shared helper would make
+// the routes alike where the server's are not. The knobs (controls.go) are
+// one small setter each for the same reason a test turns one of them.
 package fakemm
 
 import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -145,7 +154,7 @@ func (u User) remote() bool    { return u.RemoteID != nil && *u.RemoteID != "" }
 func (u User) countable() bool { return u.active() && !u.IsBot && !u.remote() }
 func (u User) clone() User {
 	c := u
-	c.Props = cloneMap(u.Props)
+	c.Props = maps.Clone(u.Props)
 	c.AuthData = clonePtr(u.AuthData)
 	c.RemoteID = clonePtr(u.RemoteID)
 	return c
@@ -157,17 +166,6 @@ func clonePtr(p *string) *string {
 	}
 	v := *p
 	return &v
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // Team is a Mattermost team.

@@ -3,6 +3,7 @@ package fakemm
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -258,7 +259,7 @@ func (s *Server) patchUser(c *reqCtx) {
 		}
 	}
 	if p.Props != nil {
-		u.Props = cloneMap(p.Props)
+		u.Props = maps.Clone(p.Props)
 	}
 	if p.Locale != nil {
 		u.Locale = *p.Locale
