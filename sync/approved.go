@@ -2,6 +2,7 @@ package sync
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 )
@@ -218,7 +219,24 @@ func overCapacity(actions []Action, keep []bool, c Capacity) bool {
 // username, and its owner can change it at any time: a leaver still signed
 // in must not hold back their approved deactivation by renaming themselves.
 // A create's username is what it writes, and stays.
+//
+// Taking something away (a deactivation, a team or channel removal) is keyed
+// on what it is and whom it is for: the account, the directory user it
+// follows from, the team or channel, and that the account is still in the
+// state the plan read (delete_at). The fresh plan must reach the same
+// decision on its own, so the approval can only narrow the run. The
+// account's address and link are left out of these keys: its owner can
+// change both at will, and a leaver still signed in must not hold back their
+// approved offboarding, night after night, by editing their own profile.
 func approvalKey(a *Action) string {
+	switch a.Kind {
+	case KindDeactivate, KindTeamRemove, KindChannelRemove:
+		var deleteAt int64
+		if a.Observed != nil {
+			deleteAt = a.Observed.DeleteAt
+		}
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%d", a.Kind, a.AccountID, a.EntraID, a.TeamID, a.ChannelID, deleteAt)
+	}
 	c := Saved(*a)
 	c.DisplayName, c.Reason, c.Wave = "", "", 0
 	if c.Kind != KindCreate {
