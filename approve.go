@@ -108,10 +108,10 @@ func savePlan(cfg *settings, pr *planRun, made time.Time, server planfile.Server
 	f := &planfile.File{
 		Format: planfile.FormatVersion, ToolVersion: programVersion(), MadeAt: made, Mattermost: server, TenantID: cfg.TenantID,
 		Inputs: pr.inputs, Rails: mmsync.CountRails(full, observed, opts),
-		Actions: planfile.Entries(full.Actions), Blocked: full.Blocked,
+		Actions: planfile.Record(full.Actions), Blocked: full.Blocked,
 	}
 	if w := append(append([]mmsync.Action{}, railed.Withheld...), railed.WithheldRemovals...); len(w) > 0 {
-		f.Withheld = planfile.Entries(w)
+		f.Withheld = planfile.Record(w)
 	}
 	if err := planfile.Write(cfg.PlanOut, f, cfg.LinkKeys[0]); err != nil {
 		return nil, fmt.Errorf("input plan-out: %w", err)

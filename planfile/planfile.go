@@ -17,7 +17,7 @@
 //	  "tenant_id": "72f988bf-…",
 //	  "inputs": {"deactivate": "true", "groups": "…", …},
 //	  "rails": [{"rail": "max-deactivations", "planned": 37, "base": 412, "threshold": "10", "exceeded": true}, …],
-//	  "actions": [{"planned": {…sync.Action…}, "profile": {…}, "patch": {…}}, …],
+//	  "actions": [{…sync.Action: "action", "mattermost_id", "observed", "profile", "patch", …}, …],
 //	  "withheld": [ …the actions of "actions" a rail stopped in the run that made the plan… ],
 //	  "blocked_by_user_limit": [ … ],
 //	  "signature": "hmac-sha256:<hex>"
@@ -35,6 +35,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,10 +64,10 @@ type File struct {
 	// Rails are the counts of max-deactivations and max-removals in the
 	// plan, and whether the run that made it exceeded them.
 	Rails   []mmsync.RailCount `json:"rails"`
-	Actions []Entry            `json:"actions"`
+	Actions []mmsync.Action    `json:"actions"`
 	// Withheld are the actions of Actions that a rail stopped in the run
 	// that made the plan (for the reviewer: applying needs the rail stated).
-	Withheld []Entry `json:"withheld,omitempty"`
+	Withheld []mmsync.Action `json:"withheld,omitempty"`
 	// Blocked are the creates and reactivations beyond the server's user
 	// limit: never applied from the plan, listed for the reviewer.
 	Blocked   []mmsync.Action `json:"blocked_by_user_limit,omitempty"`
@@ -84,78 +85,20 @@ type Server struct {
 	Version      string `json:"version,omitempty"`
 }
 
-// Entry is one planned action. Planned is the action as the plan reports
-// it, with its precondition (Observed); Profile and Patch are what it
-// writes, which sync.Action's JSON does not show yet.
-type Entry struct {
-	Planned mmsync.Action `json:"planned"`
-	Profile *Profile      `json:"profile,omitempty"`
-	Patch   *Patch        `json:"patch,omitempty"`
-}
-
-// Profile is a create's profile (sync.Profile), in the field names of the
-// Mattermost API.
-type Profile struct {
-	Nickname  string `json:"nickname,omitempty"`
-	FirstName string `json:"first_name,omitempty"`
-	LastName  string `json:"last_name,omitempty"`
-	Position  string `json:"position,omitempty"`
-}
-
-// Patch is an update's patch (sync.Patch): the fields it sets, and the
-// sync's own props (sync.Saved).
-type Patch struct {
-	Email     *string `json:"email,omitempty"`
-	Nickname  *string `json:"nickname,omitempty"`
-	FirstName *string `json:"first_name,omitempty"`
-	LastName  *string `json:"last_name,omitempty"`
-	Position  *string `json:"position,omitempty"`
-	// Props is null when the patch leaves props alone, and {} when it
-	// removes every one of the sync's keys: the two differ.
-	Props map[string]string `json:"props"`
-}
-
-// NewEntry records an action as a saved plan keeps it (sync.Saved).
-func NewEntry(a mmsync.Action) Entry {
-	a = mmsync.Saved(a)
-	e := Entry{Planned: a}
-	if p := a.Profile; p != (mmsync.Profile{}) {
-		e.Profile = &Profile{Nickname: p.Nickname, FirstName: p.FirstName, LastName: p.LastName, Position: p.Position}
-	}
-	if p := a.Patch; !p.Empty() {
-		e.Patch = &Patch{Email: p.Email, Nickname: p.Nickname, FirstName: p.FirstName, LastName: p.LastName, Position: p.Position, Props: p.Props}
-	}
-	return e
-}
-
-// Action returns the action as it was planned.
-func (e Entry) Action() mmsync.Action {
-	a := e.Planned
-	if p := e.Profile; p != nil {
-		a.Profile = mmsync.Profile{Nickname: p.Nickname, FirstName: p.FirstName, LastName: p.LastName, Position: p.Position}
-	}
-	if p := e.Patch; p != nil {
-		a.Patch = mmsync.Patch{Email: p.Email, Nickname: p.Nickname, FirstName: p.FirstName, LastName: p.LastName, Position: p.Position, Props: p.Props}
-	}
-	return a
-}
-
-// Entries records actions (NewEntry).
-func Entries(actions []mmsync.Action) []Entry {
-	out := make([]Entry, len(actions))
+// Record returns actions as a saved plan keeps them (sync.Saved): each
+// sync.Action's JSON carries what it does (its profile and patch) and what it
+// was planned from (observed).
+func Record(actions []mmsync.Action) []mmsync.Action {
+	out := make([]mmsync.Action, len(actions))
 	for i, a := range actions {
-		out[i] = NewEntry(a)
+		out[i] = mmsync.Saved(a)
 	}
 	return out
 }
 
-// PlannedActions returns the file's actions as they were planned.
+// PlannedActions returns the file's actions as they were planned (a copy).
 func (f *File) PlannedActions() []mmsync.Action {
-	out := make([]mmsync.Action, len(f.Actions))
-	for i, e := range f.Actions {
-		out[i] = e.Action()
-	}
-	return out
+	return slices.Clone(f.Actions)
 }
 
 // Errors a saved plan is refused with; each is wrapped with the details.

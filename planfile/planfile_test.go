@@ -52,14 +52,14 @@ func sample(n int) *File {
 		case 3:
 			a = mmsync.Action{Kind: mmsync.KindTeamAdd, EntraID: id, Email: mail, Username: "fl", AccountID: acct, Team: "engineering", TeamID: "t1o9s6tgj7e1xqhqz6h5m4a8fq", Reason: "mapped to team engineering"}
 		}
-		f.Actions = append(f.Actions, NewEntry(a))
+		f.Actions = append(f.Actions, Record([]mmsync.Action{a})...)
 	}
 	// A patch that only touches the user's own props: nothing of it is the
 	// plan's decision but that it patches props.
-	f.Actions = append(f.Actions, NewEntry(mmsync.Action{Kind: mmsync.KindUpdate, AccountID: "k1", Email: "x@contoso.example", Username: "x",
-		Patch: mmsync.Patch{Props: map[string]string{"theme": "dark"}}}))
+	f.Actions = append(f.Actions, Record([]mmsync.Action{{Kind: mmsync.KindUpdate, AccountID: "k1", Email: "x@contoso.example", Username: "x",
+		Patch: mmsync.Patch{Props: map[string]string{"theme": "dark"}}}})...)
 	if n > 2 {
-		f.Withheld = []Entry{f.Actions[2]}
+		f.Withheld = []mmsync.Action{f.Actions[2]}
 	}
 	return f
 }
@@ -128,8 +128,8 @@ func TestEditedByHandIsRefused(t *testing.T) {
 		"made_at":        func(s string) string { return strings.Replace(s, "2026-12-04T06", "2026-12-05T06", 1) },
 		"an input":       func(s string) string { return strings.Replace(s, `"deactivate": "true"`, `"deactivate": "false"`, 1) },
 		"a dropped action": func(s string) string {
-			i := strings.Index(s, "\t\t{\"planned\"")
-			j := strings.Index(s[i+1:], "\t\t{\"planned\"")
+			i := strings.Index(s, "\t\t{\"action\"")
+			j := strings.Index(s[i+1:], "\t\t{\"action\"")
 			return s[:i] + s[i+1+j:]
 		},
 		"the signature":  func(s string) string { return strings.Replace(s, "hmac-sha256:", "hmac-sha256:00", 1) },
