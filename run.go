@@ -14,6 +14,7 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/snapshot"
@@ -35,7 +36,7 @@ type deps struct {
 	webhook        webhook.Options // tests shorten the retries
 	// clock, when set, times the Graph and Mattermost clients' waits
 	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
-	clock mattermost.Clock
+	clock clock.Clock
 }
 
 // webhookDeadline bounds the report webhook, retries included, so that a
@@ -117,10 +118,7 @@ func syncOnce(ctx context.Context, cfg *config.Config, con *console, d deps) int
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		AuthorityHost: cfg.AuthorityHost, GraphURL: cfg.GraphURL, Transport: d.graphTransport,
-		Progress: reading.Add,
-	}
-	if d.clock != nil {
-		ecfg.Sleep = d.clock.Sleep
+		Progress: reading.Add, Clock: d.clock,
 	}
 	if cfg.ClientSecret == "" {
 		// Workload identity federation: the job's GitHub OIDC token is the

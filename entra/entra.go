@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -89,10 +91,10 @@ type Config struct {
 	Progress func(n int)
 	// Timeout bounds one Graph request including retries (default 5 min).
 	Timeout time.Duration
-	// Sleep waits between the tries of a Graph request: d, or until ctx
-	// ends (returning ctx's error). Nil waits on a real timer; tests pass a
-	// fake clock.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock times the waits between the tries of a Graph request and reads
+	// the time an HTTP-date Retry-After is taken from. Nil is the wall
+	// clock; tests pass a fake one.
+	Clock clock.Clock
 }
 
 // Source reads the directory through Microsoft Graph. Its methods may be
@@ -204,7 +206,7 @@ func New(cfg Config) (*Source, error) {
 	hc := &http.Client{
 		// graphRetry is the only retry layer (see retry.go): kiota's own
 		// RetryHandler is taken out of the SDK's middleware.
-		Transport: khttp.NewCustomTransportWithParentTransport(newGraphRetry(parent, cfg.MaxRetries, cfg.Sleep),
+		Transport: khttp.NewCustomTransportWithParentTransport(newGraphRetry(parent, cfg.MaxRetries, cfg.Clock),
 			withoutRetryHandler(msgraphgocore.GetDefaultMiddlewaresWithOptions(&options))...),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
