@@ -363,7 +363,11 @@ func sendWebhook(ctx context.Context, con *console, cfg *config.Config, d deps, 
 	}
 	body, err := p.Marshal()
 	if err == nil {
-		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, d.webhook)
+		opts := d.webhook
+		if opts.Clock == nil {
+			opts.Clock = d.clock
+		}
+		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, opts)
 	}
 	if err != nil {
 		con.warningf("report webhook: %v (the sync's own result stands)", err)
