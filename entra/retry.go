@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -46,8 +47,8 @@ import (
 // How graphRetry drives go-retryablehttp (newGraphRetry sets these fields):
 //
 //	CheckRetry:   t.checkRetry       retriable, then the request's budget, then the wait on the clock
-//	Backoff:      waitedInCheckRetry (0: the wait already ran on the clock, cut by the context)
-//	ErrorHandler: lastFailure        the last try's error, or its answer
+//	Backoff:      httpretry.ZeroBackoff (the wait already ran on the clock, cut by the context)
+//	ErrorHandler: httpretry.LastFailure  the last try's error, or its answer
 //	RetryMax:     maxRetries
 //	HTTPClient:   no redirects, no timeout (the SDK's client has it), Transport: the network
 
@@ -86,8 +87,8 @@ func newGraphRetry(next http.RoundTripper, maxRetries int, clk clock.Clock) *gra
 		RetryWaitMax: retryMaxWait,
 		RetryMax:     maxRetries,
 		CheckRetry:   t.checkRetry,
-		Backoff:      waitedInCheckRetry,
-		ErrorHandler: lastFailure,
+		Backoff:      httpretry.ZeroBackoff,
+		ErrorHandler: httpretry.LastFailure,
 	}}
 	return t
 }
@@ -162,23 +163,6 @@ func (t *graphRetry) checkRetry(ctx context.Context, resp *http.Response, err er
 	b.waited += wait
 	b.retries++
 	return true, nil
-}
-
-// waitedInCheckRetry is the library's Backoff: zero, as checkRetry has
-// already waited on the clock.
-func waitedInCheckRetry(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
-
-// lastFailure is the library's ErrorHandler: the error stands (the
-// context's, or the last try's transport error) and an answer that came
-// with it is closed.
-func lastFailure(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if err == nil {
-		return resp, nil
-	}
-	if resp != nil {
-		resp.Body.Close()
-	}
-	return nil, err
 }
 
 // retriable reports whether an answer (or its absence) is worth another try.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -150,8 +151,8 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 		RetryWaitMax: c.retryWaitMax,
 		RetryMax:     c.retryMax + MaxRateLimitedTries,
 		CheckRetry:   c.checkRetry,
-		Backoff:      waitedInCheckRetry,
-		ErrorHandler: lastFailure,
+		Backoff:      httpretry.ZeroBackoff,
+		ErrorHandler: httpretry.LastFailure,
 	}
 	return c, nil
 }

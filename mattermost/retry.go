@@ -45,8 +45,8 @@ const (
 // retryablehttp.Client):
 //
 //	CheckRetry:   c.checkRetry      DefaultRetryPolicy, then the request's budget, then the wait
-//	Backoff:      waitedInCheckRetry (0: the wait already ran on the client's clock)
-//	ErrorHandler: lastFailure       the last try's error, or its answer
+//	Backoff:      httpretry.ZeroBackoff (the wait already ran on the client's clock)
+//	ErrorHandler: httpretry.LastFailure the last try's error, or its answer
 //	RetryMax:     the budget's most retries (the budget ends them first)
 //	HTTPClient:   no redirects, Transport: transport.go (breaker, rate gate, one try)
 //
@@ -86,23 +86,6 @@ func DefaultBackoff(minWait, maxWait time.Duration, attempt int, _ *http.Respons
 	d = min(d, maxWait)
 	half := d / 2
 	return half + randDuration(d-half)
-}
-
-// waitedInCheckRetry is the library's Backoff: zero, as checkRetry has
-// already waited on the client's clock.
-func waitedInCheckRetry(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
-
-// lastFailure is the library's ErrorHandler: the request's error stands
-// (the caller's context, or the last try's transport error) and an answer
-// that came with it is closed.
-func lastFailure(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if err == nil {
-		return resp, nil
-	}
-	if resp != nil {
-		resp.Body.Close()
-	}
-	return nil, err
 }
 
 // budget is what one request has spent of its retry budget. It rides on

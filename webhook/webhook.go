@@ -9,6 +9,7 @@ package webhook
 
 import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 
@@ -307,14 +308,10 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 			}
 			return true, nil
 		},
-		Backoff: func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
+		Backoff: httpretry.ZeroBackoff,
 		ErrorHandler: func(resp *http.Response, err error, n int) (*http.Response, error) {
 			tries = n
-			if err != nil && resp != nil {
-				resp.Body.Close()
-				resp = nil
-			}
-			return resp, err
+			return httpretry.LastFailure(resp, err, n)
 		},
 		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, n int) { tries = n + 1 },
 	}
