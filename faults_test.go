@@ -45,7 +45,9 @@ func (w *world) runWith(ctx context.Context, d deps, args ...string) int {
 	env := maps.Clone(w.env)
 	d.stdout, d.stderr = &w.stdout, &w.stderr
 	d.getenv = func(k string) string { return env[k] }
-	d.graphTransport = w.graph.Transport()
+	if d.graphTransport == nil {
+		d.graphTransport = w.graph.Transport()
+	}
 	if d.clock == nil {
 		clk := clock.NewFake()
 		clk.Manual = true

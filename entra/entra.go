@@ -19,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
@@ -165,11 +166,15 @@ func New(cfg Config) (*Source, error) {
 	}
 	graphHost := strings.ToLower(graphURL.Hostname())
 
+	tokenTransport := cfg.Transport
+	if tokenTransport == nil {
+		tokenTransport = http.DefaultTransport.(*http.Transport).Clone()
+	}
 	clientOpts := azcore.ClientOptions{
 		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
-	}
-	if cfg.Transport != nil {
-		clientOpts.Transport = &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
+		// Token requests retry in newTokenRetry (retry.go), on cfg.Clock.
+		Retry:     policy.RetryOptions{MaxRetries: -1},
+		Transport: &http.Client{Transport: newTokenRetry(tokenTransport, cfg.Clock), Timeout: cfg.Timeout},
 	}
 	disableDiscovery := !knownAuthorityHosts[strings.ToLower(authority.Hostname())]
 	var (

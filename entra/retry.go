@@ -44,6 +44,12 @@ import (
 //
 // Config.Timeout (default 5 min) bounds the whole request, tries and waits.
 //
+// Token requests (Entra ID's /token endpoint and its metadata) go through
+// the same layer (newTokenRetry), with the Azure SDK's own retry switched off
+// (its waits are on the wall clock): any method, as a token request changes
+// nothing; on dropped connections and on 408, 429, 500, 502, 503 and 504, the
+// statuses azcore retried; at most tokenMaxRetries retries, azcore's count.
+//
 // How graphRetry drives go-retryablehttp (newGraphRetry sets these fields):
 //
 //	CheckRetry:   t.checkRetry       retriable, then the request's budget, then the wait on the clock
@@ -62,12 +68,16 @@ const (
 	retryMaxWait   = 8 * time.Second
 )
 
+// tokenMaxRetries is the retry budget of a token request.
+const tokenMaxRetries = 3
+
 // graphRetry is the http.RoundTripper that retries Graph requests; it sits
 // below the SDK's middleware, next to the network, so that it also sees
 // dropped connections.
 type graphRetry struct {
 	rt         *retryablehttp.RoundTripper
 	maxRetries int
+	token      bool // token requests: see newTokenRetry
 	clock      clock.Clock
 	// jitter returns a random duration in [0, max].
 	jitter func(max time.Duration) time.Duration
@@ -90,6 +100,13 @@ func newGraphRetry(next http.RoundTripper, maxRetries int, clk clock.Clock) *gra
 		Backoff:      httpretry.ZeroBackoff,
 		ErrorHandler: httpretry.LastFailure,
 	}}
+	return t
+}
+
+// newTokenRetry is graphRetry for the token requests of the credential.
+func newTokenRetry(next http.RoundTripper, clk clock.Clock) *graphRetry {
+	t := newGraphRetry(next, tokenMaxRetries, clk)
+	t.token = true
 	return t
 }
 
@@ -141,7 +158,7 @@ func (t *graphRetry) checkRetry(ctx context.Context, resp *http.Response, err er
 	if err != nil && ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if !b.replayable || b.retries >= t.maxRetries || !retriable(resp, err, b.idempotent) {
+	if !b.replayable || b.retries >= t.maxRetries || !t.retriable(resp, err, b.idempotent) {
 		return false, nil
 	}
 	var wait time.Duration
@@ -166,7 +183,13 @@ func (t *graphRetry) checkRetry(ctx context.Context, resp *http.Response, err er
 }
 
 // retriable reports whether an answer (or its absence) is worth another try.
-func retriable(resp *http.Response, err error, idempotent bool) bool {
+func (t *graphRetry) retriable(resp *http.Response, err error, idempotent bool) bool {
+	if t.token {
+		if err == nil && (resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusInternalServerError) {
+			return true
+		}
+		idempotent = true
+	}
 	if err != nil {
 		return idempotent && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	}
