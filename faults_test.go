@@ -58,6 +58,8 @@ func (w *world) runWith(ctx context.Context, d deps, args ...string) int {
 		vt := driveVirtualTime(w.clock)
 		defer vt.Stop()
 		d.graphTransport, d.mmTransport = vt.transport(d.graphTransport), vt.transport(d.mmTransport)
+		w.mm.SetSleeper(vt.serverSleep)
+		defer w.mm.SetSleeper(nil)
 	}
 	return run(ctx, args, d)
 }

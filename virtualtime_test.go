@@ -1,28 +1,33 @@
 package main
 
 // Virtual time for end-to-end runs: the clients' waits (retry backoff,
-// Retry-After, the rate gate) run on a clock.Fake that a driver moves
-// forward whenever the run has nothing else to do, so a test of a 12 s
-// outage or a 30 s Retry-After takes milliseconds and waits on no wall clock.
+// Retry-After, the rate gate) and the fake Mattermost's latency run on a
+// clock.Fake that a driver moves forward whenever the run has nothing else to
+// do, so a test of a 12 s outage or a 30 s Retry-After takes milliseconds
+// and waits on no wall clock.
 
 import (
+	"context"
 	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 )
 
 // virtualTime drives a Manual clock.Fake for one run. The run is idle when
-// no request is in flight on the transports it wraps and at least one
-// goroutine sleeps on the clock; then, once the goroutines just woken or
+// every request in flight on the transports it wraps is held by the fake
+// server's latency (serverSleep), and at least one goroutine sleeps on the
+// clock; then, once the goroutines just woken or
 // answered have had their turn (settle), the driver moves the clock to the
 // earliest deadline. Concurrent waits so overlap as they would in real
 // time: a 4 s backoff and a 2 s outage started together end 2 s apart.
 type virtualTime struct {
 	clk  *clock.Fake
 	busy atomic.Int64  // requests in flight
+	held atomic.Int64  // of which held by the server's latency
 	gen  atomic.Uint64 // bumped by every request's start and end
 	kick chan struct{}
 	stop chan struct{}
@@ -65,6 +70,18 @@ func (v *virtualTime) transport(next http.RoundTripper) http.RoundTripper {
 	})
 }
 
+// serverSleep is a fakemm.Sleeper on the virtual clock: the fake's latency
+// passes in virtual time, and the request it holds counts as waiting.
+func (v *virtualTime) serverSleep(ctx context.Context, d time.Duration) error {
+	v.held.Add(1)
+	v.gen.Add(1)
+	defer func() {
+		v.held.Add(-1)
+		v.gen.Add(1)
+	}()
+	return v.clk.Sleep(ctx, d)
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -95,7 +112,7 @@ const settleYields = 64
 // the driver yields.
 func (v *virtualTime) idle() bool {
 	snapshot := func() (uint64, int, bool) {
-		return v.gen.Load(), v.clk.Sleepers(), v.busy.Load() == 0
+		return v.gen.Load(), v.clk.Sleepers(), v.busy.Load() == v.held.Load()
 	}
 	gen, sleepers, quiet := snapshot()
 	if !quiet || sleepers == 0 {
