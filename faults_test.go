@@ -234,8 +234,8 @@ func transientWriteFailures(rep report.Report) []string {
 
 // Retry-After up to 30 s is honoured within the clients' time budgets: a
 // run whose context ends 1.5 s into a 30-second Retry-After stops while it
-// waits, without sending the request again. Time is virtual (the context's
-// deadline is on the run's fake clock).
+// waits, without sending the request again. Time is virtual: the context's
+// deadline is on the run's fake clock, counted from the 429 (startOn).
 func TestRetryAfterBudget(t *testing.T) {
 	const retryAfter = 30 * time.Second
 	if mattermost.MaxRetryAfter < retryAfter {
@@ -252,10 +252,10 @@ func TestRetryAfterBudget(t *testing.T) {
 		w.mm.InjectFault(fakemm.Fault{Method: "GET", PathPrefix: "/api/v4/users/me", Status: 429, RetryAfter: 30})
 		clk := clock.NewFake()
 		clk.Manual = true
-		ctx, cancel := clk.WithTimeout(context.Background(), 1500*time.Millisecond)
+		ctx, startDeadline, cancel := clk.TimeoutFrom(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		code := w.runWith(ctx, deps{clock: clk})
+		code := w.runWith(ctx, deps{clock: clk, mmTransport: startOn(nil, "/api/v4/users/me", startDeadline)})
 		if code == 0 || time.Since(start) > 10*time.Second {
 			t.Fatalf("exit %d after %v", code, time.Since(start))
 		}
@@ -271,9 +271,9 @@ func TestRetryAfterBudget(t *testing.T) {
 		w.graph.FailPage(1, http.StatusTooManyRequests, 30)
 		clk := clock.NewFake()
 		clk.Manual = true
-		ctx, cancel := clk.WithTimeout(context.Background(), 1500*time.Millisecond)
+		ctx, startDeadline, cancel := clk.TimeoutFrom(context.Background(), 1500*time.Millisecond)
 		defer cancel()
-		code := w.runWith(ctx, deps{clock: clk})
+		code := w.runWith(ctx, deps{clock: clk, graphTransport: startOn(w.graph.Transport(), "/v1.0/users", startDeadline)})
 		if code == 0 {
 			t.Fatal("exit 0")
 		}
@@ -283,6 +283,21 @@ func TestRetryAfterBudget(t *testing.T) {
 		if w.mm.Writes() != 0 {
 			t.Error("writes without a directory")
 		}
+	})
+}
+
+// startOn is next (nil: a default transport) that calls start when a
+// request to path is answered 429.
+func startOn(next http.RoundTripper, path string, start func()) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if err == nil && resp.StatusCode == http.StatusTooManyRequests && r.URL.Path == path {
+			start()
+		}
+		return resp, err
 	})
 }
 

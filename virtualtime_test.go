@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,8 +91,14 @@ func (v *virtualTime) loop() {
 	defer v.wg.Done()
 	for {
 		changed := v.clk.Changed()
-		if v.idle() {
+		switch v.idle() {
+		case idle:
 			v.clk.AdvanceToNext()
+			continue
+		case othersRunning:
+			// Nothing will tell the driver when they stop: yield and
+			// look again.
+			runtime.Gosched()
 			continue
 		}
 		select {
@@ -108,19 +115,55 @@ func (v *virtualTime) loop() {
 // the clock, or just answered, to reach its next request or wait.
 const settleYields = 64
 
+// schedSamples are the scheduler's counts of goroutines running and ready
+// to run (Go 1.26 and later; on an older runtime they read as KindBad and
+// only the yields settle).
+var schedSamples = []string{"/sched/goroutines/running:goroutines", "/sched/goroutines/runnable:goroutines"}
+
+// othersRun reports whether a goroutine other than the caller runs or is
+// ready to run, as far as the runtime can tell.
+func othersRun() bool {
+	samples := make([]metrics.Sample, len(schedSamples))
+	for i, name := range schedSamples {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	if samples[0].Value.Kind() != metrics.KindUint64 || samples[1].Value.Kind() != metrics.KindUint64 {
+		return false
+	}
+	return samples[0].Value.Uint64() > 1 || samples[1].Value.Uint64() > 0
+}
+
+// runState is what idle finds.
+type runState int
+
+const (
+	busy          runState = iota // a request in flight, or no sleeper: wait for an event
+	othersRunning                 // quiet, but a goroutine runs or is ready to run
+	idle                          // the run waits on the clock only
+)
+
 // idle reports whether the run waits on the clock only, and stays so while
-// the driver yields.
-func (v *virtualTime) idle() bool {
+// the driver yields: no request in flight but those the server's latency
+// holds, a sleeper, and (where the runtime tells) no other goroutine running
+// or ready to run, e.g. one building its next request on the other core.
+func (v *virtualTime) idle() runState {
 	snapshot := func() (uint64, int, bool) {
 		return v.gen.Load(), v.clk.Sleepers(), v.busy.Load() == v.held.Load()
 	}
 	gen, sleepers, quiet := snapshot()
 	if !quiet || sleepers == 0 {
-		return false
+		return busy
 	}
 	for range settleYields {
 		runtime.Gosched()
 	}
 	g2, s2, q2 := snapshot()
-	return q2 && g2 == gen && s2 == sleepers
+	switch {
+	case !q2 || g2 != gen || s2 != sleepers:
+		return busy
+	case othersRun():
+		return othersRunning
+	}
+	return idle
 }

@@ -112,12 +112,35 @@ func (c *Fake) AfterFunc(d time.Duration, f func()) (stop func() bool) {
 // with context.DeadlineExceeded once the clock reaches now+d (it reports no
 // Deadline, which the network code would read on the wall clock).
 func (c *Fake) WithTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, start, cancel := c.TimeoutFrom(parent, d)
+	start()
+	return ctx, cancel
+}
+
+// TimeoutFrom is WithTimeout counted from an event: the context ends with
+// context.DeadlineExceeded d after start is first called (a test's "1.5 s
+// into the wait", whenever the wait begins).
+func (c *Fake) TimeoutFrom(parent context.Context, d time.Duration) (ctx context.Context, start func(), cancel context.CancelFunc) {
 	v := &virtualDeadline{parent: parent, done: make(chan struct{})}
 	unhook := context.AfterFunc(parent, func() { v.end(parent.Err()) })
-	stop := c.AfterFunc(d, func() { v.end(context.DeadlineExceeded) })
-	return v, func() {
+	var (
+		once sync.Once
+		mu   sync.Mutex
+		stop = func() bool { return false }
+	)
+	start = func() {
+		once.Do(func() {
+			s := c.AfterFunc(d, func() { v.end(context.DeadlineExceeded) })
+			mu.Lock()
+			stop = s
+			mu.Unlock()
+		})
+	}
+	return v, start, func() {
 		unhook()
+		mu.Lock()
 		stop()
+		mu.Unlock()
 		v.end(context.Canceled)
 	}
 }

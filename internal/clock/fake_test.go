@@ -107,3 +107,19 @@ func TestFakeParties(t *testing.T) {
 		t.Fatalf("overlapping 1 s and 3 s sleeps took %v", got)
 	}
 }
+
+func TestFakeTimeoutFrom(t *testing.T) {
+	c := NewFake()
+	ctx, start, cancel := c.TimeoutFrom(context.Background(), time.Second)
+	defer cancel()
+	c.Advance(time.Hour)
+	if ctx.Err() != nil {
+		t.Fatal("the deadline ran before start")
+	}
+	start()
+	start()
+	c.Advance(time.Second)
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("ctx %v a second after start", ctx.Err())
+	}
+}
