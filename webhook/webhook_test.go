@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	"io"
 	"maps"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
