@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
@@ -32,6 +33,8 @@ func (w *world) runCtx(ctx context.Context, mmTransport http.RoundTripper, args 
 }
 
 // runWith is runCtx with more of the process's edges set (clock, transport).
+// With no clock the run gets a virtual one (w.clock); a Manual clock.Fake
+// passed in is driven the same way (virtualtime_test.go).
 func (w *world) runWith(ctx context.Context, d deps, args ...string) int {
 	w.t.Helper()
 	w.stdout.Reset()
@@ -42,7 +45,22 @@ func (w *world) runWith(ctx context.Context, d deps, args ...string) int {
 	env := maps.Clone(w.env)
 	d.stdout, d.stderr = &w.stdout, &w.stderr
 	d.getenv = func(k string) string { return env[k] }
-	d.graphTransport = w.graph.Transport()
+	if d.graphTransport == nil {
+		d.graphTransport = w.graph.Transport()
+	}
+	if d.clock == nil {
+		clk := clock.NewFake()
+		clk.Manual = true
+		d.clock = clk
+	}
+	w.clock, _ = d.clock.(*clock.Fake)
+	if w.clock != nil && w.clock.Manual {
+		vt := driveVirtualTime(w.clock)
+		defer vt.Stop()
+		d.graphTransport, d.mmTransport = vt.transport(d.graphTransport), vt.transport(d.mmTransport)
+		w.mm.SetSleeper(vt.serverSleep)
+		defer w.mm.SetSleeper(nil)
+	}
 	return run(ctx, args, d)
 }
 
@@ -214,9 +232,10 @@ func transientWriteFailures(rep report.Report) []string {
 	return msgs
 }
 
-// Retry-After up to 30 s is honoured within the clients' time budgets. The
-// real 30-second waits run only with EMS_SLOW_TESTS=1; this fast test checks
-// the budgets and that a 30-second Retry-After is waited for, not cut short.
+// Retry-After up to 30 s is honoured within the clients' time budgets: a
+// run whose context ends 1.5 s into a 30-second Retry-After stops while it
+// waits, without sending the request again. Time is virtual: the context's
+// deadline is on the run's fake clock, counted from the 429 (startOn).
 func TestRetryAfterBudget(t *testing.T) {
 	const retryAfter = 30 * time.Second
 	if mattermost.MaxRetryAfter < retryAfter {
@@ -231,10 +250,12 @@ func TestRetryAfterBudget(t *testing.T) {
 	t.Run("mattermost", func(t *testing.T) {
 		w := newWorld(t, "tenant-60.json")
 		w.mm.InjectFault(fakemm.Fault{Method: "GET", PathPrefix: "/api/v4/users/me", Status: 429, RetryAfter: 30})
-		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		clk := clock.NewFake()
+		clk.Manual = true
+		ctx, startDeadline, cancel := clk.TimeoutFrom(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		code := w.runCtx(ctx, nil)
+		code := w.runWith(ctx, deps{clock: clk, mmTransport: startOn(nil, "/api/v4/users/me", startDeadline)})
 		if code == 0 || time.Since(start) > 10*time.Second {
 			t.Fatalf("exit %d after %v", code, time.Since(start))
 		}
@@ -248,9 +269,11 @@ func TestRetryAfterBudget(t *testing.T) {
 	t.Run("graph", func(t *testing.T) {
 		w := newWorld(t, "tenant-60.json")
 		w.graph.FailPage(1, http.StatusTooManyRequests, 30)
-		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		clk := clock.NewFake()
+		clk.Manual = true
+		ctx, startDeadline, cancel := clk.TimeoutFrom(context.Background(), 1500*time.Millisecond)
 		defer cancel()
-		code := w.runCtx(ctx, nil)
+		code := w.runWith(ctx, deps{clock: clk, graphTransport: startOn(w.graph.Transport(), "/v1.0/users", startDeadline)})
 		if code == 0 {
 			t.Fatal("exit 0")
 		}
@@ -260,6 +283,21 @@ func TestRetryAfterBudget(t *testing.T) {
 		if w.mm.Writes() != 0 {
 			t.Error("writes without a directory")
 		}
+	})
+}
+
+// startOn is next (nil: a default transport) that calls start when a
+// request to path is answered 429.
+func startOn(next http.RoundTripper, path string, start func()) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if err == nil && resp.StatusCode == http.StatusTooManyRequests && r.URL.Path == path {
+			start()
+		}
+		return resp, err
 	})
 }
 
@@ -426,16 +464,18 @@ func TestMattermostRestartMidRun(t *testing.T) {
 				w.subset(300)
 				want := expectedCreatesOf(t, w.users)
 				w.mm.SetLatency(time.Millisecond, 5*time.Millisecond)
-				var up *time.Timer
+				// The outage ends on the run's virtual clock, whose waits the
+				// client's retries also spend (world.runWith).
+				var up func() bool
 				wc := &writeCounter{next: http.DefaultTransport.(*http.Transport).Clone(), n: 100, hook: func() {
 					w.mm.SetOutage(mode.o)
-					up = time.AfterFunc(outage.d, func() { w.mm.SetOutage(fakemm.Outage{}) })
+					up = w.clock.AfterFunc(outage.d, func() { w.mm.SetOutage(fakemm.Outage{}) })
 				}}
 				code := w.runCtx(context.Background(), wc)
 				if up == nil {
 					t.Fatal("the outage never started")
 				}
-				up.Stop()
+				up()
 				w.mm.SetOutage(fakemm.Outage{})
 				if code != outage.exit {
 					t.Fatalf("exit %d, want %d\n%s", code, outage.exit, tail(w.stdout.String(), 2000))

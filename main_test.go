@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
@@ -38,6 +38,8 @@ type world struct {
 	dir    string
 	stdout bytes.Buffer
 	stderr bytes.Buffer
+	// clock is the last run's virtual clock (faults_test.go's runWith).
+	clock *clock.Fake
 }
 
 func newWorld(t *testing.T, fixture string) *world {
@@ -82,18 +84,9 @@ func newWorld(t *testing.T, fixture string) *world {
 // run executes the program's real code path as the Actions runner would.
 func (w *world) run(args ...string) int {
 	w.t.Helper()
-	w.stdout.Reset()
-	w.stderr.Reset()
-	for _, f := range []string{"output", "summary.md"} {
-		os.Remove(filepath.Join(w.dir, f))
-	}
-	env := maps.Clone(w.env)
-	return run(context.Background(), args, deps{
-		stdout: &w.stdout, stderr: &w.stderr,
-		getenv:         func(k string) string { return env[k] },
-		graphTransport: w.graph.Transport(),
-		webhook:        webhook.Options{Attempts: 3, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, MaxTotal: 5 * time.Second},
-	})
+	return w.runWith(context.Background(), deps{
+		webhook: webhook.Options{Attempts: 3, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, MaxTotal: 5 * time.Second},
+	}, args...)
 }
 
 // outputs parses the GITHUB_OUTPUT file (name<<DELIM / value / DELIM).

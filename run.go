@@ -13,6 +13,7 @@ import (
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/ghoidc"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
@@ -32,7 +33,7 @@ type deps struct {
 	webhook        webhook.Options // tests shorten the retries
 	// clock, when set, times the Graph and Mattermost clients' waits
 	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
-	clock mattermost.Clock
+	clock clock.Clock
 	// shownPlan, when set (the demo), holds the plan the last run printed:
 	// a run whose plan is the same says so in one line instead of printing
 	// it again.
@@ -127,10 +128,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	ecfg := entra.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		AuthorityHost: cfg.EntraAuthority, GraphURL: cfg.EntraGraph, Transport: d.graphTransport,
-		Progress: reading.Add,
-	}
-	if d.clock != nil {
-		ecfg.Sleep = d.clock.Sleep
+		Progress: reading.Add, Clock: d.clock,
 	}
 	if cfg.ClientSecret == "" {
 		// Workload identity federation: the job's GitHub OIDC token is the
@@ -495,7 +493,11 @@ func sendWebhook(ctx context.Context, con *console, cfg *settings, d deps, rep *
 	}
 	body, err := p.Marshal()
 	if err == nil {
-		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, d.webhook)
+		opts := d.webhook
+		if opts.Clock == nil {
+			opts.Clock = d.clock
+		}
+		err = webhook.Send(ctx, cfg.WebhookURL, cfg.WebhookSecret, body, opts)
 	}
 	if err != nil {
 		con.warningf("report webhook: %v (the sync's own result stands)", err)

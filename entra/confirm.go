@@ -15,6 +15,7 @@ import (
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -230,7 +231,7 @@ func (a batchAnswer) again() bool {
 // batch sends reqs in JSON batches of BatchSize and returns the answers in
 // the order of reqs. Items answered 429 (or 502, 503, 504, or left out of
 // the answer) are sent again in a new batch after the longest Retry-After
-// they carry (or a backoff, when none does), on Config.Sleep's clock, up to
+// they carry (or a backoff, when none does), on Config.Clock, up to
 // Config.MaxRetries rounds and MaxRetryWait of waiting in all. What is still
 // unanswered then keeps its last answer: an error for that item alone
 // (the caller treats it as unconfirmed, never as a departure). A batch that
@@ -241,10 +242,7 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 	for i := range pending {
 		pending[i] = i
 	}
-	sleep := s.cfg.Sleep
-	if sleep == nil {
-		sleep = clock.Sleep
-	}
+	clk := clock.Or(s.cfg.Clock)
 	var waited time.Duration
 	for round := 0; ; round++ {
 		if err := s.sendBatches(ctx, reqs, pending, out); err != nil {
@@ -258,7 +256,7 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 				continue
 			}
 			again = append(again, i)
-			if d, ok := parseRetryAfter(out[i].header("Retry-After"), time.Now()); ok {
+			if d, ok := retryafter.Parse(out[i].header("Retry-After"), clk.Now()); ok {
 				wait, asked = max(wait, d), true
 			}
 		}
@@ -271,7 +269,7 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 		if waited+wait > MaxRetryWait {
 			return out, nil // the server asks for more patience than a run has
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clk.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		waited += wait

@@ -82,7 +82,7 @@ func TestBatchItemsThrottledAreRetried(t *testing.T) {
 	users := fakegraph.GenerateUsers(25)
 	var waits []time.Duration
 	e := setup(t, fakegraph.Options{Users: users}, func(c *Config) {
-		c.Sleep = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return ctx.Err() }
+		c.Clock = sleepFunc(func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return ctx.Err() })
 	})
 	ids := make([]string, len(users))
 	for i, u := range users {

@@ -89,7 +89,7 @@ func TestListDeletedUsersErrors(t *testing.T) {
 		}
 	})
 	t.Run("failure on a later page", func(t *testing.T) {
-		e := setup(t, fakegraph.Options{DeletedUsers: fakegraph.GenerateUsers(1500)}, func(c *Config) { c.Sleep = (&fakeClock{}).Sleep })
+		e := setup(t, fakegraph.Options{DeletedUsers: fakegraph.GenerateUsers(1500)}, func(c *Config) { c.Clock = &fakeClock{} })
 		e.fake.FailPage(2, 503, 0)
 		got, err := e.src.ListDeletedUsers(ctx(t))
 		var ie *IncompleteReadError

@@ -15,8 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
@@ -89,10 +92,10 @@ type Config struct {
 	Progress func(n int)
 	// Timeout bounds one Graph request including retries (default 5 min).
 	Timeout time.Duration
-	// Sleep waits between the tries of a Graph request: d, or until ctx
-	// ends (returning ctx's error). Nil waits on a real timer; tests pass a
-	// fake clock.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock times the waits between the tries of a Graph request and reads
+	// the time an HTTP-date Retry-After is taken from. Nil is the wall
+	// clock; tests pass a fake one.
+	Clock clock.Clock
 }
 
 // Source reads the directory through Microsoft Graph. Its methods may be
@@ -163,11 +166,15 @@ func New(cfg Config) (*Source, error) {
 	}
 	graphHost := strings.ToLower(graphURL.Hostname())
 
+	tokenTransport := cfg.Transport
+	if tokenTransport == nil {
+		tokenTransport = http.DefaultTransport.(*http.Transport).Clone()
+	}
 	clientOpts := azcore.ClientOptions{
 		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
-	}
-	if cfg.Transport != nil {
-		clientOpts.Transport = &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout}
+		// Token requests retry in newTokenRetry (retry.go), on cfg.Clock.
+		Retry:     policy.RetryOptions{MaxRetries: -1},
+		Transport: &http.Client{Transport: newTokenRetry(tokenTransport, cfg.Clock), Timeout: cfg.Timeout},
 	}
 	disableDiscovery := !knownAuthorityHosts[strings.ToLower(authority.Hostname())]
 	var (
@@ -204,7 +211,7 @@ func New(cfg Config) (*Source, error) {
 	hc := &http.Client{
 		// graphRetry is the only retry layer (see retry.go): kiota's own
 		// RetryHandler is taken out of the SDK's middleware.
-		Transport: khttp.NewCustomTransportWithParentTransport(newGraphRetry(parent, cfg.MaxRetries, cfg.Sleep),
+		Transport: khttp.NewCustomTransportWithParentTransport(newGraphRetry(parent, cfg.MaxRetries, cfg.Clock),
 			withoutRetryHandler(msgraphgocore.GetDefaultMiddlewaresWithOptions(&options))...),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

@@ -220,7 +220,7 @@ func TestListUsersFixtureMapping(t *testing.T) {
 
 func TestListUsersRetriesThrottling(t *testing.T) {
 	clock := &fakeClock{}
-	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(10)}, func(c *Config) { c.Sleep = clock.Sleep })
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(10)}, func(c *Config) { c.Clock = clock })
 	e.fake.Throttle(2, 1)
 	got, err := e.src.ListUsers(ctx(t))
 	if err != nil {
@@ -241,7 +241,7 @@ func TestListUsersRetriesThrottling(t *testing.T) {
 // meets: kiota's retry handler no longer retries inside ours.
 func TestOneRetryBudgetPerRequest(t *testing.T) {
 	clock := &fakeClock{}
-	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(3)}, func(c *Config) { c.Sleep = clock.Sleep })
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(3)}, func(c *Config) { c.Clock = clock })
 	tries := &headerLog{}
 	e.guard.inspect = tries.record
 	e.fake.SetChaos(fakegraph.Chaos{TooMany: 0.3, ServiceUnavailable: 0.2, BadGateway: 0.2, Drop: 0.3, RetryAfter: 0})
@@ -270,7 +270,7 @@ func TestOneRetryBudgetPerRequest(t *testing.T) {
 // every try.
 func TestFilteredReadKeepsConsistencyLevelOnEveryPage(t *testing.T) {
 	clock := &fakeClock{}
-	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(2100)}, func(c *Config) { c.Sleep = clock.Sleep })
+	e := setup(t, fakegraph.Options{Users: fakegraph.GenerateUsers(2100)}, func(c *Config) { c.Clock = clock })
 	seen := &headerLog{}
 	e.guard.inspect = seen.record
 	e.fake.Throttle(1, 0) // the first page is tried twice
@@ -390,11 +390,13 @@ func TestGuardBlocksProductionHosts(t *testing.T) {
 	// Production defaults, but every request goes through the guard: the
 	// token request to login.microsoftonline.com must be refused locally.
 	g := &guard{next: http.DefaultTransport}
-	src, err := New(Config{TenantID: tenantID, ClientID: clientID, ClientSecret: secret, Transport: g, MaxRetries: 6})
+	// The token request's retries wait on a fake clock; the deadline only
+	// guards against a hang.
+	src, err := New(Config{TenantID: tenantID, ClientID: clientID, ClientSecret: secret, Transport: g, MaxRetries: 6, Clock: &fakeClock{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err = src.ListUsers(c)
 	if err == nil {

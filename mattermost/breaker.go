@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 )
 
 // DefaultBreakerThreshold is how many requests in a row must fail, each
@@ -29,7 +31,7 @@ const DefaultBreakerThreshold = 5
 // breaker is the client's circuit breaker; see DefaultBreakerThreshold.
 type breaker struct {
 	threshold int // <= 0: never opens
-	clock     Clock
+	clock     clock.Clock
 
 	mu       sync.Mutex
 	failures int       // consecutive failed requests
@@ -42,7 +44,7 @@ type breaker struct {
 	cancel context.CancelFunc
 }
 
-func newBreaker(threshold int, clock Clock) *breaker {
+func newBreaker(threshold int, clock clock.Clock) *breaker {
 	b := &breaker{threshold: threshold, clock: clock}
 	b.open, b.cancel = context.WithCancel(context.Background())
 	return b

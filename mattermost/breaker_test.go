@@ -133,8 +133,8 @@ func TestBreakerEndsWaits(t *testing.T) {
 	srv.InjectFault(fakemm.Fault{Status: 503, RetryAfter: 30, Count: 10})
 	errc := make(chan error)
 	go func() { _, err := c.GetMe(context.Background()); errc <- err }()
-	for clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond) // until the request waits: not a wall-clock bound
+	if err := clock.BlockUntil(context.Background(), 1); err != nil { // until the request waits
+		t.Fatal(err)
 	}
 	for range DefaultBreakerThreshold {
 		c.breaker.record(true, errors.New("dial tcp: connection refused"))

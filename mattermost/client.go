@@ -1,12 +1,13 @@
 // Package mattermost is a small client for the Mattermost REST API v4, limited
 // to the endpoints the Entra ID sync needs, and the sync.Target adapter on
-// top of it. The client is the only layer that retries a request (retry.go),
-// paces requests by the server's rate limit headers (ratelimit.go), stops
-// sending once the server is gone (breaker.go) and never follows a redirect.
+// top of it. The client is the only layer that retries a request: it sends
+// through hashicorp/go-retryablehttp (retry.go says how it is configured),
+// over a transport (transport.go) that paces requests by the server's rate
+// limit headers (ratelimit.go) and stops sending once the server is gone
+// (breaker.go). It never follows a redirect.
 package mattermost
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Defaults used when Options leaves a field zero; the retry budget's are in
@@ -48,15 +52,11 @@ type Options struct {
 	// the server gives no Retry-After (0: the defaults).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
-	// CheckRetry decides whether a try is repeated (nil: DefaultRetryPolicy).
-	CheckRetry CheckRetry
-	// Backoff says how long to wait before a retry (nil: DefaultBackoff).
-	Backoff Backoff
 	// BreakerThreshold is how many requests in a row must fail before the
 	// client stops sending (0: DefaultBreakerThreshold; negative: never).
 	BreakerThreshold int
 	// Clock is used for every wait and every "now" (nil: the wall clock).
-	Clock Clock
+	Clock clock.Clock
 	// Timeout bounds each try (not the waits between tries).
 	// 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -77,20 +77,20 @@ type Client struct {
 	base      string // scheme://host[/subpath], no trailing slash, no /api/v4
 	token     string
 	userAgent string
-	hc        *http.Client
 
+	// rc retries; its fields are set in New (see retry.go for how).
+	rc           *retryablehttp.Client
+	tr           *transport // rc's transport: breaker, rate gate, one try
 	retryMax     int
 	retryWaitMin time.Duration
 	retryWaitMax time.Duration
-	checkRetry   CheckRetry
-	backoff      Backoff
-	clock        Clock
+	backoff      retryablehttp.Backoff // DefaultBackoff
+	clock        clock.Clock
 	logger       *slog.Logger
 	progress     func(n int)
 
 	maxPages int // MaxPages; a field so a test can lower it
 
-	gate    *rateGate // nil: no pacing (tests compare with and without)
 	breaker *breaker
 	// chanAdd is what the client learnt about the server's channel add
 	// forms (channels.go).
@@ -111,9 +111,10 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 		return nil, errors.New("mattermost: access token contains a line break")
 	}
 	c := &Client{
-		base: base, token: token, userAgent: opts.UserAgent, hc: httpClient(opts),
+		base: base, token: token, userAgent: opts.UserAgent,
 		retryMax: opts.RetryMax, retryWaitMin: opts.RetryWaitMin, retryWaitMax: opts.RetryWaitMax,
-		checkRetry: opts.CheckRetry, backoff: opts.Backoff, clock: opts.Clock, logger: opts.Logger, progress: opts.Progress,
+		backoff: DefaultBackoff, clock: clock.Or(opts.Clock), logger: opts.Logger, progress: opts.Progress,
+		maxPages: MaxPages,
 	}
 	switch {
 	case c.retryMax == 0:
@@ -128,15 +129,6 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 		c.retryWaitMax = DefaultRetryWaitMax
 	}
 	c.retryWaitMax = max(c.retryWaitMax, c.retryWaitMin)
-	if c.checkRetry == nil {
-		c.checkRetry = DefaultRetryPolicy
-	}
-	if c.backoff == nil {
-		c.backoff = DefaultBackoff
-	}
-	if c.clock == nil {
-		c.clock = realClock{}
-	}
 	if c.userAgent == "" {
 		c.userAgent = "entra-mattermost-sync"
 	}
@@ -144,40 +136,52 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	if threshold == 0 {
 		threshold = DefaultBreakerThreshold
 	}
-	c.maxPages = MaxPages
-	c.gate = newRateGate(c.clock)
 	c.breaker = newBreaker(threshold, c.clock)
+	c.tr = &transport{breaker: c.breaker, gate: newRateGate(c.clock), logger: c.logger}
+	c.tr.next, c.tr.timeout = tryTransport(opts)
+	c.rc = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: c.tr,
+			// The 3xx answer itself comes back and becomes a
+			// *RedirectError: the token is never sent to the address a
+			// redirect names.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		RetryWaitMin: c.retryWaitMin,
+		RetryWaitMax: c.retryWaitMax,
+		RetryMax:     c.retryMax + MaxRateLimitedTries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      httpretry.ZeroBackoff,
+		ErrorHandler: httpretry.LastFailure,
+	}
 	return c, nil
 }
 
-// httpClient is the client for single tries: a copy of opts.HTTPClient, or
-// a pooled transport, that never follows a redirect.
-func httpClient(opts Options) *http.Client {
-	hc := &http.Client{}
+// tryTransport is what sends one try, and the try's timeout: from
+// opts.HTTPClient, opts.Transport or a pooled transport.
+func tryTransport(opts Options) (http.RoundTripper, time.Duration) {
+	var next http.RoundTripper
+	timeout := opts.Timeout
 	switch {
 	case opts.HTTPClient != nil:
-		cp := *opts.HTTPClient
-		hc = &cp
+		next = opts.HTTPClient.Transport
+		if opts.HTTPClient.Timeout != 0 {
+			timeout = opts.HTTPClient.Timeout
+		}
 	case opts.Transport != nil:
-		hc.Transport = opts.Transport
+		next = opts.Transport
 	default:
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 16
-		hc.Transport = t
+		next = t
 	}
-	if hc.Transport == nil {
-		hc.Transport = http.DefaultTransport
+	if next == nil {
+		next = http.DefaultTransport
 	}
-	if hc.Timeout == 0 {
-		hc.Timeout = opts.Timeout
-		if hc.Timeout == 0 {
-			hc.Timeout = DefaultTimeout
-		}
+	if timeout == 0 {
+		timeout = DefaultTimeout
 	}
-	// The 3xx answer itself comes back and becomes a *RedirectError: the
-	// token is never sent to the address a redirect names.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return hc
+	return next, timeout
 }
 
 // do sends one API call. path starts with "/" and is relative to /api/v4
@@ -192,7 +196,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		full += "?" + query.Encode()
 	}
 	secrets = append(secrets, c.token)
-	var body []byte
+	var body any // nil, or the JSON bytes: retryablehttp sends them again on each try
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
@@ -200,10 +204,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = b
 	}
-	if cause, open := c.breaker.allow(); open {
-		return nil, &UnavailableError{Method: method, Path: apiPath, Cause: cause}
-	}
-	resp, data, err := c.send(ctx, method, full, body)
+	resp, data, err := c.send(withBudget(ctx, &budget{method: method, path: apiPath}), method, full, body)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, apiPath, ctxErr)
@@ -235,82 +236,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return resp.Header, nil
 }
 
-// send makes up to retryMax+1 tries of one request and returns the last
-// answer with its body read, or the last transport error (or ctx's). A 429
-// is the server asking for patience, not a failure: tries answered 429 do
-// not use up retryMax (the request never reached the server's handlers), up
-// to MaxRateLimitedTries; the wait budget (MaxRequestWait) still bounds them.
-// With retries off (Options.RetryMax < 0) the first answer stands, 429 too.
-func (c *Client) send(ctx context.Context, method, full string, body []byte) (*http.Response, []byte, error) {
-	var waited time.Duration
-	failures, limited := 0, 0
-	for attempt := 0; ; attempt++ {
-		resp, data, err := c.try(ctx, method, full, body)
-		if errors.Is(err, errBreakerOpen) {
-			return nil, nil, err
-		}
-		retry, stop := c.checkRetry(ctx, resp, err)
-		if stop != nil {
-			return nil, nil, stop
-		}
-		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-			limited++
-		} else {
-			failures++
-		}
-		if !retry || failures > c.retryMax || limited >= MaxRateLimitedTries || c.retryMax == 0 && limited > 0 {
-			return resp, data, err
-		}
-		wait := c.backoff(c.retryWaitMin, c.retryWaitMax, attempt, resp, c.clock.Now())
-		if waited+wait > MaxRequestWait {
-			return resp, data, err
-		}
-		if c.logger != nil {
-			status := 0
-			if resp != nil {
-				status = resp.StatusCode
-			}
-			c.logger.Info("mattermost: retrying request", "method", method, "path", pathOf(full),
-				"status", status, "attempt", attempt+2, "wait", wait)
-		}
-		if werr := c.wait(ctx, wait); werr != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			// The breaker opened meanwhile: this try's failure stands.
-			return resp, data, err
-		}
-		waited += wait
-	}
-}
-
-// wait sleeps d on the client's clock; it ends early with an error when ctx
-// ends or the breaker opens.
-func (c *Client) wait(ctx context.Context, d time.Duration) error {
-	wctx, stop := c.breaker.waitContext(ctx)
-	defer stop()
-	return c.clock.Sleep(wctx, d)
-}
-
-// try sends the request once, through the rate gate, and reads the answer's
-// body (at most maxBody bytes).
-func (c *Client) try(ctx context.Context, method, full string, body []byte) (*http.Response, []byte, error) {
-	if c.gate != nil {
-		wctx, stop := c.breaker.waitContext(ctx)
-		err := c.gate.wait(wctx)
-		stop()
-		if err != nil {
-			if ctx.Err() == nil {
-				err = errBreakerOpen
-			}
-			return nil, nil, err
-		}
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, full, rd)
+// send makes the request through c.rc, which retries it within its budget
+// (retry.go), and returns the last answer with its body, or the last
+// transport error (or ctx's, or errBreakerOpen).
+func (c *Client) send(ctx context.Context, method, full string, body any) (*http.Response, []byte, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, full, body)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -321,37 +251,16 @@ func (c *Client) try(ctx context.Context, method, full string, body []byte) (*ht
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.gate != nil {
-		c.gate.inflight.Add(1)
-	}
-	resp, err := c.hc.Do(req)
-	if c.gate != nil {
-		c.gate.inflight.Add(-1)
-	}
+	resp, err := c.rc.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	if c.gate != nil {
-		c.gate.observe(resp)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if c.logger != nil {
-		c.logger.Debug("mattermost: response", "method", method, "path", pathOf(full), "status", resp.StatusCode)
-	}
+	data, err := io.ReadAll(resp.Body) // in memory already (transport.go)
 	if err != nil {
-		// The answer was cut off: as if none had come.
-		return nil, nil, fmt.Errorf("read response: %w", err)
+		return nil, nil, err
 	}
 	return resp, data, nil
-}
-
-// pathOf is full's path, for logs (the query is never logged).
-func pathOf(full string) string {
-	if u, err := url.Parse(full); err == nil {
-		return u.Path
-	}
-	return ""
 }
 
 // redirectError describes a 3xx answer to the request sent to full.

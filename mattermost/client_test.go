@@ -517,8 +517,8 @@ func TestRetryContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
 	go func() { _, err := c.GetMe(ctx); errc <- err }()
-	for clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond) // until the request waits: not a wall-clock bound
+	if err := clock.BlockUntil(context.Background(), 1); err != nil { // until the request waits
+		t.Fatal(err)
 	}
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 	"golang.org/x/time/rate"
 )
 
@@ -30,7 +32,7 @@ import (
 // way to say "nothing before 12:00:03" without draining tokens it would
 // then refill at the wrong rate.
 type rateGate struct {
-	clock    Clock
+	clock    clock.Clock
 	mu       sync.Mutex
 	until    time.Time     // no request before this
 	interval time.Duration // when > 0, at most one request per interval
@@ -38,7 +40,7 @@ type rateGate struct {
 	inflight atomic.Int64 // requests sent and not yet answered
 }
 
-func newRateGate(clock Clock) *rateGate {
+func newRateGate(clock clock.Clock) *rateGate {
 	return &rateGate{clock: clock, pace: rate.NewLimiter(rate.Inf, 1)}
 }
 
@@ -77,11 +79,7 @@ func (g *rateGate) observe(resp *http.Response) {
 	h := resp.Header
 	now := g.clock.Now()
 	if resp.StatusCode == http.StatusTooManyRequests {
-		d, ok := parseRetryAfter(h.Get("Retry-After"), now)
-		if !ok {
-			d, ok = parseSeconds(h.Get("X-RateLimit-Reset"))
-		}
-		if ok && d > 0 {
+		if d, ok := retryafter.FromResponse(resp, now); ok && d > 0 {
 			g.hold(now.Add(min(d, MaxRetryAfter)))
 		}
 		return
@@ -90,7 +88,7 @@ func (g *rateGate) observe(resp *http.Response) {
 	if err != nil || rem < 0 {
 		return
 	}
-	reset, ok := parseSeconds(h.Get("X-RateLimit-Reset"))
+	reset, ok := retryafter.Seconds(h.Get("X-RateLimit-Reset"))
 	if rem == 0 {
 		if ok && reset > 0 {
 			g.hold(now.Add(min(reset, MaxRetryAfter)))

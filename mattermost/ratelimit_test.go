@@ -96,8 +96,8 @@ func TestRateGateWaitCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
 	go func() { errc <- g.wait(ctx) }()
-	for clock.Sleepers() == 0 {
-		time.Sleep(time.Millisecond) // until the goroutine sleeps: not a wall-clock bound
+	if err := clock.BlockUntil(context.Background(), 1); err != nil { // until the goroutine sleeps
+		t.Fatal(err)
 	}
 	cancel()
 	if err := <-errc; err == nil {
@@ -124,7 +124,7 @@ func TestRateLimiterIsRespected(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !gated {
-			c.gate = nil
+			c.tr.gate = nil
 		}
 		jobs := make(chan int)
 		var wg sync.WaitGroup

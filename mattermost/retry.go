@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // The retry budget of one request. The HTTP client is the only layer that
@@ -38,24 +41,29 @@ const (
 	MaxRateLimitedTries = 10
 )
 
-// CheckRetry decides after each try whether to send the request again. resp
-// is nil when err is a transport error. A non-nil error stops the retries and
-// is returned instead of the answer (the caller's context ending).
-type CheckRetry func(ctx context.Context, resp *http.Response, err error) (bool, error)
+// How the client drives go-retryablehttp (New sets these fields of its
+// retryablehttp.Client):
+//
+//	CheckRetry:   c.checkRetry      DefaultRetryPolicy, then the request's budget, then the wait
+//	Backoff:      httpretry.ZeroBackoff (the wait already ran on the client's clock)
+//	ErrorHandler: httpretry.LastFailure the last try's error, or its answer
+//	RetryMax:     the budget's most retries (the budget ends them first)
+//	HTTPClient:   no redirects, Transport: transport.go (breaker, rate gate, one try)
+//
+// The wait runs in CheckRetry, not in the library's timer, because only
+// CheckRetry sees the request's context: the wait runs on the client's
+// Clock (tests use a fake one) and ends early when the context ends or the
+// breaker opens. The library's own timer is always zero.
 
-// Backoff returns how long to wait before retry number attempt+1 (attempt
-// counts from 0) after resp, nil after a transport error; now is the
-// client's clock, for an HTTP-date Retry-After.
-type Backoff func(minWait, maxWait time.Duration, attempt int, resp *http.Response, now time.Time) time.Duration
-
-// DefaultRetryPolicy retries every method, writes included, on a transport
-// error with no answer (refused, reset, dropped, a try's timeout) and on 429,
-// 502, 503 and 504. Writes are safe to repeat here: a create whose answer was
-// lost comes back email_exists or username_exists and the applier re-reads
-// the account; team adds and removals, PUT active and PUT patch are
-// idempotent. Nothing else is retried: other 4xx, 500 (the server ran the
-// request and failed), 501, 3xx (redirects are not followed), TLS and
-// certificate errors, and the caller's context ending.
+// DefaultRetryPolicy (a retryablehttp.CheckRetry) retries every method,
+// writes included, on a transport error with no answer (refused, reset,
+// dropped, a try's timeout) and on 429, 502, 503 and 504. Writes are safe to
+// repeat here: a create whose answer was lost comes back email_exists or
+// username_exists and the applier re-reads the account; team adds and
+// removals, PUT active and PUT patch are idempotent. Nothing else is
+// retried: other 4xx, 500 (the server ran the request and failed), 501, 3xx
+// (redirects are not followed), TLS and certificate errors, and the caller's
+// context ending (returned as the error).
 func DefaultRetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -64,6 +72,91 @@ func DefaultRetryPolicy(ctx context.Context, resp *http.Response, err error) (bo
 		return retryableTransportError(err), nil
 	}
 	return retryableStatus(resp.StatusCode), nil
+}
+
+// DefaultBackoff (a retryablehttp.Backoff) is the wait before retry number
+// attempt+1 (attempt counts from 0) when the server named none:
+// minWait·2^attempt, at most maxWait, with full jitter in its upper half.
+// A wait the server names (serverWait) comes first.
+func DefaultBackoff(minWait, maxWait time.Duration, attempt int, _ *http.Response) time.Duration {
+	d := minWait
+	for i := 0; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	half := d / 2
+	return half + randDuration(d-half)
+}
+
+// budget is what one request has spent of its retry budget. It rides on
+// the request's context (withBudget), as the library's CheckRetry sees
+// nothing else of the request.
+type budget struct {
+	method, path      string // for the log
+	failures, limited int    // tries that failed, tries answered 429
+	retries           int    // retries made so far
+	waited            time.Duration
+}
+
+type budgetKey struct{}
+
+func withBudget(ctx context.Context, b *budget) context.Context {
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+// checkRetry is the client's CheckRetry: DefaultRetryPolicy, then the
+// request's budget (module comment above), then the wait itself, on the
+// client's clock. It answers false, with no error, to return the last try's
+// answer or transport error; an error (the caller's context) stops the
+// request.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if errors.Is(err, errBreakerOpen) {
+		return false, nil
+	}
+	retry, stop := DefaultRetryPolicy(ctx, resp, err)
+	if stop != nil {
+		return false, stop
+	}
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	if b == nil {
+		b = &budget{}
+	}
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		b.limited++
+	} else {
+		b.failures++
+	}
+	if !retry || b.failures > c.retryMax || b.limited >= MaxRateLimitedTries || c.retryMax == 0 && b.limited > 0 {
+		return false, nil
+	}
+	wait, ok := serverWait(resp, c.clock.Now())
+	if !ok {
+		wait = c.backoff(c.retryWaitMin, c.retryWaitMax, b.retries, resp)
+	}
+	if b.waited+wait > MaxRequestWait {
+		return false, nil
+	}
+	if c.logger != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.logger.Info("mattermost: retrying request", "method", b.method, "path", b.path,
+			"status", status, "attempt", b.retries+2, "wait", wait)
+	}
+	wctx, stopWait := c.breaker.waitContext(ctx)
+	werr := c.clock.Sleep(wctx, wait)
+	stopWait()
+	if werr != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		// The breaker opened meanwhile: this try's failure stands.
+		return false, nil
+	}
+	b.waited += wait
+	b.retries++
+	return true, nil
 }
 
 // retryableStatus: rate limited, or a gateway or server that is (re)starting.
@@ -94,36 +187,11 @@ func retryableTransportError(err error) bool {
 	return true
 }
 
-// DefaultBackoff honours Retry-After on 429 and 503 (and X-RateLimit-Reset on
-// a 429 without Retry-After), capped at MaxRetryAfter; otherwise it waits
-// minWait·2^attempt, at most maxWait, with full jitter in its upper half.
-func DefaultBackoff(minWait, maxWait time.Duration, attempt int, resp *http.Response, now time.Time) time.Duration {
-	if d, ok := serverWait(resp, now); ok {
-		return d
-	}
-	d := minWait
-	for i := 0; i < attempt && d < maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxWait)
-	half := d / 2
-	return half + randDuration(d-half)
-}
-
-// serverWait is the wait a 429 or 503 asks for, capped at MaxRetryAfter.
+// serverWait is the wait a 429 or 503 asks for (Retry-After, or on a 429
+// X-RateLimit-Reset), capped at MaxRetryAfter.
 func serverWait(resp *http.Response, now time.Time) (time.Duration, bool) {
-	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
-		return 0, false
-	}
-	d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
-	if !ok && resp.StatusCode == http.StatusTooManyRequests {
-		// Mattermost's limiter sends both; a proxy's 429 may carry only this.
-		d, ok = parseSeconds(resp.Header.Get("X-RateLimit-Reset"))
-	}
-	if !ok {
-		return 0, false
-	}
-	return min(d, MaxRetryAfter), true
+	d, ok := retryafter.FromResponse(resp, now)
+	return min(d, MaxRetryAfter), ok
 }
 
 // randDuration is uniform in [0, n].
@@ -133,3 +201,8 @@ func randDuration(n time.Duration) time.Duration {
 	}
 	return time.Duration(rand.Int64N(int64(n) + 1))
 }
+
+var (
+	_ retryablehttp.CheckRetry = DefaultRetryPolicy
+	_ retryablehttp.Backoff    = DefaultBackoff
+)

@@ -67,8 +67,16 @@ func TestDefaultRetryPolicy(t *testing.T) {
 	}
 }
 
+// The wait before a retry, as checkRetry works it out: the server's wait
+// first, else DefaultBackoff.
 func TestDefaultBackoff(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	wait := func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+		if d, ok := serverWait(resp, now); ok {
+			return d
+		}
+		return DefaultBackoff(minWait, maxWait, attempt, resp)
+	}
 	cases := []struct {
 		name string
 		resp *http.Response
@@ -84,7 +92,7 @@ func TestDefaultBackoff(t *testing.T) {
 		{"429 reset", answer(429, map[string]string{"X-RateLimit-Reset": "2"}), 2 * time.Second},
 	}
 	for _, tc := range cases {
-		if got := DefaultBackoff(time.Second, 8*time.Second, 0, tc.resp, now); got != tc.want {
+		if got := wait(time.Second, 8*time.Second, 0, tc.resp); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -97,7 +105,7 @@ func TestDefaultBackoff(t *testing.T) {
 	} {
 		for attempt := range 8 {
 			want := min(100*time.Millisecond<<attempt, time.Second)
-			d := DefaultBackoff(100*time.Millisecond, time.Second, attempt, resp, now)
+			d := wait(100*time.Millisecond, time.Second, attempt, resp)
 			if d < want/2 || d > want {
 				t.Errorf("attempt %d after %v: %v not in [%v, %v]", attempt, resp, d, want/2, want)
 			}

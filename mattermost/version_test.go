@@ -54,33 +54,3 @@ func FuzzServerVersion(f *testing.F) {
 		}
 	})
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	now := NewFakeClock().Now()
-	cases := []struct {
-		in   string
-		want float64 // seconds; -1 = not ok
-	}{
-		{"0", 0}, {"2", 2}, {"0.249", 0.249}, {" 1.5 ", 1.5}, {".5", 0.5},
-		{"-1", -1}, {"1e3", -1}, {"Inf", -1}, {"NaN", -1}, {"0x10", -1}, {"", -1}, {"soon", -1}, {"1.2.3", -1},
-		{now.Add(90 * 1e9).Format("Mon, 02 Jan 2006 15:04:05 GMT"), 90},
-	}
-	for _, tc := range cases {
-		d, ok := parseRetryAfter(tc.in, now)
-		if (tc.want < 0) == ok || (ok && d.Seconds() != tc.want) {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v s", tc.in, d, ok, tc.want)
-		}
-	}
-}
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"0", "0.249", "120", "Wed, 21 Oct 2015 07:28:00 GMT", "1e9"} {
-		f.Add(s)
-	}
-	now := NewFakeClock().Now()
-	f.Fuzz(func(t *testing.T, s string) {
-		if d, ok := parseRetryAfter(s, now); ok && d < 0 {
-			t.Fatalf("parseRetryAfter(%q) = %v", s, d)
-		}
-	})
-}

@@ -8,7 +8,10 @@
 package webhook
 
 import (
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 
 	"bytes"
 	"context"
@@ -183,6 +186,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent replaces the default User-Agent "entra-mattermost-sync".
 	UserAgent string
+	// Clock times the waits between attempts, and MaxTotal's share of them
+	// (nil: the wall clock; tests pass a fake one).
+	Clock clock.Clock
 }
 
 func (o Options) withDefaults() Options {
@@ -268,20 +274,44 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+	// tries is the attempt under way, counted from 1 (RequestLogHook runs
+	// before each).
 	tries := 0
+	clk := clock.Or(opts.Clock)
+	start := clk.Now()
 	rc := &retryablehttp.Client{
 		HTTPClient:   &hc,
 		Logger:       nil,
 		RetryWaitMin: opts.WaitMin,
 		RetryWaitMax: opts.WaitMax,
 		RetryMax:     opts.Attempts - 1,
-		CheckRetry:   retryablehttp.DefaultRetryPolicy,
-		Backoff: func(min, max time.Duration, n int, resp *http.Response) time.Duration {
-			return minDur(retryablehttp.DefaultBackoff(min, max, n, resp), max)
+		// The library's policy, then the wait, here on clk (the library's
+		// own timer stays at zero): Retry-After (internal/retryafter) cut to
+		// WaitMax, or WaitMin doubling up to WaitMax; MaxTotal bounds the
+		// waits as the context bounds the attempts.
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			retry, stop := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+			if !retry || stop != nil || tries >= opts.Attempts {
+				return false, stop
+			}
+			wait, ok := retryafter.FromResponse(resp, clk.Now())
+			if !ok {
+				wait = retryablehttp.DefaultBackoff(opts.WaitMin, opts.WaitMax, tries-1, nil)
+			}
+			wait = min(wait, opts.WaitMax)
+			left := opts.MaxTotal - clk.Now().Sub(start)
+			if err := clk.Sleep(ctx, min(wait, left)); err != nil {
+				return false, err
+			}
+			if wait > left {
+				return false, context.DeadlineExceeded
+			}
+			return true, nil
 		},
+		Backoff: httpretry.ZeroBackoff,
 		ErrorHandler: func(resp *http.Response, err error, n int) (*http.Response, error) {
 			tries = n
-			return resp, err
+			return httpretry.LastFailure(resp, err, n)
 		},
 		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, n int) { tries = n + 1 },
 	}
@@ -333,11 +363,4 @@ func newDeliveryID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b[:])
-}
-
-func minDur(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }

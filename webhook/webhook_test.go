@@ -15,13 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 const secret = "n8n-shared-secret-0123456789"
 
-var fast = Options{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, AttemptTimeout: 2 * time.Second, MaxTotal: 10 * time.Second}
+// fast waits on a fake clock: no test sleeps.
+var fast = Options{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, AttemptTimeout: 2 * time.Second, MaxTotal: 10 * time.Second, Clock: clock.NewFake()}
 
 func samplePayload() Payload {
 	start := time.Date(2026, 3, 1, 2, 17, 0, 0, time.FixedZone("CET", 3600))
@@ -167,11 +169,17 @@ func TestSendRetries(t *testing.T) {
 	}))
 	defer srv.Close()
 	start := time.Now()
-	if err := Send(context.Background(), srv.URL, secret, []byte(`{}`), fast); err != nil {
+	opts := fast
+	clk := clock.NewFake()
+	opts.Clock = clk
+	if err := Send(context.Background(), srv.URL, secret, []byte(`{}`), opts); err != nil {
 		t.Fatal(err)
 	}
 	if n.Load() != 3 || time.Since(start) > 5*time.Second {
 		t.Fatalf("attempts %d in %s", n.Load(), time.Since(start))
+	}
+	if got := clk.Sleeps(); fmt.Sprint(got) != "[1ms 5ms]" {
+		t.Errorf("waits %v, want the backoff's 1ms, then the Retry-After cut to WaitMax", got)
 	}
 }
 
@@ -223,11 +231,12 @@ func TestSendBoundedTotal(t *testing.T) {
 		http.Error(w, "down", http.StatusBadGateway)
 	}))
 	defer srv.Close()
-	opts := Options{Attempts: 10, WaitMin: time.Second, WaitMax: time.Second, MaxTotal: 300 * time.Millisecond}
-	start := time.Now()
+	clk := clock.NewFake()
+	opts := Options{Attempts: 10, WaitMin: time.Second, WaitMax: time.Second, MaxTotal: 300 * time.Millisecond, Clock: clk}
+	start, virtualStart := time.Now(), clk.Now()
 	err := Send(context.Background(), srv.URL, "", []byte(`{}`), opts)
-	if err == nil || time.Since(start) > 2*time.Second {
-		t.Fatalf("%v after %s", err, time.Since(start))
+	if err == nil || time.Since(start) > 2*time.Second || clk.Now().Sub(virtualStart) > opts.MaxTotal {
+		t.Fatalf("%v after %s (%s on the clock)", err, time.Since(start), clk.Now().Sub(virtualStart))
 	}
 }
 
