@@ -32,13 +32,20 @@ type virtualTime struct {
 	gen  atomic.Uint64 // bumped by every request's start and end
 	kick chan struct{}
 	stop chan struct{}
-	wg   sync.WaitGroup
+	// stopped ends, with Stop, every wait serverSleep still holds: once the
+	// driver is gone the clock stands still, and a handler left asleep on it
+	// (a request the run gave up on) would hold the fake server's Close
+	// forever.
+	stopped context.Context
+	release context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // driveVirtualTime starts the driver of clk, which must be Manual; Stop
 // ends it.
 func driveVirtualTime(clk *clock.Fake) *virtualTime {
 	v := &virtualTime{clk: clk, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	v.stopped, v.release = context.WithCancel(context.Background())
 	v.wg.Add(1)
 	go v.loop()
 	return v
@@ -48,6 +55,7 @@ func driveVirtualTime(clk *clock.Fake) *virtualTime {
 func (v *virtualTime) Stop() {
 	close(v.stop)
 	v.wg.Wait()
+	v.release()
 }
 
 // transport counts next's requests in flight (nil next: a fresh default
@@ -80,6 +88,9 @@ func (v *virtualTime) serverSleep(ctx context.Context, d time.Duration) error {
 		v.held.Add(-1)
 		v.gen.Add(1)
 	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(v.stopped, cancel)()
 	return v.clk.Sleep(ctx, d)
 }
 
