@@ -132,3 +132,45 @@ func TestInsidersBreakMappingsBetweenPlanAndApply(t *testing.T) {
 		t.Errorf("%s left the scope and the scope resolves again, yet still active\n%s", left, w.stdout.String())
 	}
 }
+
+// An employee renames themselves to a stale ignore-users entry (a service
+// account since removed), or types its address into their own profile,
+// then leaves. Both are their own to change, and name no account the sync
+// manages: the account is deactivated (it kept its account active with a
+// warning before). An entry naming the employee's directory address still
+// keeps them.
+func TestInsiderRenamesIntoIgnoreUsers(t *testing.T) {
+	leaver := "bjorn.nunez@contoso.example"
+	for _, tt := range []struct {
+		name, ignore string
+		edit         func(w *world, id, tok string)
+		kept         bool
+	}{
+		{"username", "svc-backup", func(w *world, _, tok string) { w.ownPatch(tok, map[string]any{"username": "svc-backup"}) }, false},
+		{"address", "backup@contoso.example", func(w *world, id, tok string) {
+			w.ownPatch(tok, map[string]any{"email": "backup@contoso.example", "password": "own-password-" + id[:6]})
+		}, false},
+		{"listed by the admin", leaver, func(*world, string, string) {}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, "tenant-60.json")
+			w.mustRun(0)
+			w.env["INPUT_IGNORE-USERS"] = tt.ignore
+			id, tok := w.signIn(leaver)
+			tt.edit(w, id, tok)
+			w.edit(leaver, func(u fakegraph.User) { u["accountEnabled"] = false })
+			w.mustRun(0)
+			u, _ := w.mm.User(id)
+			if kept := u.DeleteAt == 0; kept != tt.kept {
+				t.Fatalf("kept active %v, want %v\n%s", kept, tt.kept, w.stdout.String())
+			}
+			if tt.kept {
+				if !strings.Contains(w.stdout.String(), "stays active: listed in ignore-users") {
+					t.Errorf("no warning for the ignored leaver:\n%s", w.stdout.String())
+				}
+				return
+			}
+			w.noop()
+		})
+	}
+}

@@ -126,3 +126,25 @@ func TestCheckAcceptsSettledReturners(t *testing.T) {
 		})
 	}
 }
+
+// ignore-users names an account the sync manages by its Entra ID user's
+// address as read, not by a username its user can change: Check lets a
+// leaver who renamed themselves to an ignore-users entry be deactivated, and
+// refuses to touch one whose directory address is listed.
+func TestCheckIgnoreUsersNamesManagedAccountsByTheirDirectoryAddress(t *testing.T) {
+	old := user("u-old", "old@x.example", "Old")
+	old.AccountEnabled = BoolFalse
+	dir := Directory{Users: []DirectoryUser{user("u-ann", "ann@x.example", "Ann"), old}}
+	renamed := linkedTo(Account{ID: "m-old", Username: "svc-backup", Email: "old@x.example", Roles: "system_user", EmailVerified: true}, "u-old")
+	obs := Observed{Accounts: []Account{renamed}, SelfID: "self"}
+	plan := Plan{Actions: []Action{{Kind: KindDeactivate, EntraID: "u-old", AccountID: "m-old", Username: "svc-backup", Email: "old@x.example"}}}
+	o := opts()
+	o.Ignore = []string{"svc-backup"}
+	if err := plan.Check(dir, obs, o); err != nil {
+		t.Fatalf("renamed into ignore-users: %v", err)
+	}
+	o.Ignore = []string{"OLD@x.example"}
+	if err := plan.Check(dir, obs, o); err == nil || !strings.Contains(err.Error(), "protected account (in ignore-users)") {
+		t.Fatalf("listed by directory address: Check = %v", err)
+	}
+}
