@@ -174,3 +174,40 @@ func TestInsiderRenamesIntoIgnoreUsers(t *testing.T) {
 		})
 	}
 }
+
+// A group owner removes most members of a group mapped to a team (not all:
+// an empty group would freeze the line), while a remaining member is
+// disabled. max-removals withholds every removal and the run fails, but the
+// leaver is still deactivated. The removals, saved and approved with the
+// count, then go through.
+func TestInsiderGroupOwnerTripsTheRemovalCap(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	w.env["INPUT_GROUP-TEAMS"] = "mm-team-0: eng"
+	w.env["INPUT_REMOVE-FROM-TEAMS"] = "true"
+	w.mustRun(0)
+	members := w.teamMemberIDs(eng.ID)
+	drop := map[string]bool{}
+	for _, id := range members[:11] {
+		u, _ := w.mm.User(id)
+		drop[u.Props[mmsync.PropEntraID]] = true
+	}
+	leaver, _ := w.mm.User(members[15])
+	w.withoutGroupMembers(group0ID, drop)
+	w.edit(leaver.Email, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(1)
+	if got := w.teamMemberIDs(eng.ID); len(got) != 20 {
+		t.Fatalf("the cap let removals through: eng has %d members", len(got))
+	}
+	if u, _ := w.mm.User(leaver.ID); u.DeleteAt == 0 {
+		t.Fatalf("the removal cap held back offboarding:\n%s", w.stdout.String())
+	}
+	path := w.savePlanDry(1)
+	if code := w.applyPlan(path, map[string]string{"INPUT_MAX-REMOVALS": "11"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.stdout.String())
+	}
+	if got := w.teamMemberIDs(eng.ID); len(got) != 9 {
+		t.Errorf("after the approved removals eng has %d members, want 9", len(got))
+	}
+}
