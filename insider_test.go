@@ -211,3 +211,39 @@ func TestInsiderGroupOwnerTripsTheRemovalCap(t *testing.T) {
 		t.Errorf("after the approved removals eng has %d members, want 9", len(got))
 	}
 }
+
+// A rehired user moved out of the group of a private channel returns while
+// a channel member has archived that channel: its line is frozen, so which
+// rooms the returner must lose is unknown, and the account stays
+// deactivated (a warning, and the run fails) rather than coming back into
+// the old channel.
+func TestInsiderArchiveHoldsAReturner(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mm.SetMaxUsersPerTeam(1000)
+	eng := w.mm.AddTeam(fakemm.Team{Name: "eng", DisplayName: "Engineering"})
+	secret := w.mm.AddChannel(fakemm.Channel{TeamID: eng.ID, Name: "secret", Type: "P"})
+	w.env["INPUT_GROUP-CHANNELS"] = "mm-team-0: eng/secret"
+	w.env["INPUT_REMOVE-FROM-CHANNELS"] = "true"
+	w.env["INPUT_MAX-REMOVALS"] = "100%"
+	w.mustRun(0)
+	ids0, mails0 := w.groupMembersWithMail(group0ID)
+	back := mails0[2]
+	if !slices.Contains(w.channelEmails(secret.ID), back) {
+		t.Fatalf("fixture: %s not in eng/secret", back)
+	}
+	w.edit(back, func(u fakegraph.User) { u["accountEnabled"] = false })
+	w.mustRun(0)
+	if w.account(back).DeleteAt == 0 {
+		t.Fatal("the leaver was not deactivated")
+	}
+	w.edit(back, func(u fakegraph.User) { u["accountEnabled"] = true })
+	w.setGroups(withoutMember(w.groups, group0ID, ids0[2]))
+	w.mm.ArchiveChannel(secret.ID)
+	w.mustRun(1)
+	if w.account(back).DeleteAt == 0 {
+		t.Fatalf("the returner came back while its old channel's line is frozen:\n%s", w.stdout.String())
+	}
+	if out := w.stdout.String(); !strings.Contains(out, "not reactivated in this run") || !strings.Contains(out, "frozen") {
+		t.Errorf("no warning says why the returner waits:\n%s", out)
+	}
+}
