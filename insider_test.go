@@ -247,3 +247,40 @@ func TestInsiderArchiveHoldsAReturner(t *testing.T) {
 		t.Errorf("no warning says why the returner waits:\n%s", out)
 	}
 }
+
+// A plan creates a new hire's account; before it is applied, a linked
+// employee types the new hire's address into their own profile. The
+// approved create does not adopt the employee's account: nobody takes the
+// new hire's identity, and the employee keeps their own link.
+func TestInsiderSquatsANewHiresAddressBetweenPlanAndApply(t *testing.T) {
+	w := newWorld(t, "tenant-60.json")
+	w.mustRun(0)
+	const newAddr = "new.hire@contoso.example"
+	hire := fakegraph.User{"id": "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b", "accountEnabled": true, "userType": "Member",
+		"displayName": "New Hire", "mail": newAddr, "userPrincipalName": newAddr, "jobTitle": "Apprentice"}
+	w.setUsers(append(w.users, hire))
+	path := w.savePlanDry(0)
+	squatter := w.account("rkowalski@contoso.example")
+	id, tok := w.signIn(squatter.Email)
+	w.ownPatch(tok, map[string]any{"email": newAddr, "password": "own-password-" + id[:6]})
+
+	code := w.applyPlan(path, nil)
+	now, _ := w.mm.User(id)
+	if now.Props[mmsync.PropEntraID] != squatter.Props[mmsync.PropEntraID] || now.Position == "Apprentice" || now.Nickname == "New Hire" {
+		t.Fatalf("exit %d: the employee's account took the new hire's identity: %+v\n%s", code, now, w.stdout.String())
+	}
+	for _, u := range w.mm.Users() {
+		if u.Props[mmsync.PropEntraID] == hire.ID() && u.ID == id {
+			t.Fatalf("the new hire is linked to the squatter's account")
+		}
+	}
+	// A normal run puts the employee back on their own address and creates
+	// the new hire's account.
+	w.mustRun(0)
+	if a := w.account(newAddr); a.ID == id || a.Props[mmsync.PropEntraID] != hire.ID() {
+		t.Errorf("the new hire's account: %+v", a)
+	}
+	if u, _ := w.mm.User(id); !strings.EqualFold(u.Email, squatter.Email) {
+		t.Errorf("the employee's address is %s, want %s back", u.Email, squatter.Email)
+	}
+}
