@@ -40,7 +40,8 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //     direct read (checkReturners);
 //   - a props write names only the sync's own keys, a profile is written
 //     only onto the user's own account, and accounts linked twice to one
-//     enabled user are left alone (checkOwners);
+//     enabled user are left alone, and an address change that waits for
+//     the user's verification is not asked for again (checkOwners);
 //   - an account another instance manages is touched only to deactivate
 //     it when a disabled or deleted user's address is its address (the
 //     address rule; whether a deleted user's reaches it is the planner's

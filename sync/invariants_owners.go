@@ -13,7 +13,9 @@ import "strings"
 //     that an account nobody linked gets none of a directory user's
 //     profile;
 //   - two accounts validly linked to one enabled Entra ID user are a
-//     conflict and left alone: no action touches either.
+//     conflict and left alone: no action touches either;
+//   - an address change Mattermost holds back until the user verifies it
+//     (the signed entra_pending_email record) is not asked for again.
 func (p *Plan) checkOwners(c *checkRules, bad func(string, ...any)) {
 	owned := map[string]int{}
 	for _, a := range c.byID {
@@ -30,6 +32,9 @@ func (p *Plan) checkOwners(c *checkRules, bad func(string, ...any)) {
 			if !strings.HasPrefix(k, SyncPropPrefix) {
 				bad("%s %s writes the user's own props key %q", a.Kind, acct.Username, k)
 			}
+		}
+		if pending, ok := c.opts.Linker.PendingEmail(acct); ok && a.Patch.Email != nil && !a.Temporary && strings.EqualFold(pending, *a.Patch.Email) {
+			bad("%s %s asks again for the address change to %s, which waits for the user to verify it", a.Kind, acct.Username, pending)
 		}
 		owner := c.owner(acct)
 		if (a.Kind == KindUpdate || a.Kind == KindReactivate) && changesProfile(a.Patch) && owner != a.EntraID && a.Patch.Props[PropLink] == "" {

@@ -34,6 +34,8 @@ func TestCheckRefusesReturnersAndOwners(t *testing.T) {
 	}
 	custom["customStatus"] = "gone fishing"
 	nick := "Ann"
+	annPending := linkedTo(Account{ID: "m-ann", Username: "ann", Email: "ann.old@x.example", Roles: "system_user"}, "u-ann")
+	annPending.Props[PropPendingEmail] = testLinker.PendingMark("m-ann", "ann@x.example")
 	tests := []struct {
 		name      string
 		accounts  []Account
@@ -72,6 +74,9 @@ func TestCheckRefusesReturnersAndOwners(t *testing.T) {
 		{"touch one of two accounts linked to one user", []Account{annAcct, annTwin}, nil, nil, nil, nil,
 			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-ann2", Username: "ann2", Patch: Patch{Nickname: &nick}}}},
 			"one of 2 accounts linked to u-ann, a conflict"},
+		{"ask again for an address change that waits for verification", []Account{annPending}, nil, nil, nil, nil,
+			Plan{Actions: []Action{{Kind: KindUpdate, EntraID: "u-ann", AccountID: "m-ann", Username: "ann", Patch: Patch{Email: ptr("ann@x.example")}}}},
+			"asks again for the address change to ann@x.example"},
 		{"add a user to a channel only another group's line gives", []Account{annAcct}, nil,
 			map[ChannelRef]ChannelState{secret: {ID: "c-secret", TeamID: "t-eng", Team: "eng", Name: "secret", Type: "P", Members: map[string]bool{}}}, nil,
 			[]func(*Options){groupChannels},
