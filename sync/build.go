@@ -14,7 +14,7 @@ import (
 func BuildPlan(dir Directory, observed Observed, opts Options) *Plan {
 	opts = opts.withDefaults()
 	opts.Broken = emptyGroups(dir, opts)
-	r := newRules(opts, observed.SelfID)
+	r := newRules(opts, observed.SelfID).withDirectory(dir)
 	if msg := stopRead(dir, opts); msg != "" {
 		return &Plan{StopError: msg}
 	}

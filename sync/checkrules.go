@@ -29,6 +29,10 @@ type checkRules struct {
 	// as disabled, or deleted, who have it.
 	disabledAddr map[string][]string
 	deletedAddr  map[string][]string
+	// addrs are every read user's addresses (in scope, out of scope,
+	// deleted) by lower-case object id: what names a managed account in
+	// ignore-users.
+	addrs map[string][]string
 	// The broken mappings' teams and channels, and whether a groups entry
 	// broke (the scope is unknown).
 	frozenTeams    map[string]bool
@@ -39,7 +43,7 @@ type checkRules struct {
 func newCheckRules(dir Directory, obs Observed, opts Options) *checkRules {
 	c := &checkRules{opts: opts, selfID: obs.SelfID, ignore: map[string]bool{}, byID: make(map[string]*Account, len(obs.Accounts)),
 		users: make(map[string]*DirectoryUser, len(dir.Users)), enabled: map[string]Bool{}, deleted: map[string]bool{},
-		disabledAddr: map[string][]string{}, deletedAddr: map[string][]string{},
+		disabledAddr: map[string][]string{}, deletedAddr: map[string][]string{}, addrs: map[string][]string{},
 		frozenTeams: map[string]bool{}, frozenChannels: map[ChannelRef]bool{}}
 	for _, s := range opts.Ignore {
 		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
@@ -55,6 +59,7 @@ func newCheckRules(dir Directory, obs Observed, opts Options) *checkRules {
 	for _, list := range [][]DirectoryUser{dir.OutOfScope, dir.Users} {
 		for _, u := range list {
 			c.enabled[strings.ToLower(u.ID)] = u.AccountEnabled
+			c.addrs[strings.ToLower(u.ID)] = addressesOf(u.Mail, u.UserPrincipalName)
 			if u.AccountEnabled == BoolFalse {
 				for _, a := range addressesOf(u.Mail, u.UserPrincipalName) {
 					c.disabledAddr[a] = append(c.disabledAddr[a], strings.ToLower(u.ID))
@@ -64,6 +69,7 @@ func newCheckRules(dir Directory, obs Observed, opts Options) *checkRules {
 	}
 	for _, d := range dir.Deleted {
 		c.deleted[strings.ToLower(d.ID)] = true
+		c.addrs[strings.ToLower(d.ID)] = append(c.addrs[strings.ToLower(d.ID)], addressesOf(d.Mail, d.UserPrincipalName)...)
 		for _, a := range addressesOf(d.Mail, d.UserPrincipalName) {
 			c.deletedAddr[a] = append(c.deletedAddr[a], strings.ToLower(d.ID))
 		}
@@ -136,12 +142,34 @@ func (c *checkRules) protected(acct *Account) string {
 		return "a shared-channel (remote) user"
 	case c.selfID != "" && acct.ID == c.selfID:
 		return "the token's owner"
-	case c.ignore[strings.ToLower(acct.Username)] || c.ignore[strings.ToLower(acct.Email)]:
+	case c.ignored(acct):
 		return "in ignore-users"
 	case !c.opts.ManageAdmins && slices.Contains(strings.Fields(acct.Roles), "system_admin"):
 		return "a system admin, and manage-admins is off"
 	}
 	return ""
+}
+
+// ignored: an ignore-users entry names the account (README, Inputs and
+// Identity and links): one nobody owns by its username or address, one the
+// sync manages only by its Entra ID user's mail or userPrincipalName as
+// read (its verified address when the user was not read), never by what
+// its user can change (username, an unverified profile address).
+func (c *checkRules) ignored(acct *Account) bool {
+	owner := c.owner(acct)
+	if owner == "" {
+		return c.ignore[strings.ToLower(acct.Username)] || c.ignore[strings.ToLower(acct.Email)]
+	}
+	addrs, read := c.addrs[strings.ToLower(owner)]
+	if !read && acct.EmailVerified {
+		return c.ignore[strings.ToLower(acct.Email)]
+	}
+	for _, a := range addrs {
+		if c.ignore[a] {
+			return true
+		}
+	}
+	return false
 }
 
 // owner is the object id the account belongs to by a link or a creation

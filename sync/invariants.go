@@ -35,8 +35,13 @@ var ErrPlanInvariant = errors.New("plan breaks a safety rule")
 //   - channel removals concern mapped channels only, never town-square,
 //     and never a user the plan also removes from the channel's team;
 //     memberships as checkMemberships says;
-//   - no account is reactivated while a membership it must lose is
-//     withheld by max-removals;
+//   - no account is reactivated while a membership it must lose stays:
+//     withheld by max-removals, frozen by a broken line, or waiting for a
+//     direct read (checkReturners);
+//   - a props write names only the sync's own keys, a profile is written
+//     only onto the user's own account, and accounts linked twice to one
+//     enabled user are left alone, and an address change that waits for
+//     the user's verification is not asked for again (checkOwners);
 //   - an account another instance manages is touched only to deactivate
 //     it when a disabled or deleted user's address is its address (the
 //     address rule; whether a deleted user's reaches it is the planner's
@@ -174,6 +179,8 @@ func (p *Plan) Check(dir Directory, obs Observed, opts Options) error {
 		}
 	}
 	p.checkMemberships(c, bad)
+	p.checkReturners(c, obs, dir.Confirmed, bad)
+	p.checkOwners(c, bad)
 	p.checkWrites(c, bad)
 	p.checkReported(bad)
 	errs = append(errs, p.checkOnboard(opts, byID)...)

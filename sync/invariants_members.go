@@ -6,7 +6,8 @@ package sync
 // exactly as it is, leavers keep theirs), only on accounts that are theirs
 // (linked, or adopted or created by this plan), adds only into a team or
 // channel a mapping names and never for an account that ends the run
-// deactivated, team removals only with remove-from-teams and only from a
+// deactivated, and only for a user a resolved line gives the room; team
+// removals only with remove-from-teams and only from a
 // team a team mapping names (never one only a channel mapping names).
 func (p *Plan) checkMemberships(c *checkRules, bad func(string, ...any)) {
 	// Accounts this plan makes a user's (adoptions: a link written by an
@@ -64,6 +65,12 @@ func (p *Plan) checkMemberships(c *checkRules, bad func(string, ...any)) {
 			}
 			if a.Kind == KindChannelAdd && !channels[ChannelRef{a.Team, a.Channel}] {
 				bad("channel-add %s %s: no mapping names the channel", a.Username, what)
+			}
+			// A line adds only its own group's members (a broken line adds
+			// nobody, even to a room another line names).
+			wantTeams, wantChannels := c.wants(a.EntraID)
+			if a.Kind == KindTeamAdd && !wantTeams[a.Team] || a.Kind == KindChannelAdd && !wantChannels[ChannelRef{a.Team, a.Channel}] {
+				bad("%s %s %s: no resolved mapping gives %s this room", a.Kind, a.Username, what, a.EntraID)
 			}
 		case KindTeamRemove, KindChannelRemove:
 			if leaving[a.AccountID] {

@@ -217,7 +217,13 @@ func (p *planner) unknownEnabled(d *desired, ai int) {
 func (p *planner) linkedUser(d *desired, ai int) {
 	u, acct := d.u, &p.acc.all[ai]
 	if d.email != "" && p.r.ignore[d.email] {
-		p.skip(u, d.email, ai, "listed in ignore-users")
+		if u.AccountEnabled == BoolFalse && acct.Active() {
+			// README, Scope: a protected leaver's account is a warning
+			// every run, however ignore-users names it.
+			p.attention(u, ai, "account disabled in Entra ID, but the account stays active: listed in ignore-users")
+		} else {
+			p.skip(u, d.email, ai, "listed in ignore-users")
+		}
 		return
 	}
 	if reason := p.acc.protected[ai]; reason != "" {

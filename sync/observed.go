@@ -68,7 +68,7 @@ func indexAccounts(all []Account, r *rules) *accounts {
 				x.moreOwned[id] = append(x.moreOwned[id], i)
 			}
 		}
-		x.protected[i] = r.protection(a)
+		x.protected[i] = r.protectionOf(a, x.owner[i])
 		if !ok && x.foreign != nil {
 			x.foreignName[i], x.foreign[i] = r.linker.Foreign(a)
 			if id := a.Props[PropEntraID]; x.foreign[i] && id != "" {
@@ -136,6 +136,61 @@ type rules struct {
 	linker Linker
 	selfID string
 	ignore map[string]bool
+	// dirAddrs maps a directory user's lower-case object id to their
+	// addresses as read (mail, userPrincipalName; lower case), in scope,
+	// out of scope or deleted: what names an account the sync manages in
+	// ignore-users (ignored).
+	dirAddrs map[string][]string
+}
+
+// withDirectory records the directory users' addresses (dirAddrs).
+func (r *rules) withDirectory(dir Directory) *rules {
+	r.dirAddrs = make(map[string][]string, len(dir.Users)+len(dir.OutOfScope)+len(dir.Deleted))
+	add := func(id, mail, upn string) {
+		key := strings.ToLower(id)
+		for _, a := range []string{mail, upn} {
+			if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+				r.dirAddrs[key] = append(r.dirAddrs[key], a)
+			}
+		}
+	}
+	for _, list := range [][]DirectoryUser{dir.Users, dir.OutOfScope} {
+		for i := range list {
+			add(list[i].ID, list[i].Mail, list[i].UserPrincipalName)
+		}
+	}
+	for _, d := range dir.Deleted {
+		add(d.ID, d.Mail, d.UserPrincipalName)
+	}
+	return r
+}
+
+// ignored reports whether an ignore-users entry names acct, whose owner
+// (its verified link or creation mark) is owner, or "" for none. An account
+// nobody owns is named by its username or address. An account the sync
+// manages is named only by its Entra ID user's addresses as the directory
+// reads them (its verified address when the user was not read): its
+// username, and an address typed into its own profile, are
+// its user's to change, and an employee who renames themselves to an
+// ignore-users entry (a service account since removed) must not stop their
+// own offboarding or keep rooms their groups no longer give them.
+func (r *rules) ignored(acct *Account, owner string) bool {
+	if owner == "" {
+		return r.ignore[strings.ToLower(acct.Username)] || r.ignore[strings.ToLower(acct.Email)]
+	}
+	addrs, read := r.dirAddrs[strings.ToLower(owner)]
+	if !read && acct.EmailVerified {
+		// The user was not read at all (gone from the tenant's listings):
+		// its address counts while Mattermost reports it verified, which
+		// an address typed into one's own profile is not.
+		return r.ignore[strings.ToLower(acct.Email)]
+	}
+	for _, a := range addrs {
+		if r.ignore[a] {
+			return true
+		}
+	}
+	return false
 }
 
 func newRules(opts Options, selfID string) *rules {
@@ -151,7 +206,11 @@ func newRules(opts Options, selfID string) *rules {
 // protection says why the sync must never change acct, or "" when it may:
 // bots, shared-channel (remote) users, the token owner, accounts in
 // ignore-users, and system admins unless manage-admins is on.
-func (r *rules) protection(acct *Account) string {
+func (r *rules) protection(acct *Account) string { return r.protectionOf(acct, "") }
+
+// protectionOf is protection for an account whose owner is known (its
+// verified link or creation mark; "" for none): see ignored.
+func (r *rules) protectionOf(acct *Account, owner string) string {
 	switch {
 	case acct.IsBot:
 		return "the address belongs to a Mattermost bot"
@@ -159,7 +218,7 @@ func (r *rules) protection(acct *Account) string {
 		return "the address belongs to a shared-channel (remote) user"
 	case r.selfID != "" && acct.ID == r.selfID:
 		return "the account is the owner of mattermost-token"
-	case r.ignore[strings.ToLower(acct.Username)] || r.ignore[strings.ToLower(acct.Email)]:
+	case r.ignored(acct, owner):
 		return "listed in ignore-users"
 	case !r.opts.ManageAdmins && hasRole(acct.Roles, "system_admin"):
 		return "system admin: left alone (set manage-admins to change that)"

@@ -14,12 +14,36 @@ import (
 // Threshold arithmetic of the rails.
 
 // oracleProtected: bots, shared-channel users, the token's owner, accounts
-// in ignore-users (username or email) and system admins unless
-// manage-admins are left alone (README, What one run does).
-func oracleProtected(o Options, selfID string, a *Account) bool {
+// in ignore-users and system admins unless manage-admins are left alone
+// (README, What one run does). ignore-users names an account nobody owns by
+// its username or email, and one the sync manages by its Entra ID user's
+// mail or userPrincipalName as read (its verified email when the user was
+// not read at all): never by what its user can change (README, Identity
+// and links).
+func oracleProtected(o Options, dir Directory, selfID string, a *Account) bool {
+	names := map[string]bool{}
+	if owner := strings.ToLower(oracleOwner(o, a)); owner == "" {
+		names[strings.ToLower(a.Username)], names[strings.ToLower(a.Email)] = true, true
+	} else {
+		read := false
+		for _, u := range append(slices.Clone(dir.Users), dir.OutOfScope...) {
+			if strings.ToLower(u.ID) == owner {
+				read = true
+				names[strings.ToLower(u.Mail)], names[strings.ToLower(u.UserPrincipalName)] = true, true
+			}
+		}
+		for _, d := range dir.Deleted {
+			if strings.ToLower(d.ID) == owner {
+				read = true
+				names[strings.ToLower(d.Mail)], names[strings.ToLower(d.UserPrincipalName)] = true, true
+			}
+		}
+		if !read && a.EmailVerified {
+			names[strings.ToLower(a.Email)] = true
+		}
+	}
 	for _, s := range o.Ignore {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if s != "" && (s == strings.ToLower(a.Username) || s == strings.ToLower(a.Email)) {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && names[s] {
 			return true
 		}
 	}
@@ -37,8 +61,8 @@ func oracleOwner(o Options, a *Account) string {
 }
 
 // oracleManaged: the sync's own account, not protected.
-func oracleManaged(o Options, selfID string, a *Account) bool {
-	return oracleOwner(o, a) != "" && !oracleProtected(o, selfID, a)
+func oracleManaged(o Options, dir Directory, selfID string, a *Account) bool {
+	return oracleOwner(o, a) != "" && !oracleProtected(o, dir, selfID, a)
 }
 
 // oracleAddress is a directory user's address: mail, or else the
@@ -57,8 +81,8 @@ func oracleAddress(mail, upn string) string {
 // oracleMayAdopt says whether an account with no link and no mark of
 // anyone's may be adopted (README, Adoption): with adopt-existing, while
 // active, not protected, and verified unless adopt-existing is any.
-func oracleMayAdopt(o Options, selfID string, a *Account) bool {
-	return o.AdoptExisting && a.Active() && !oracleProtected(o, selfID, a) && (a.EmailVerified || o.AdoptUnverified)
+func oracleMayAdopt(o Options, dir Directory, selfID string, a *Account) bool {
+	return o.AdoptExisting && a.Active() && !oracleProtected(o, dir, selfID, a) && (a.EmailVerified || o.AdoptUnverified)
 }
 
 // oracleFrozen reads the broken mappings as the README says they act: the

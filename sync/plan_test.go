@@ -127,7 +127,10 @@ func TestBuildPlan(t *testing.T) {
 		{name: "admin managed when asked", dir: []DirectoryUser{user("id-adm", "adm@contoso.example", "New Name")}, accounts: []Account{admin}, opts: func(o *Options) { o.ManageAdmins = true }, want: []string{"update adm nickname link"}},
 		{name: "token owner is never touched", dir: []DirectoryUser{user("id-me", "me@contoso.example", "Me")}, accounts: []Account{{ID: "self", Username: "me", Email: "me@contoso.example"}}, skipped: []string{"owner of mattermost-token"}},
 		{name: "ignored address", dir: []DirectoryUser{user("id-x", "x.y@contoso.example", "X")}, opts: func(o *Options) { o.Ignore = []string{"X.Y@contoso.example"} }, skipped: []string{"ignore-users"}},
-		{name: "ignored leaver", accounts: []Account{janeLinked}, opts: func(o *Options) { o.Ignore = []string{"jane.doe"} }, skipped: []string{"ignore-users"}},
+		{name: "ignored leaver", accounts: []Account{janeLinked}, opts: func(o *Options) { o.Ignore = []string{"Jane.Doe@contoso.example"} }, skipped: []string{"ignore-users"}},
+		// Its user renamed the account to an ignore-users entry: a username
+		// is the user's to change, and names no account the sync manages.
+		{name: "leaver renamed into ignore-users", accounts: []Account{janeLinked}, opts: func(o *Options) { o.Ignore = []string{"jane.doe"} }, want: []string{"deactivate jane.doe"}},
 		{name: "shared address is a conflict", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), user("2", "DUP@contoso.example", "Two")}, skipped: []string{"shared", "shared"}},
 		{name: "own mail beats another user's UPN", dir: []DirectoryUser{user("1", "dup@contoso.example", "One"), {ID: "2", AccountEnabled: BoolTrue, UserPrincipalName: "dup@contoso.example", DisplayName: "Two"}}, want: []string{"create dup"}, skipped: []string{"One's"}},
 		{name: "no usable address", dir: []DirectoryUser{{ID: "g", AccountEnabled: BoolTrue, UserPrincipalName: "p_v.example#EXT#@c.onmicrosoft.com"}}, skipped: []string{"#EXT#"}},

@@ -183,8 +183,11 @@ func TestPropAddressCyclesComplete(t *testing.T) {
 		addrs := drawCycle(t, &w, usedEmail, usedName, true)
 		w.opts.Capacity = Capacity{}
 		target := newFakeTarget(w.obs.Accounts...)
-		plan := BuildPlan(w.dir, target.observed(), w.opts)
-		if err := plan.Check(w.dir, w.obs, w.opts); err != nil {
+		// Check judges a plan against what it was built from: this target
+		// holds the accounts, not the world's memberships.
+		seen := target.observed()
+		plan := BuildPlan(w.dir, seen, w.opts)
+		if err := plan.Check(w.dir, seen, w.opts); err != nil {
 			t.Fatal(err)
 		}
 		if plan.StopError != "" {
@@ -359,7 +362,7 @@ func checkProtectedMemberships(t *rapid.T, w world, before, after Observed) {
 				continue
 			}
 			switch {
-			case !oracleManaged(w.opts, "self", a):
+			case !oracleManaged(w.opts, w.dir, "self", a):
 				t.Fatalf("%s left %s, but the sync does not manage it", a.Username, ref)
 			case ref.Channel == TownSquare && after.Teams[ref.Team].Members[a.ID]:
 				t.Fatalf("%s left %s but is still in the team", a.Username, ref)
@@ -417,7 +420,7 @@ func checkProtectedUnchanged(t *rapid.T, w world, before, after Observed) {
 		now[a.ID] = a
 	}
 	for _, a := range before.Accounts {
-		if oracleProtected(w.opts, "self", &a) && !reflect.DeepEqual(a, now[a.ID]) {
+		if oracleProtected(w.opts, w.dir, "self", &a) && !reflect.DeepEqual(a, now[a.ID]) {
 			t.Fatalf("protected account %s changed:\n%+v\n%+v", a.Username, a, now[a.ID])
 		}
 	}
@@ -479,7 +482,7 @@ func checkNoActiveLeaverAddress(t *rapid.T, w world, plan *Plan, before, after O
 		}
 	}
 	for _, a := range after.Accounts {
-		if !a.Active() || oracleProtected(w.opts, "self", &a) || !leaverAddr[strings.ToLower(a.Email)] {
+		if !a.Active() || oracleProtected(w.opts, w.dir, "self", &a) || !leaverAddr[strings.ToLower(a.Email)] {
 			continue
 		}
 		owner, _ := testLinker.Linked(&a)
@@ -532,7 +535,7 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 		// The intruder appeared at the first write, before any create: a
 		// create for its address meets it, and adopts it exactly when the
 		// README's adoption rule allows; a move to its address fails.
-		may := oracleMayAdopt(w.opts, "self", &intruder)
+		may := oracleMayAdopt(w.opts, w.dir, "self", &intruder)
 		adopted := now.Props[PropLink] != ""
 		if adopted && !may {
 			t.Fatalf("the intruder was adopted although the adoption rule says no: %+v", now)
@@ -558,7 +561,7 @@ func TestPropApplyWithConcurrentWriter(t *testing.T) {
 		if adopted != (may && creates > 0) {
 			t.Fatalf("intruder linked %v, but the rule says %v and %d creates met it", adopted, may, creates)
 		}
-		if oracleProtected(w.opts, "self", &intruder) && !reflect.DeepEqual(*now, intruder) {
+		if oracleProtected(w.opts, w.dir, "self", &intruder) && !reflect.DeepEqual(*now, intruder) {
 			t.Fatalf("a protected intruder was changed: %+v", now)
 		}
 	})

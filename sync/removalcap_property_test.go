@@ -119,7 +119,7 @@ func TestPropRemovalCapInMemberships(t *testing.T) {
 		// removals take.
 		base := 0
 		for _, a := range obs.Accounts {
-			if !a.Active() || !oracleManaged(w.opts, "self", &a) {
+			if !a.Active() || !oracleManaged(w.opts, w.dir, "self", &a) {
 				continue
 			}
 			if w.opts.Teams != nil && target.teams["t-eng"][a.ID] {
