@@ -22,7 +22,7 @@ import (
 var floors = map[string]int{
 	// 0: leaves, importing no package of this project.
 	"config": 0, "sync": 0, "onboard": 0, "progress": 0, "internal/clock": 0, "internal/redact": 0,
-	"internal/retryafter": 0, "internal/httpretry": 0,
+	"internal/retryafter": 0, "internal/httpretry": 0, "internal/dirowner": 0,
 	// 1: clients of the outside world, renderers over sync's types, the saved plan's file;
 	// the fakes, which must answer like the real servers and so know none
 	// of the clients.

@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/dirowner"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -298,14 +299,14 @@ func indentTop(b []byte) []byte {
 // temporary file in the same directory, renamed over path), mode 0600: it
 // names people. Written as root into a directory someone else owns (a
 // Docker action into runner.temp), the file is that owner's
-// (giveToDirOwner), so that the next step can upload it.
+// (dirowner.Give), so that the next step can upload it.
 func Write(path string, f *File, key []byte) error {
 	f.MadeAt = f.MadeAt.UTC()
 	if err := f.Sign(key); err != nil {
 		return err
 	}
 	dir := filepath.Dir(path)
-	if err := mkdirGiven(dir); err != nil {
+	if err := dirowner.MkdirAll(dir); err != nil {
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -317,7 +318,7 @@ func Write(path string, f *File, key []byte) error {
 		tmp.Close()
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
-	if err := giveToDirOwner(tmp, dir); err != nil {
+	if err := dirowner.Give(tmp, dir); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write the plan to %s: give it to the owner of %s: %w", path, dir, err)
 	}

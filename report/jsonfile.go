@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/dirowner"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -38,7 +39,7 @@ func (r *Report) WriteJSON(path string) (err error) {
 			err = fmt.Errorf("write report %s: %w", path, err)
 		}
 	}()
-	if err := giveToDirOwner(f, dir); err != nil {
+	if err := dirowner.Give(f, dir); err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 64<<10)

@@ -1,6 +1,13 @@
 //go:build unix
 
-package planfile
+// Package dirowner writes files and directories that belong to the owner
+// of the directory they are in, when this process runs as root: a Docker
+// action runs as root, and the runner mounts its temporary directory
+// (runner.temp, /github/runner_temp in the container) owned by the runner's
+// user, so a root-owned 0600 file there is one the next step
+// (upload-artifact, run as that user) cannot read (EACCES;
+// actions/runner#1282). The JSON report and the saved plan use it.
+package dirowner
 
 import (
 	"os"
@@ -8,14 +15,10 @@ import (
 	"syscall"
 )
 
-// giveToDirOwner hands f to the owner of the directory it is in, when this
-// process runs as root and the directory is someone else's. A Docker action
-// runs as root, and the runner mounts its temporary directory
-// (runner.temp, /github/runner_temp in the container) owned by the runner's
-// user: a root-owned 0600 file there is one the next step, upload-artifact
-// running as that user, cannot read (EACCES; actions/runner#1282). The
-// mode stays 0600: only the directory's owner reads the plan.
-func giveToDirOwner(f *os.File, dir string) error {
+// Give hands f to the owner of dir, the directory it is in, when this
+// process runs as root and dir is someone else's. f's mode stays as it is
+// (0600: only the directory's owner reads it).
+func Give(f *os.File, dir string) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
@@ -30,12 +33,12 @@ func giveToDirOwner(f *os.File, dir string) error {
 	return f.Chown(int(st.Uid), int(st.Gid))
 }
 
-// mkdirGiven makes dir (mode 0700) and the parents it lacks, each the
+// MkdirAll makes dir (mode 0700) and the parents it lacks, each the
 // owner's of the nearest directory that exists, when this process runs as
 // root and that directory is someone else's: a root-owned 0700 directory
 // under runner.temp is one the runner's user cannot enter, whoever owns the
-// plan inside.
-func mkdirGiven(dir string) error {
+// file inside.
+func MkdirAll(dir string) error {
 	var made []string
 	top := dir
 	for {
