@@ -84,7 +84,6 @@ type Client struct {
 	retryMax     int
 	retryWaitMin time.Duration
 	retryWaitMax time.Duration
-	backoff      retryablehttp.Backoff // DefaultBackoff
 	clock        clock.Clock
 	logger       *slog.Logger
 	progress     func(n int)
@@ -113,7 +112,7 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	c := &Client{
 		base: base, token: token, userAgent: opts.UserAgent,
 		retryMax: opts.RetryMax, retryWaitMin: opts.RetryWaitMin, retryWaitMax: opts.RetryWaitMax,
-		backoff: DefaultBackoff, clock: clock.Or(opts.Clock), logger: opts.Logger, progress: opts.Progress,
+		clock: clock.Or(opts.Clock), logger: opts.Logger, progress: opts.Progress,
 		maxPages: MaxPages,
 	}
 	switch {

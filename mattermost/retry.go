@@ -131,7 +131,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	wait, ok := serverWait(resp, c.clock.Now())
 	if !ok {
-		wait = c.backoff(c.retryWaitMin, c.retryWaitMax, b.retries, resp)
+		wait = DefaultBackoff(c.retryWaitMin, c.retryWaitMax, b.retries, resp)
 	}
 	if b.waited+wait > MaxRequestWait {
 		return false, nil
