@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/config"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/snapshot"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
@@ -84,17 +81,6 @@ func checkApprovedRails(f *planfile.File, cfg *settings) error {
 		}
 	}
 	return nil
-}
-
-// serverID reads the server's diagnostic id (GET /config/client, the
-// DiagnosticId key): "" when the server does not say. Read only by runs
-// that save or apply a plan.
-func serverID(ctx context.Context, mm *mattermost.Client, cfg *settings) (string, error) {
-	m, err := mm.GetClientConfig(ctx)
-	if err != nil {
-		return "", snapshot.DescribeMattermostError(err, cfg.MattermostURL, "read the server's diagnostic id")
-	}
-	return strings.TrimSpace(m["DiagnosticId"]), nil
 }
 
 // savePlan writes plan-out: full is the plan made without the rails (the

@@ -156,19 +156,11 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	con.infof("Mattermost %s at %s; token owner %s (system admin).", pre.Version, cfg.MattermostURL, pre.Me.Username)
 	// A saved plan for another server is refused before the mail test
 	// below, which is a POST and sends a mail.
-	var server planfile.Server
-	if cfg.PlanOut != "" || pr.approved != nil {
-		id, err := serverID(ctx, mm, cfg)
-		if err == nil && pr.approved != nil {
-			if err = pr.approved.CheckServerID(id); err != nil {
-				err = fmt.Errorf("input apply-plan: %w", err)
-			}
-		}
-		if err != nil {
+	if pr.approved != nil {
+		if err := pr.approved.CheckServerID(pre.DiagnosticID); err != nil {
 			endRead()
-			return fatal(ctx, con, cfg, d, started, err)
+			return fatal(ctx, con, cfg, d, started, fmt.Errorf("input apply-plan: %w", err))
 		}
-		server = planfile.Server{URL: cfg.MattermostURL, DiagnosticID: id, Version: pre.Version}
 	}
 	if err := checkOnboardingMail(ctx, cfg, mm); err != nil {
 		endRead()
@@ -252,7 +244,8 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 				return fatal(ctx, con, cfg, d, started, fmt.Errorf("input plan-out: the plan without the rails failed its safety check (please report this as a bug): %w", err))
 			}
 		}
-		exceeded, err := savePlan(cfg, pr, started, server, full, plan, observed, railedOpts)
+		exceeded, err := savePlan(cfg, pr, started, planfile.Server{URL: cfg.MattermostURL, DiagnosticID: pre.DiagnosticID, Version: pre.Version},
+			full, plan, observed, railedOpts)
 		if err != nil {
 			return fatal(ctx, con, cfg, d, started, err)
 		}

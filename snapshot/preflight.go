@@ -14,13 +14,18 @@ import (
 )
 
 // ServerFacts are what the preflight learns: the token's owner, the server's
-// version (as in X-Version-Id, e.g. 5.36.1), its password policy and its
-// active-user limit (zero HardLimit on servers without GET /limits/server).
+// version (as in X-Version-Id, e.g. 5.36.1), its password policy, its
+// diagnostic id and its active-user limit (zero HardLimit on servers without
+// GET /limits/server).
 type ServerFacts struct {
-	Me       mattermost.User
-	Version  string
-	Policy   mattermost.PasswordPolicy
-	Capacity mmsync.Capacity
+	Me      mattermost.User
+	Version string
+	Policy  mattermost.PasswordPolicy
+	// DiagnosticID is the server's telemetry id (DiagnosticId of GET
+	// /config/client), which survives a change of URL: a saved plan names
+	// its server by it. "" when the server does not say.
+	DiagnosticID string
+	Capacity     mmsync.Capacity
 }
 
 // Preflight proves the token and the server before anything else: a wrong
@@ -38,9 +43,13 @@ func Preflight(ctx context.Context, mm *mattermost.Client, serverURL string) (Se
 	if f.Version, err = mm.Ping(ctx); err != nil {
 		return f, DescribeMattermostError(err, serverURL, "read the server version")
 	}
-	if f.Policy, err = mm.PasswordPolicy(ctx); err != nil {
+	// One read of the client config for the password policy and the
+	// diagnostic id.
+	cc, err := mm.GetClientConfig(ctx)
+	if err != nil {
 		return f, DescribeMattermostError(err, serverURL, "read the password policy")
 	}
+	f.Policy, f.DiagnosticID = mattermost.ParsePasswordPolicy(cc), strings.TrimSpace(cc["DiagnosticId"])
 	// Older servers have no /limits/server (nil, nil): no cap to plan for.
 	limits, err := mm.GetServerLimits(ctx)
 	if err != nil {
