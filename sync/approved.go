@@ -262,16 +262,7 @@ func approvalKey(a *Action) string {
 // person must not be able to hold back their approved deactivation by
 // changing their own settings.
 func Saved(a Action) Action {
-	if a.Patch.Props == nil {
-		return a
-	}
-	props := make(map[string]string, len(a.Patch.Props))
-	for k, v := range a.Patch.Props {
-		if IsSyncProp(k) {
-			props[k] = v
-		}
-	}
-	a.Patch.Props = props
+	a.Patch.Props = syncProps(a.Patch.Props)
 	return a
 }
 

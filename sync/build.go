@@ -93,17 +93,7 @@ func (p *planner) observedAll(list []Action) {
 // and a plan that is saved, reported or shown carries none of them.
 func ownPropsOnly(list []Action) {
 	for i := range list {
-		props := list[i].Patch.Props
-		if props == nil {
-			continue
-		}
-		own := make(map[string]string, len(props))
-		for k, v := range props {
-			if IsSyncProp(k) {
-				own[k] = v
-			}
-		}
-		list[i].Patch.Props = own
+		list[i].Patch.Props = syncProps(list[i].Patch.Props)
 	}
 }
 

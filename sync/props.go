@@ -11,6 +11,21 @@ const SyncPropPrefix = "entra_"
 // IsSyncProp reports whether a props key is one of the sync's own.
 func IsSyncProp(key string) bool { return strings.HasPrefix(key, SyncPropPrefix) }
 
+// syncProps returns the sync's own keys of props (IsSyncProp), as a new
+// map; nil stays nil.
+func syncProps(props map[string]string) map[string]string {
+	if props == nil {
+		return nil
+	}
+	own := make(map[string]string, len(props))
+	for k, v := range props {
+		if IsSyncProp(k) {
+			own[k] = v
+		}
+	}
+	return own
+}
+
 // rebaseProps returns the props map to store: the account's props as read
 // just now, with the sync's own keys as the plan wants them (a key the plan
 // does not have is removed) and every other key as it is now. Mattermost
