@@ -291,7 +291,7 @@ func dropDependents(actions []Action, keep []bool) {
 				if lifecycle(actions[i].Kind) || links(&actions[i]) {
 					held[k] = true
 				}
-				if !changesMembership(actions[i].Kind) && actions[i].Kind != KindOnboard {
+				if !actions[i].Kind.Membership() && actions[i].Kind != KindOnboard {
 					heldAccount[k] = true
 				}
 			}
@@ -399,12 +399,6 @@ func links(a *Action) bool {
 		}
 	}
 	return false
-}
-
-// changesMembership reports whether the kind adds or removes a team or
-// channel membership.
-func changesMembership(k Kind) bool {
-	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
 }
 
 // personKeys names the person an action is about: the object id and the

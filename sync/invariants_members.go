@@ -40,7 +40,7 @@ func (p *Plan) checkMemberships(c *checkRules, bad func(string, ...any)) {
 		channelTeams[ref.Team] = true
 	}
 	for _, a := range p.Actions {
-		if !isMembershipKind(a.Kind) {
+		if !a.Kind.Membership() {
 			continue
 		}
 		what := a.Team
@@ -83,8 +83,4 @@ func (p *Plan) checkMemberships(c *checkRules, bad func(string, ...any)) {
 			}
 		}
 	}
-}
-
-func isMembershipKind(k Kind) bool {
-	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
 }

@@ -27,6 +27,12 @@ const (
 // (max-deactivations counts these).
 func (k Kind) Destructive() bool { return k == KindDeactivate || k == KindRelease }
 
+// Membership reports whether the kind adds or removes a team or channel
+// membership.
+func (k Kind) Membership() bool {
+	return k == KindTeamAdd || k == KindTeamRemove || k == KindChannelAdd || k == KindChannelRemove
+}
+
 // Action is one change the plan makes. Plans are values: dry-run prints them,
 // Apply executes them, the report records their results. An action holds
 // everything Apply needs to make it (nothing is hidden: it marshals to JSON
