@@ -54,7 +54,7 @@ func (r *Report) Markdown() string {
 	c := r.Counts
 	// A dry run's counts are the plan's: what the run would do.
 	would, were, added, removed := "", "were", "added", "removed"
-	if r.Status == "dry-run" {
+	if r.Status == string(mmsync.RunDryRun) {
 		would, were, added, removed = "would ", "would be", "to add", "to remove"
 	}
 	if would != "" {

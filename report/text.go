@@ -123,7 +123,7 @@ func (r *Report) WriteText(w io.Writer) {
 		r.writeDetails(w)
 		return
 	}
-	label := map[mmsync.RunStatus]string{mmsync.RunDryRun: "Dry run", mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
+	label := map[mmsync.RunStatus]string{mmsync.RunFailure: "Finished with failures", mmsync.RunSuccess: "Done"}[mmsync.RunStatus(r.Status)]
 	if n := r.Attention(); n > 0 && r.Status == string(mmsync.RunSuccess) {
 		label = fmt.Sprintf("Done (%d need attention, see the warnings)", n)
 	}
