@@ -63,7 +63,7 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	tenant, err := fakegraph.ParseTenant(demoTenant)
 	if err != nil {
 		fmt.Fprintf(d.stderr, "demo: %v\n", err)
-		return 1
+		return exitFailure
 	}
 	secret := randomDemoSecret()
 	graph := fakegraph.New(fakegraph.Options{TenantID: demoTenantID, ClientID: demoClientID, ClientSecret: secret, Users: tenant.Users, Groups: tenant.Groups})
@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, args []string, d deps) int {
 	dir, err := os.MkdirTemp("", "entra-mattermost-sync-demo-")
 	if err != nil {
 		fmt.Fprintf(d.stderr, "demo: %v\n", err)
-		return 1
+		return exitFailure
 	}
 	if !keep {
 		defer os.RemoveAll(dir)

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, d deps) int {
 			partial.WebhookURL = u
 		}
 		publishFailure(ctx, con, partial, d, d.now(), err)
-		return 1
+		return exitFailure
 	}
 	cfg, pr, err := loadApproved(vals, cfg, d.now())
 	if err != nil {
@@ -222,7 +222,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 		con.errorf("%s", plan.StopError)
 		con.infof("Nothing was changed.")
 		publish(ctx, con, cfg, d, newReport(nil))
-		return 1
+		return exitFailure
 	}
 	// The invariants are checked on every plan, dry runs included: a plan
 	// that breaks one is a bug, and nothing of it is applied.
@@ -232,7 +232,7 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 		rep := newReport(nil)
 		rep.Status, rep.Error = string(mmsync.RunFailure), err.Error()
 		publish(ctx, con, cfg, d, rep)
-		return 1
+		return exitFailure
 	}
 	if cfg.PlanOut != "" {
 		full := plan
@@ -329,9 +329,9 @@ func syncOnce(ctx context.Context, cfg *settings, con *console, d deps, pr *plan
 	publish(ctx, con, cfg, d, rep)
 	// A dry run that a rail would stop fails like the real run would.
 	if _, failed := mmsync.Outcome(plan, results, cfg.DryRun); failed {
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }
 
 // writePlan prints the plan; with shown (the demo), only once: a plan equal
@@ -430,7 +430,7 @@ func fatal(ctx context.Context, con *console, cfg *settings, d deps, started tim
 	con.errorf("%s", err)
 	con.infof("Nothing was changed.")
 	publishFailure(ctx, con, cfg, d, started, err)
-	return 1
+	return exitFailure
 }
 
 // publishFailure hands a run that changed nothing to the readers, with its
