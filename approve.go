@@ -126,10 +126,6 @@ func approvalReport(cfg *settings, pr *planRun, ap mmsync.Approval) *report.Appr
 		ChangedSincePlan: ap.Changed, NotInApprovedPlan: ap.NotApproved, IgnoredInputs: pr.ignored}
 }
 
-// summaryRows is how many changes the job summary's tables show
-// (report's maxChangeRows).
-const summaryRows = 200
-
 // savedPlanSummary is the job summary's note on a saved plan, for the
 // person who approves it: what it holds and, past a rail, the count to
 // state.
@@ -140,10 +136,10 @@ func savedPlanSummary(path string, changes int, exceeded []mmsync.RailCount) str
 		b.WriteString(" and those the rails withheld")
 	}
 	fmt.Fprintf(&b, ") is saved in `%s`, signed. Approving it and applying it with `apply-plan` makes exactly those changes that still hold then.\n\n", path)
-	if changes > summaryRows {
-		// The tables above stop at report's 200 rows: a reviewer must
+	if changes > report.MaxChangeRows {
+		// The tables above stop at report.MaxChangeRows rows: a reviewer must
 		// know the rest is there, and where.
-		fmt.Fprintf(&b, "The tables above show at most %d changes each; the plan file (the artifact the workflow keeps) and the JSON report list all %d: read them before approving.\n\n", summaryRows, changes)
+		fmt.Fprintf(&b, "The tables above show at most %d changes each; the plan file (the artifact the workflow keeps) and the JSON report list all %d: read them before approving.\n\n", report.MaxChangeRows, changes)
 	}
 	for _, r := range exceeded {
 		fmt.Fprintf(&b, "- It makes %d changes that `%s` counts, more than this run's `%s` allows: apply it with `%s: %d`.\n", r.Planned, r.Rail, r.Threshold, r.Rail, r.Planned)

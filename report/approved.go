@@ -57,7 +57,7 @@ func (r *Report) approvalMarkdown(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "<details><summary>%d %s</summary>\n\n| change | user | account |\n|---|---|---|\n", len(l.actions), l.what)
 		for i, act := range l.actions {
-			if i == maxChangeRows {
+			if i == MaxChangeRows {
 				fmt.Fprintf(b, "| … %d more in the JSON report | | |\n", len(l.actions)-i)
 				break
 			}

@@ -10,7 +10,9 @@ import (
 // Row caps keep the job summary far below GitHub's 1 MiB limit; the JSON
 // report always has everything.
 const (
-	maxChangeRows = 200
+	// MaxChangeRows is how many changes a table of the summary shows; a
+	// saved plan's note in the summary (plan-out) names the figure too.
+	MaxChangeRows = 200
 	maxSkipRows   = 100
 	maxFailRows   = 100
 )
@@ -180,8 +182,8 @@ func (r *Report) Markdown() string {
 			if res.Status == mmsync.StatusFailed || res.Status == mmsync.StatusNotAttempted {
 				continue
 			}
-			if n == maxChangeRows {
-				fmt.Fprintf(&b, "\n…and %d more changes in the JSON report.\n", changes-maxChangeRows)
+			if n == MaxChangeRows {
+				fmt.Fprintf(&b, "\n…and %d more changes in the JSON report.\n", changes-MaxChangeRows)
 				break
 			}
 			n++
