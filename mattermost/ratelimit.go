@@ -79,8 +79,8 @@ func (g *rateGate) observe(resp *http.Response) {
 	h := resp.Header
 	now := g.clock.Now()
 	if resp.StatusCode == http.StatusTooManyRequests {
-		if d, ok := retryafter.FromResponse(resp, now); ok && d > 0 {
-			g.hold(now.Add(min(d, MaxRetryAfter)))
+		if d, ok := serverWait(resp, now); ok && d > 0 {
+			g.hold(now.Add(d))
 		}
 		return
 	}
