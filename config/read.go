@@ -25,21 +25,18 @@ var ErrHelp = flag.ErrHelp
 func Raw(src Source) (map[string]string, error) {
 	fs := flag.NewFlagSet("entra-mattermost-sync", flag.ContinueOnError)
 	// The flag package would print its error and the whole usage; the
-	// caller prints one line and the hint instead (UsageError).
+	// caller prints one line and the hint instead (UsageError), and the
+	// help page is WriteOptions', so the flags carry no usage text.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	flags := make(map[string]*string, len(options))
 	for _, o := range options {
-		usage := o.Description + " (env " + o.Env
-		if o.Default != "" {
-			usage += ", default " + o.Default
-		}
 		v := new(string)
 		if o.Default == "true" || o.Default == "false" {
 			// Booleans work as bare switches (--dry-run) and as --dry-run=false.
-			fs.Var((*boolFlag)(v), o.Name, usage+")")
+			fs.Var((*boolFlag)(v), o.Name, "")
 		} else {
-			fs.StringVar(v, o.Name, "", usage+")")
+			fs.StringVar(v, o.Name, "", "")
 		}
 		flags[o.Name] = v
 	}
