@@ -32,7 +32,7 @@ func parseOnboarding(c *Config, vals map[string]string, bad func(name, format st
 	switch sender := c.OnboardingSender; {
 	case c.Onboarding == OnboardingGraphMail && sender == "":
 		bad("onboarding-sender", "is required with onboarding: graph-mail; name the mailbox the mail comes from, e.g. it-helpdesk@contoso.com")
-	case sender != "" && !IsObjectID(sender) && (!strings.Contains(sender, "@") || strings.ContainsAny(sender, " \t/?#")):
+	case sender != "" && !isObjectID(sender) && (!strings.Contains(sender, "@") || strings.ContainsAny(sender, " \t/?#")):
 		bad("onboarding-sender", "%q is neither a userPrincipalName (name@domain) nor an object id", sender)
 	}
 	path := vals["onboarding-template"]

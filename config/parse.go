@@ -195,7 +195,7 @@ func Parse(vals map[string]string) (*Config, error) {
 	if v := vals["report-webhook-url"]; v != "" {
 		// A query may carry the receiver's token: it is allowed, and never
 		// echoed in messages.
-		if !IsWebhookURL(v) {
+		if !isWebhookURL(v) {
 			bad("report-webhook-url", "%q must be an absolute http:// or https:// URL", safeURL(v))
 		} else {
 			c.WebhookURL = v

@@ -61,14 +61,14 @@ func ParseLinkKeys(v string) ([]string, error) {
 	return keys, nil
 }
 
-// IsObjectID reports whether s has the form of an Entra ID object id (a
+// isObjectID reports whether s has the form of an Entra ID object id (a
 // GUID), as opposed to a display name.
-func IsObjectID(s string) bool { return guidRE.MatchString(s) }
+func isObjectID(s string) bool { return guidRE.MatchString(s) }
 
-// IsWebhookURL reports whether v is an absolute http:// or https:// URL
+// isWebhookURL reports whether v is an absolute http:// or https:// URL
 // with a host, as report-webhook-url must be (webhook.ValidateURL checks
 // the same before a send; config cannot import webhook, being a leaf).
-func IsWebhookURL(v string) bool {
+func isWebhookURL(v string) bool {
 	u, err := url.Parse(strings.TrimSpace(v))
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() != ""
 }
