@@ -295,45 +295,20 @@ func indentTop(b []byte) []byte {
 	return append(out, '\n')
 }
 
-// Write signs the file with key and writes it to path atomically (a
-// temporary file in the same directory, renamed over path), mode 0600: it
-// names people. Written as root into a directory someone else owns (a
-// Docker action into runner.temp), the file is that owner's
-// (dirowner.Give), so that the next step can upload it.
+// Write signs the file with key and writes it to path atomically
+// (dirowner.WriteFile: a temporary file in the same directory, renamed over
+// path), mode 0600: it names people. Written as root into a directory
+// someone else owns (a Docker action into runner.temp), the file is that
+// owner's (dirowner.Give), so that the next step can upload it.
 func Write(path string, f *File, key []byte) error {
 	f.MadeAt = f.MadeAt.UTC()
 	if err := f.Sign(key); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := dirowner.MkdirAll(dir); err != nil {
+	if err := dirowner.MkdirAll(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write the plan to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the plan to %s: %w", path, err)
-	}
-	if err := dirowner.Give(tmp, dir); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the plan to %s: give it to the owner of %s: %w", path, dir, err)
-	}
-	if err := f.Encode(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the plan to %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write the plan to %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write the plan to %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := dirowner.WriteFile(path, f.Encode); err != nil {
 		return fmt.Errorf("write the plan to %s: %w", path, err)
 	}
 	return nil

@@ -18,46 +18,25 @@ import (
 //
 // The file has mode 0600 whatever the umask, because the report names
 // people, and it appears whole or not at all: the report is written to a
-// temporary file in path's directory, synced, and renamed over path, so a
-// crash or a full disk never leaves half a report (nor replaces the last
-// good one with one). Errors start with "write report:".
-func (r *Report) WriteJSON(path string) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// temporary file in path's directory, synced, and renamed over path
+// (dirowner.WriteFile), so a crash or a full disk never leaves half a report
+// (nor replaces the last good one with one). Errors start with "write
+// report".
+func (r *Report) WriteJSON(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	// os.CreateTemp opens with mode 0600, which the umask can only narrow.
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("write report %s: %w", path, err)
+	err := dirowner.WriteFile(path, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 64<<10)
+		if err := r.EncodeJSON(w); err != nil {
+			return err
 		}
-	}()
-	if err := dirowner.Give(f, dir); err != nil {
-		return err
+		return w.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	if err := r.EncodeJSON(w); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	// Sync before rename: otherwise a power loss can leave the new name
-	// pointing at a file whose data never reached the disk.
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // EncodeJSON streams the report to w, byte for byte what

@@ -6,7 +6,8 @@
 // (runner.temp, /github/runner_temp in the container) owned by the runner's
 // user, so a root-owned 0600 file there is one the next step
 // (upload-artifact, run as that user) cannot read (EACCES;
-// actions/runner#1282). The JSON report and the saved plan use it.
+// actions/runner#1282). The JSON report and the saved plan use it, and
+// its WriteFile, which writes a file whole or not at all.
 package dirowner
 
 import (
