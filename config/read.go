@@ -32,7 +32,7 @@ func Raw(src Source) (map[string]string, error) {
 	flags := make(map[string]*string, len(options))
 	for _, o := range options {
 		v := new(string)
-		if o.Default == "true" || o.Default == "false" {
+		if isBool(o) {
 			// Booleans work as bare switches (--dry-run) and as --dry-run=false.
 			fs.Var((*boolFlag)(v), o.Name, "")
 		} else {
