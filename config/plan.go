@@ -50,16 +50,13 @@ func SavedInputs(vals map[string]string) map[string]string {
 // Actions runner passes action.yml's default for every input not named, so
 // a run that merely did not repeat them would be warned of every one.
 func TakeDecisions(vals, saved map[string]string) (ignored []string) {
-	defaults := map[string]string{}
-	for _, o := range options {
-		defaults[o.Name] = o.Default
-	}
 	for _, name := range DecisionInputs() {
+		def := defaultOf(name)
 		v, ok := saved[name]
 		if !ok {
-			v = defaults[name]
+			v = def
 		}
-		if run := normalize(vals[name]); run != normalize(v) && run != normalize(defaults[name]) {
+		if run := normalize(vals[name]); run != normalize(v) && run != normalize(def) {
 			ignored = append(ignored, name)
 		}
 		vals[name] = v
