@@ -193,7 +193,18 @@ func TestInsiderGroupOwnerTripsTheRemovalCap(t *testing.T) {
 		u, _ := w.mm.User(id)
 		drop[u.Props[mmsync.PropEntraID]] = true
 	}
-	leaver, _ := w.mm.User(members[15])
+	// The leaver is a remaining member whose address is a directory mail
+	// (w.edit finds users by mail; a UPN-only account has none).
+	var leaver fakemm.User
+	for _, id := range members[11:] {
+		if u, _ := w.mm.User(id); strings.HasSuffix(u.Email, "@contoso.example") {
+			leaver = u
+			break
+		}
+	}
+	if leaver.ID == "" {
+		t.Fatal("no remaining member with a directory mail")
+	}
 	w.withoutGroupMembers(group0ID, drop)
 	w.edit(leaver.Email, func(u fakegraph.User) { u["accountEnabled"] = false })
 	w.mustRun(1)
