@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -30,17 +31,23 @@ var floors = map[string]int{
 	"internal/fake/graph": 1, "internal/fake/mattermost": 1,
 	// 2: what reads through the clients (snapshot) or sends a report.
 	"snapshot": 2, "webhook": 2,
-	// 3: the program (its glue: run.go, settings.go), and the scale
+	// 3: the program (internal/cli: Run, its glue), and the scale
 	// environment the benchmarks share.
-	".": 3, "tools/scale": 3,
-	// 4: the scale measurement command.
-	"cmd/scale": 4,
+	"internal/cli": 3, "tools/scale": 3,
+	// 4: the process (main.go), the scale measurement command, and the
+	// end-to-end harness, which runs the program against the fakes.
+	".": 4, "cmd/scale": 4, "e2e/world": 4,
+	// 5: the end-to-end tests, one package per area so that go test runs
+	// them side by side; their non-test files are only package docs.
+	"e2e/run": 5, "e2e/faults": 5, "e2e/breaker": 5, "e2e/lifecycle": 5, "e2e/rooms": 5,
+	"e2e/safety": 5, "e2e/approve": 5, "e2e/onboarding": 5, "e2e/scale": 5,
 }
 
 // fakeImporters are the only packages whose non-test files may import the
-// fakes: the demo (demo.go, so the shipped binary links the fakes for
-// `entra-mattermost-sync demo` only) and the scale tools.
-var fakeImporters = []string{".", "tools/scale", "cmd/scale"}
+// fakes: the demo (internal/cli's demo.go, so the shipped binary links the
+// fakes for `entra-mattermost-sync demo` only), the scale tools and the
+// end-to-end harness.
+var fakeImporters = []string{"internal/cli", "tools/scale", "cmd/scale", "e2e/world"}
 
 func TestFloorsOnlyGoDown(t *testing.T) {
 	const module = "github.com/entra-mattermost-sync/entra-mattermost-sync"
@@ -142,5 +149,19 @@ func TestNoExportedMutableVariables(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The shipped binary links no test code: neither package testing nor the
+// end-to-end harness, which lives above the program for that reason.
+func TestShippedBinaryLinksNoTestCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "testing" || strings.Contains(p, "/entra-mattermost-sync/e2e/") {
+			t.Errorf("the binary links %s", p)
+		}
 	}
 }

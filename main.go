@@ -2,9 +2,9 @@
 // Mattermost server. It runs as a Docker GitHub Action (inputs arrive as
 // INPUT_* variables) and as a plain CLI (flags, then the environment).
 //
-// This file and run.go only wire things together: config → Graph source and
-// Mattermost target → sync.BuildPlan → sync.Apply → report. Every decision
-// about users lives in package sync.
+// This file only starts the process: the program is internal/cli (config →
+// Graph source and Mattermost target → sync.BuildPlan → sync.Apply →
+// report), and every decision about users lives in package sync.
 package main
 
 import (
@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/cli"
 )
 
 // defaultMemoryLimit is the soft heap limit when GOMEMLIMIT is not set. A
@@ -22,12 +24,17 @@ import (
 // harder near it, so larger tenants still run, just with more GC.
 const defaultMemoryLimit = 200 << 20
 
+// version is the release's tag, set by the release build:
+// go build -ldflags "-X main.version=v1.2.3" (Dockerfile, build argument
+// VERSION). Empty in any other build: cli then asks Go (cli.WithVersion).
+var version string
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	code := cli.Run(ctx, os.Args[1:], cli.WithVersion(version))
 	stop()
 	os.Exit(code)
 }

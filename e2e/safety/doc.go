@@ -1,0 +1,3 @@
+// Package safety holds end-to-end tests: the real program (cli.Run, as main
+// calls it) against the fake Entra ID, Graph and Mattermost of package world.
+package safety

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
+)
+
+// deps are the process's edges. Run starts from the real ones (the
+// process's standard streams and environment, the wall clock, the default
+// transports); the options replace them, as go-githubactions' options do,
+// so that tests and the demo run the real code path against fakes.
+type deps struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	graphTransport http.RoundTripper // nil: the Graph SDK's default
+	mmTransport    http.RoundTripper // nil: a fresh default transport
+	now            func() time.Time
+	webhook        webhook.Options // zero: the webhook package's defaults
+	// clock, when set, times the Graph and Mattermost clients' waits
+	// (retries, Retry-After, the rate gate): tests pass a virtual clock.
+	clock clock.Clock
+	// shownPlan, when set (the demo), holds the plan the last run printed:
+	// a run whose plan is the same says so in one line instead of printing
+	// it again.
+	shownPlan *string
+	// version is what --version prints, the User-Agent carries and a saved
+	// plan records: the release's tag (WithVersion), else buildVersion's.
+	version string
+}
+
+// Option sets one of Run's edges.
+type Option func(*deps)
+
+// WithStdout sets where the log, the plan and the workflow commands go
+// (default os.Stdout).
+func WithStdout(w io.Writer) Option { return func(d *deps) { d.stdout = w } }
+
+// WithStderr sets where the demo's own failures go (default os.Stderr).
+func WithStderr(w io.Writer) Option { return func(d *deps) { d.stderr = w } }
+
+// WithGetenv sets how the inputs (INPUT_*, the legacy names, GITHUB_*) are
+// read (default os.Getenv).
+func WithGetenv(getenv func(string) string) Option { return func(d *deps) { d.getenv = getenv } }
+
+// WithGraphTransport sends the token requests and every Graph request
+// through rt (default: the Graph SDK's own transport).
+func WithGraphTransport(rt http.RoundTripper) Option {
+	return func(d *deps) { d.graphTransport = rt }
+}
+
+// WithMattermostTransport sends every Mattermost request through rt
+// (default: a clone of http.DefaultTransport).
+func WithMattermostTransport(rt http.RoundTripper) Option {
+	return func(d *deps) { d.mmTransport = rt }
+}
+
+// WithClock times the clients' waits (retries, Retry-After, the rate gate,
+// the webhook's retries) on c (default: the wall clock).
+func WithClock(c clock.Clock) Option { return func(d *deps) { d.clock = c } }
+
+// WithNow sets the time the report, the saved plan and plan-max-age read
+// (default time.Now).
+func WithNow(now func() time.Time) Option { return func(d *deps) { d.now = now } }
+
+// WithWebhookRetries sets the report webhook's attempts and waits (default:
+// package webhook's).
+func WithWebhookRetries(o webhook.Options) Option { return func(d *deps) { d.webhook = o } }
+
+// WithVersion sets the release's tag, which --version prints, the
+// User-Agent carries and a saved plan records (default: the module version
+// Go recorded, else "devel" and the commit). Empty leaves the default.
+func WithVersion(v string) Option { return func(d *deps) { d.version = v } }
+
+// Run is the whole program: it reads its inputs from args (flags, or
+// "demo", "version") and the environment, then reconciles Entra ID into
+// Mattermost once, reports, and returns the process's exit code (ExitOK,
+// ExitFailure, ExitUsage). Nothing is written to Mattermost before every
+// input is valid and both sides were read in full.
+func Run(ctx context.Context, args []string, opts ...Option) int {
+	d := deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
+	for _, o := range opts {
+		o(&d)
+	}
+	if d.version == "" {
+		d.version = buildVersion()
+	}
+	return run(ctx, args, d)
+}
