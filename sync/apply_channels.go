@@ -93,6 +93,10 @@ func (x *applier) addToChannel(ctx context.Context, ct ChannelTarget, idx []int,
 			ids, sent = append(ids, a.AccountID), append(sent, i)
 		}
 	}
+	// Alike in shape to the team adds (apply_teams.go) but kept apart on
+	// purpose: AddChannelMembers can fail part-way with the users it settled
+	// before the failure in its map, so a settled user keeps its own answer
+	// here, while a team batch is answered as a whole.
 	for start := 0; start < len(ids); start += channelBatch {
 		end := min(start+channelBatch, len(ids))
 		var perUser map[string]error
