@@ -43,9 +43,8 @@ func (s *Server) getUser(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.users[id]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	r := s.userOr404(c, id)
+	if r == nil {
 		return
 	}
 	writeJSON(c.w, http.StatusOK, s.userAnswer(r.u))
@@ -59,12 +58,11 @@ func (s *Server) getUserByEmail(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.byEmail[email]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	r := s.userOr404(c, s.byEmail[email])
+	if r == nil {
 		return
 	}
-	writeJSON(c.w, http.StatusOK, s.userAnswer(s.users[id].u))
+	writeJSON(c.w, http.StatusOK, s.userAnswer(r.u))
 }
 
 func pageParams(q url.Values) (page, perPage int) {
@@ -333,9 +331,8 @@ func (s *Server) updateActive(c *reqCtx) {
 		s.writeError(c.w, http.StatusUnauthorized, "api.user.update_active.not_enable.app_error", "")
 		return
 	}
-	rec, ok := s.users[id]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	rec := s.userOr404(c, id)
+	if rec == nil {
 		return
 	}
 	if active && s.opts.MaxUsersHardLimit > 0 && s.activeCount() >= s.opts.MaxUsersHardLimit {
