@@ -12,9 +12,9 @@ import (
 // 11.x server sends an admin what is stored. The seams show what is stored.
 func TestUserAnswersAuthData(t *testing.T) {
 	type world struct {
-		s              *Server
-		sso, pw        User
-		ssoTok, pwPass string
+		s       *Server
+		sso, pw User
+		pwPass  string
 	}
 	// route answers the user with id through one route; the user comes
 	// back decoded (from a list, the one with that id).
@@ -44,9 +44,9 @@ func TestUserAnswersAuthData(t *testing.T) {
 		}},
 	}
 	for _, gen := range []struct {
-		gen           Generation
-		wantSSO       *string // auth_data the SSO user is answered with
-		wantPasswordU *string // and a password user
+		gen          Generation
+		wantSSO      *string // auth_data the SSO user is answered with
+		wantPassword *string // and a password user
 	}{
 		{Generation5, ptr(""), ptr("")},
 		{Generation11, ptr("oid-1"), nil},
@@ -62,7 +62,7 @@ func TestUserAnswersAuthData(t *testing.T) {
 				who  string
 				u    User
 				want *string
-			}{{"sso", w.sso, gen.wantSSO}, {"password", w.pw, gen.wantPasswordU}} {
+			}{{"sso", w.sso, gen.wantSSO}, {"password", w.pw, gen.wantPassword}} {
 				r := rt.call(w, c.u)
 				got, ok := answeredUser(r.body, c.u.ID)
 				if r.status != rt.status || !ok {
