@@ -74,7 +74,8 @@ func isWebhookURL(v string) bool {
 }
 
 // safeURL is v without user information, query and fragment, for a message
-// (as webhook.SafeURL, which config, a leaf, cannot import).
+// (redact.BareURL's rule, repeated because config, a leaf, imports no
+// package of this project; TestSafeURLIsBareURL keeps them equal).
 func safeURL(v string) string {
 	u, err := url.Parse(strings.TrimSpace(v))
 	if err != nil {

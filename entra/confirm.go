@@ -264,7 +264,7 @@ func (s *Source) batch(ctx context.Context, reqs []batchRequest) ([]batchAnswer,
 			return out, nil
 		}
 		if !asked {
-			wait = min(retryFirstWait<<round, retryMaxWait)
+			wait = backoffWait(round)
 		}
 		if waited+wait > MaxRetryWait {
 			return out, nil // the server asks for more patience than a run has

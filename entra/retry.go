@@ -68,6 +68,18 @@ const (
 	retryMaxWait   = 8 * time.Second
 )
 
+// backoffWait is the wait before the next try when the server named none,
+// after n such waits (n from 0): retryFirstWait doubled n times, at most
+// retryMaxWait, jitter excluded. A request's own retries (checkRetry) and
+// the $batch re-sends of throttled items (confirm.go) both wait by it.
+func backoffWait(n int) time.Duration {
+	w := retryFirstWait
+	for ; n > 0 && w < retryMaxWait; n-- {
+		w *= 2
+	}
+	return min(w, retryMaxWait)
+}
+
 // tokenMaxRetries is the retry budget of a token request.
 const tokenMaxRetries = 3
 
@@ -167,7 +179,7 @@ func (t *graphRetry) checkRetry(ctx context.Context, resp *http.Response, err er
 		wait, fromServer = retryafter.Parse(resp.Header.Get("Retry-After"), t.clock.Now())
 	}
 	if !fromServer {
-		backoff := min(retryFirstWait<<b.backoffs, retryMaxWait)
+		backoff := backoffWait(b.backoffs)
 		wait = backoff + t.jitter(backoff/2)
 		b.backoffs++
 	}

@@ -201,3 +201,23 @@ func TestGraphRetryStopsWithTheContext(t *testing.T) {
 		t.Fatalf("%v after %d calls", err, s.calls)
 	}
 }
+
+// TestBackoffWait: the wait without Retry-After doubles from 500 ms and
+// stays at 8 s, also for a count whose shift would overflow.
+func TestBackoffWait(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want time.Duration
+	}{
+		{0, 500 * time.Millisecond},
+		{1, time.Second},
+		{3, 4 * time.Second},
+		{4, 8 * time.Second},
+		{5, 8 * time.Second},
+		{70, 8 * time.Second},
+	} {
+		if got := backoffWait(tt.n); got != tt.want {
+			t.Errorf("backoffWait(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}

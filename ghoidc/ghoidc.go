@@ -149,7 +149,7 @@ func tokenError(gha *githubactions.Action, err error) error {
 	msg := err.Error()
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		msg = ue.Op + " " + safeURL(ue.URL) + ": " + ue.Err.Error()
+		msg = ue.Op + " " + redact.BareURL(ue.URL) + ": " + ue.Err.Error()
 	}
 	return fmt.Errorf("ghoidc: getting the GitHub OIDC token: %s", scrub(gha, msg))
 }
@@ -161,12 +161,4 @@ func scrub(gha *githubactions.Action, s string) string {
 		secrets = append(secrets, u.RawQuery)
 	}
 	return redact.String(s, secrets...)
-}
-
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(request URL)"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
 }

@@ -38,6 +38,34 @@ const (
 	IDTeamMaxAccountsNew = "app.team.join_user_to_team.save_member.max_accounts.app_error"
 )
 
+// Error ids of the channel endpoints (Mattermost server, app/channel.go and
+// api4/channel.go; the add and remove ids were also seen on 5.36.1 and
+// 11.4.0, mattermost-api.md §5 and §10).
+const (
+	// IDChannelByNameMissing: no channel of that name in the team (or it is
+	// archived and include_deleted was not set), 404.
+	IDChannelByNameMissing = "app.channel.get_by_name.missing.app_error"
+	// IDTeamByNameMissing: no team of that name, 404.
+	IDTeamByNameMissing = "app.team.get_by_name.missing.app_error"
+	// IDChannelMissing: no channel with that id, 404.
+	IDChannelMissing = "app.channel.get.existing.app_error"
+	// IDChannelAddNotTeamMember: the user was never in the channel's team, 404.
+	IDChannelAddNotTeamMember = "app.team.get_member.missing.app_error"
+	// IDChannelAddLeftTeam: the user was removed from the channel's team, 400.
+	IDChannelAddLeftTeam = "api.channel.add_user.to.channel.failed.deleted.app_error"
+	// IDChannelAddDeactivated: the user is deactivated, 403.
+	IDChannelAddDeactivated = "app.channel.add_member.deleted_user.app_error"
+	// IDChannelArchived: the channel is archived, 400.
+	IDChannelArchived = "api.channel.add_user_to_channel.deleted.app_error"
+	// IDChannelNotMember: the user is not a member of the channel, 404.
+	IDChannelNotMember = "app.channel.get_member.missing.app_error"
+	// IDChannelRemoveDefault: nobody but a guest leaves town-square, 400.
+	IDChannelRemoveDefault = "api.channel.remove.default.app_error"
+	// IDInvalidBodyParam: a body parameter is missing or malformed, 400. A
+	// 5.x–9.10 server answers the batch add form with it.
+	IDInvalidBodyParam = "api.context.invalid_body_param.app_error"
+)
+
 // AppError is an error answer from Mattermost. For JSON bodies the fields
 // come from Mattermost's AppError; for other bodies (the plain-text 429
 // "limit exceeded", a proxy's HTML 502) ID is empty and Message holds the

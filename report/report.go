@@ -148,6 +148,7 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 		}
 	}
 	r.Results = results
+	byKind := r.Counts.byKind()
 	for _, res := range results {
 		switch res.Status {
 		case mmsync.StatusFailed:
@@ -162,26 +163,12 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 			// Only the address was asked for, and Mattermost waits for the
 			// user to verify it: nothing changed yet.
 			r.Counts.Skipped++
-		case res.Status == mmsync.StatusAdopted, res.Kind == mmsync.KindUpdate:
+		case res.Status == mmsync.StatusAdopted:
 			r.Counts.Updated++
-		case res.Kind == mmsync.KindCreate:
-			r.Counts.Created++
-		case res.Kind == mmsync.KindDeactivate:
-			r.Counts.Deactivated++
-		case res.Kind == mmsync.KindRelease:
-			r.Counts.Released++
-		case res.Kind == mmsync.KindReactivate:
-			r.Counts.Reactivated++
-		case res.Kind == mmsync.KindTeamAdd:
-			r.Counts.TeamAdded++
-		case res.Kind == mmsync.KindTeamRemove:
-			r.Counts.TeamRemoved++
-		case res.Kind == mmsync.KindChannelAdd:
-			r.Counts.ChannelAdded++
-		case res.Kind == mmsync.KindChannelRemove:
-			r.Counts.ChannelRemoved++
-		case res.Kind == mmsync.KindOnboard:
-			r.Counts.Onboarded++
+		default:
+			if n := byKind[res.Kind]; n != nil {
+				*n++
+			}
 		}
 	}
 	// Users the plan could not serve count as failed: the admin must act.
@@ -191,6 +178,18 @@ func New(plan *mmsync.Plan, results []mmsync.Result, dryRun bool) *Report {
 	status, _ := mmsync.Outcome(plan, applied, dryRun)
 	r.Status = string(status)
 	return r
+}
+
+// byKind maps each kind of action to the count a done (or, in a dry run,
+// planned) action of that kind adds to.
+func (c *Counts) byKind() map[mmsync.Kind]*int {
+	return map[mmsync.Kind]*int{
+		mmsync.KindCreate: &c.Created, mmsync.KindUpdate: &c.Updated,
+		mmsync.KindDeactivate: &c.Deactivated, mmsync.KindRelease: &c.Released,
+		mmsync.KindReactivate: &c.Reactivated, mmsync.KindOnboard: &c.Onboarded,
+		mmsync.KindTeamAdd: &c.TeamAdded, mmsync.KindTeamRemove: &c.TeamRemoved,
+		mmsync.KindChannelAdd: &c.ChannelAdded, mmsync.KindChannelRemove: &c.ChannelRemoved,
+	}
 }
 
 // Attention is how many conflicts and skips an administrator must look at

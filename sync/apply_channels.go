@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	gosync "sync"
 )
@@ -21,11 +20,7 @@ func (x *applier) channels(ctx context.Context, workers int) {
 	plan := x.plan
 	ct, ok := x.t.(ChannelTarget)
 	if !ok {
-		for i, a := range plan.Actions {
-			if (a.Kind == KindChannelAdd || a.Kind == KindChannelRemove) && x.results[i].Status == "" {
-				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage channels")))
-			}
-		}
+		x.failAll(KindChannelAdd, KindChannelRemove, errNoChannels)
 		return
 	}
 	created := x.createdAccounts()
@@ -70,24 +65,7 @@ func (x *applier) channels(ctx context.Context, workers int) {
 	}
 	close(jobs)
 	wg.Wait()
-	for i, a := range plan.Actions {
-		if a.Kind != KindChannelRemove || x.results[i].Status != "" {
-			continue // a returner's removals ran before its reactivation
-		}
-		x.finish(i, x.removeChannel(ctx, ct, a))
-	}
-}
-
-// removeChannel removes one account from one channel.
-func (x *applier) removeChannel(ctx context.Context, ct ChannelTarget, a Action) Result {
-	r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
-	if err := ctx.Err(); err != nil {
-		return notAttempted(r, err)
-	}
-	if err := ct.RemoveChannelMember(ctx, a.ChannelID, a.AccountID); err != nil {
-		return failed(r, fmt.Errorf("remove %s from channel %s/%s: %w", a.Username, a.Team, a.Channel, err))
-	}
-	return r
+	x.removeMembers(ctx, KindChannelRemove)
 }
 
 // addToChannel adds the accounts of the actions idx (all for one channel)
@@ -115,6 +93,10 @@ func (x *applier) addToChannel(ctx context.Context, ct ChannelTarget, idx []int,
 			ids, sent = append(ids, a.AccountID), append(sent, i)
 		}
 	}
+	// Alike in shape to the team adds (apply_teams.go) but kept apart on
+	// purpose: AddChannelMembers can fail part-way with the users it settled
+	// before the failure in its map, so a settled user keeps its own answer
+	// here, while a team batch is answered as a whole.
 	for start := 0; start < len(ids); start += channelBatch {
 		end := min(start+channelBatch, len(ids))
 		var perUser map[string]error

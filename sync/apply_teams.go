@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -26,11 +25,7 @@ func (x *applier) teams(ctx context.Context) {
 	}
 	tt, ok := x.t.(TeamTarget)
 	if !ok {
-		for i, a := range plan.Actions {
-			if (a.Kind == KindTeamAdd || a.Kind == KindTeamRemove) && x.results[i].Status == "" {
-				x.finish(i, failed(Result{Action: a}, errors.New("this target cannot manage teams")))
-			}
-		}
+		x.failAll(KindTeamAdd, KindTeamRemove, errNoTeams)
 		return
 	}
 	for _, teamID := range order {
@@ -71,22 +66,5 @@ func (x *applier) teams(ctx context.Context) {
 			}
 		}
 	}
-	for i, a := range plan.Actions {
-		if a.Kind != KindTeamRemove || x.results[i].Status != "" {
-			continue // a returner's removals ran before its reactivation
-		}
-		x.finish(i, x.removeTeam(ctx, tt, a))
-	}
-}
-
-// removeTeam removes one account from one team.
-func (x *applier) removeTeam(ctx context.Context, tt TeamTarget, a Action) Result {
-	r := Result{Action: a, Status: StatusDone, AccountID: a.AccountID}
-	if err := ctx.Err(); err != nil {
-		return notAttempted(r, err)
-	}
-	if err := tt.RemoveTeamMember(ctx, a.TeamID, a.AccountID); err != nil {
-		return failed(r, fmt.Errorf("remove %s from team %s: %w", a.Username, a.Team, err))
-	}
-	return r
+	x.removeMembers(ctx, KindTeamRemove)
 }

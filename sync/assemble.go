@@ -70,20 +70,11 @@ func AssembleTeamPolicy(teams []string, groupTeams []GroupTeams, remove bool, br
 		p.Everyone = append(p.Everyone, name)
 	}
 	for _, gt := range groupTeams {
-		b := BrokenMapping{Input: InputGroupTeams, Line: gt.Line, Teams: gt.Teams}
-		g := groups[gt.Group]
-		if g.Broken != "" {
-			b.Entry, b.Error = gt.Group, g.Broken
-		}
-		for _, t := range gt.Teams {
-			if why := brokenTeams[t]; why != "" && b.Error == "" {
-				b.Entry, b.Error = t, why
-			}
-		}
-		if b.Error != "" {
-			broken = append(broken, b)
+		if entry, why := lineBroken(gt.Group, gt.Teams, brokenTeams, groups, func(t string) string { return t }); why != "" {
+			broken = append(broken, BrokenMapping{Input: InputGroupTeams, Line: gt.Line, Entry: entry, Error: why, Teams: gt.Teams})
 			continue
 		}
+		g := groups[gt.Group]
 		p.ByGroup = append(p.ByGroup, GroupMembership{Group: gt.Group, ID: g.ID, Members: g.Members, Teams: gt.Teams})
 	}
 	return p, broken
@@ -91,10 +82,9 @@ func AssembleTeamPolicy(teams []string, groupTeams []GroupTeams, remove bool, br
 
 // AssembleChannelPolicy is the channel policy of the channels,
 // group-channels and remove-from-channels inputs, as AssembleTeamPolicy is
-// the teams': brokenChannels are the channels that did not resolve. The
-// two are one walk over different types (team names and GroupMembership,
-// ChannelRef and ChannelMembership with its line); a generic walk would be
-// longer than the pair.
+// the teams': brokenChannels are the channels that did not resolve. The two
+// share what breaks a line (lineBroken); the rest differs in its types (team
+// names and GroupMembership, ChannelRef and ChannelMembership with its line).
 func AssembleChannelPolicy(channels []ChannelRef, groupChannels []GroupChannels, remove bool, brokenChannels map[ChannelRef]string, groups map[string]GroupRead) (*ChannelPolicy, []BrokenMapping) {
 	p := &ChannelPolicy{Remove: remove}
 	var broken []BrokenMapping
@@ -106,21 +96,28 @@ func AssembleChannelPolicy(channels []ChannelRef, groupChannels []GroupChannels,
 		p.Everyone = append(p.Everyone, ref)
 	}
 	for _, gc := range groupChannels {
-		b := BrokenMapping{Input: InputGroupChannels, Line: gc.Line, Channels: gc.Channels}
-		g := groups[gc.Group]
-		if g.Broken != "" {
-			b.Entry, b.Error = gc.Group, g.Broken
-		}
-		for _, ref := range gc.Channels {
-			if why := brokenChannels[ref]; why != "" && b.Error == "" {
-				b.Entry, b.Error = ref.String(), why
-			}
-		}
-		if b.Error != "" {
-			broken = append(broken, b)
+		if entry, why := lineBroken(gc.Group, gc.Channels, brokenChannels, groups, ChannelRef.String); why != "" {
+			broken = append(broken, BrokenMapping{Input: InputGroupChannels, Line: gc.Line, Entry: entry, Error: why, Channels: gc.Channels})
 			continue
 		}
+		g := groups[gc.Group]
 		p.ByGroup = append(p.ByGroup, ChannelMembership{Group: gc.Group, ID: g.ID, Line: gc.Line, Members: g.Members, Channels: gc.Channels})
 	}
 	return p, broken
+}
+
+// lineBroken is what breaks one group-teams or group-channels line: its
+// group when that did not resolve, else the first of its rooms (teams or
+// channels) that did not, named by name; why is "" for a line that
+// resolves.
+func lineBroken[R comparable](group string, rooms []R, brokenRooms map[R]string, groups map[string]GroupRead, name func(R) string) (entry, why string) {
+	if g := groups[group]; g.Broken != "" {
+		return group, g.Broken
+	}
+	for _, r := range rooms {
+		if why := brokenRooms[r]; why != "" {
+			return name(r), why
+		}
+	}
+	return "", ""
 }

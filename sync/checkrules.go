@@ -154,7 +154,10 @@ func (c *checkRules) protected(acct *Account) string {
 // Identity and links): one nobody owns by its username or address, one the
 // sync manages only by its Entra ID user's mail or userPrincipalName as
 // read (its verified address when the user was not read), never by what
-// its user can change (username, an unverified profile address).
+// its user can change (username, an unverified profile address). It says
+// again what the planner's rules.ignored (observed.go) says, on purpose:
+// Check shares no rule with the planner, so that a mistake there is caught
+// here and not repeated.
 func (c *checkRules) ignored(acct *Account) bool {
 	owner := c.owner(acct)
 	if owner == "" {

@@ -115,7 +115,9 @@ func (d departures) list() []Departure {
 
 // groupIDsForTeam returns the object ids of the resolved group lines that
 // name a team (groupIDsForChannel: a channel): the groups whose listings a
-// removal from it depends on.
+// removal from it depends on. The two are one walk over two policy types
+// (GroupMembership's Teams, ChannelMembership's Channels); a generic walk
+// would need an accessor for each and be no shorter.
 func groupIDsForTeam(pol *TeamPolicy, team string) []string {
 	if pol == nil {
 		return nil

@@ -65,7 +65,10 @@ func (p *Plan) checkReturners(c *checkRules, obs Observed, conf *Confirmations, 
 
 // wants returns the teams and channels the resolved mappings give the user
 // with this object id: everyone's, those of the group lines whose member
-// lists hold the user, and the team of each channel they are given.
+// lists hold the user, and the team of each channel they are given. The
+// channel and team walks are alike but kept apart: they read two policy
+// types (ChannelPolicy of ChannelRef, TeamPolicy of team names), and Check
+// borrows no walk from the planner.
 func (c *checkRules) wants(objectID string) (teams map[string]bool, channels map[ChannelRef]bool) {
 	id := strings.ToLower(objectID)
 	teams, channels = map[string]bool{}, map[ChannelRef]bool{}

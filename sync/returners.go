@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 )
@@ -197,25 +196,13 @@ func (x *applier) returnerRemovals(ctx context.Context) {
 	if len(returning) == 0 {
 		return
 	}
-	tt, _ := x.t.(TeamTarget)
-	ct, _ := x.t.(ChannelTarget)
 	for _, kind := range []Kind{KindTeamRemove, KindChannelRemove} {
 		for i := range x.plan.Actions {
 			a := x.plan.Actions[i]
 			if a.Kind != kind || !returning[a.AccountID] {
 				continue
 			}
-			var r Result
-			switch {
-			case kind == KindTeamRemove && tt == nil:
-				r = failed(Result{Action: a}, errors.New("this target cannot manage teams"))
-			case kind == KindChannelRemove && ct == nil:
-				r = failed(Result{Action: a}, errors.New("this target cannot manage channels"))
-			case kind == KindTeamRemove:
-				r = x.removeTeam(ctx, tt, a)
-			default:
-				r = x.removeChannel(ctx, ct, a)
-			}
+			r := x.removeMember(ctx, a)
 			x.finish(i, r)
 			if r.Status != StatusDone && x.returnBlocked[a.AccountID] == "" {
 				x.returnBlocked[a.AccountID] = removalLabel(&a) + " (" + firstLine(r.Error) + ")"

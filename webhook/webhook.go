@@ -237,18 +237,9 @@ func parseURL(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
-// SafeURL is rawURL reduced to scheme://host/path: no user info, query or
-// fragment, which may carry tokens.
-func SafeURL(rawURL string) string {
-	u, err := url.Parse(strings.TrimSpace(rawURL))
-	if err != nil {
-		return "(invalid URL)"
-	}
-	if u.Scheme == "" && u.Host == "" {
-		return "(not an absolute URL)"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
-}
+// SafeURL is rawURL reduced to scheme://host/path (redact.BareURL): no user
+// info, query or fragment, which may carry tokens.
+func SafeURL(rawURL string) string { return redact.BareURL(rawURL) }
 
 // Send POSTs body (application/json) to rawURL, signed with secret when it
 // is not empty, with a fresh DeliveryHeader that every retry repeats. Transport errors, 429 and 5xx answers are retried with

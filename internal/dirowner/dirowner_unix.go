@@ -20,18 +20,29 @@ import (
 // process runs as root and dir is someone else's. f's mode stays as it is
 // (0600: only the directory's owner reads it).
 func Give(f *os.File, dir string) error {
+	uid, gid, ok, err := otherOwner(dir)
+	if !ok {
+		return err
+	}
+	return f.Chown(uid, gid)
+}
+
+// otherOwner is the user and group owning dir when this process runs as
+// root and dir is not root's; ok is false when there is nobody to hand
+// anything to (or err says why dir could not be read).
+func otherOwner(dir string) (uid, gid int, ok bool, err error) {
 	if os.Geteuid() != 0 {
-		return nil
+		return 0, 0, false, nil
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return err
+		return 0, 0, false, err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Uid == 0 {
-		return nil
+	st, isUnix := fi.Sys().(*syscall.Stat_t)
+	if !isUnix || st.Uid == 0 {
+		return 0, 0, false, nil
 	}
-	return f.Chown(int(st.Uid), int(st.Gid))
+	return int(st.Uid), int(st.Gid), true, nil
 }
 
 // MkdirAll makes dir (mode 0700) and the parents it lacks, each the
@@ -55,19 +66,15 @@ func MkdirAll(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if os.Geteuid() != 0 || len(made) == 0 {
+	if len(made) == 0 {
 		return nil
 	}
-	fi, err := os.Stat(top)
-	if err != nil {
+	uid, gid, ok, err := otherOwner(top)
+	if !ok {
 		return err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Uid == 0 {
-		return nil
-	}
 	for _, d := range made {
-		if err := os.Chown(d, int(st.Uid), int(st.Gid)); err != nil {
+		if err := os.Chown(d, uid, gid); err != nil {
 			return err
 		}
 	}

@@ -68,6 +68,21 @@ func URL(u *url.URL) string {
 	return s
 }
 
+// BareURL is raw reduced to scheme://host/path, for a message or a log: no
+// user information, query or fragment, any of which may carry a token.
+// What is not an absolute URL says so instead ("(invalid URL)", "(not an
+// absolute URL)"), without echoing it.
+func BareURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if u.Scheme == "" && u.Host == "" {
+		return "(not an absolute URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
 // Redactor is implemented by error types that hold text a secret may reach
 // (a server's message, a detail field). Redacted returns a copy whose text
 // fields went through scrub; the receiver is left as it was.

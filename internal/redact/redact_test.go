@@ -119,3 +119,16 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+func TestBareURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://user:pw@hooks.example.com/x/y?token=abc#frag", "https://hooks.example.com/x/y"},
+		{"  http://hooks.example.com  ", "http://hooks.example.com"},
+		{"hooks.example.com/x?sig=1", "(not an absolute URL)"},
+		{"http://[::1", "(invalid URL)"},
+	} {
+		if got := BareURL(tt.in); got != tt.want {
+			t.Errorf("BareURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -410,6 +410,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, rec *Request) {
 		s.mu.Unlock()
 		s.list(w, r, "groups", items, defaultGroupProps)
 	case "GET /v1.0/groups/{id}":
+		// Alike to a user's route but apart: the sync reads a user by id
+		// with $select (selection applies it) and no group by id (it lists
+		// groups and their members), so a group goes whole.
 		g, ok := s.findGroup(segs[2])
 		if !ok {
 			writeNotFound(w, segs[2])

@@ -173,6 +173,8 @@ func (s *Server) AddTeam(t Team) Team {
 	if t.ID == "" {
 		t.ID = s.newID()
 	}
+	// AddChannel's defaults look the same but are its own: a team's "O" is
+	// open to invitations, a channel's "O" is public.
 	if t.Type == "" {
 		t.Type = "O"
 	}

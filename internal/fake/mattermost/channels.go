@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"strings"
 )
 
 // Channel is a Mattermost channel as the API sends it (the fields the sync
@@ -245,9 +244,8 @@ func (s *Server) getChannelByTeamAndName(c *reqCtx) {
 	includeDeleted := c.r.URL.Query().Get("include_deleted") == "true"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	teamID, ok := s.teamByName[strings.ToLower(c.p("team"))]
+	teamID, ok := s.teamIDByName(c, c.p("team"))
 	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get_by_name.missing.app_error", "")
 		return
 	}
 	id, ok := s.ch.byName[teamID+"/"+c.p("channel")]
@@ -324,9 +322,8 @@ func (s *Server) addChannelMember(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.ch.channels[id]
+	ch := s.channelOr404(c, id)
 	if ch == nil {
-		s.writeError(c.w, http.StatusNotFound, "app.channel.get.existing.app_error", "")
 		return
 	}
 	var added []ChannelMember
@@ -424,13 +421,11 @@ func (s *Server) removeChannelMember(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.ch.channels[id]
+	ch := s.channelOr404(c, id)
 	if ch == nil {
-		s.writeError(c.w, http.StatusNotFound, "app.channel.get.existing.app_error", "")
 		return
 	}
-	if _, ok := s.users[uid]; !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	if s.userOr404(c, uid) == nil {
 		return
 	}
 	if !c.admin && c.selfID != uid {

@@ -298,27 +298,6 @@ func TestGenerations(t *testing.T) {
 	}
 }
 
-func TestGetUserAuthData(t *testing.T) {
-	for _, tt := range []struct {
-		gen  Generation
-		want string
-	}{{Generation5, ""}, {Generation11, "oid-1"}} {
-		s := New(Options{Generation: tt.gen})
-		data := "oid-1"
-		u := s.AddUser(User{Username: "sso", Email: "sso@example.com", AuthService: "office365", AuthData: &data})
-		r := call(t, s, s.AdminToken(), "GET", "/api/v4/users/"+u.ID, "")
-		var got User
-		if err := json.Unmarshal(r.body, &got); r.status != 200 || err != nil || got.AuthData == nil || *got.AuthData != tt.want {
-			t.Errorf("%v: %d %s", tt.gen, r.status, r.body)
-		}
-		r = call(t, s, s.AdminToken(), "GET", "/api/v4/users/"+strings.Repeat("z", 26), "")
-		if r.status != 404 || r.appErr(t).ID != "app.user.missing_account.const" {
-			t.Errorf("%v: unknown id: %d %s", tt.gen, r.status, r.body)
-		}
-		s.Close()
-	}
-}
-
 func TestRequireEmailVerification(t *testing.T) {
 	s := New(Options{RequireEmailVerification: true})
 	defer s.Close()

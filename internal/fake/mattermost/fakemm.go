@@ -8,7 +8,9 @@
 // real server's api4 handlers answer each step with their own status and
 // error id (a missing user is 404 app.user.missing_account.const on one
 // route, 400 on another), which the tests pin; a shared helper would make
-// the routes alike where the server's are not. The knobs (controls.go) are
+// the routes alike where the server's are not. Only a lookup whose answer
+// is the same on every route that makes it is shared (lookup.go), as is the
+// user every route answers with (userAnswer). The knobs (controls.go) are
 // one small setter each for the same reason a test turns one of them.
 package fakemm
 

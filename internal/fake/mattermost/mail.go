@@ -211,6 +211,6 @@ func (s *Server) login(c *reqCtx) {
 		s.writeError(c.w, http.StatusUnauthorized, "api.user.login.inactive.app_error", "")
 	default:
 		c.w.Header().Set("Token", s.newID())
-		writeJSON(c.w, http.StatusOK, r.u.sanitized())
+		writeJSON(c.w, http.StatusOK, s.userAnswer(r.u))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 )
 
 // Team handlers: lookup by name, members, the graceful batch add (at most
@@ -19,9 +18,8 @@ const maxAddBatch = 256
 func (s *Server) getTeamByName(c *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.teamByName[strings.ToLower(c.p("name"))]
+	id, ok := s.teamIDByName(c, c.p("name"))
 	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get_by_name.missing.app_error", "")
 		return
 	}
 	writeJSON(c.w, http.StatusOK, s.teams[id])
@@ -31,8 +29,7 @@ func (s *Server) getTeamMembers(c *reqCtx) {
 	page, perPage := pageParams(c.r.URL.Query())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.teams[c.p("id")]; !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+	if !s.teamOr404(c, c.p("id")) {
 		return
 	}
 	all := s.activeMembers(c.p("id"))
@@ -85,8 +82,7 @@ func (s *Server) addTeamMembers(c *reqCtx) {
 	graceful := c.r.URL.Query().Get("graceful") != ""
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.teams[teamID]; !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+	if !s.teamOr404(c, teamID) {
 		return
 	}
 	var results []memberWithError
@@ -138,8 +134,7 @@ func (s *Server) removeTeamMember(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.teams[c.p("id")]; !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get.find.app_error", "")
+	if !s.teamOr404(c, c.p("id")) {
 		return
 	}
 	m, ok := s.members[c.p("id")][c.p("user_id")]

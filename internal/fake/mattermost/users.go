@@ -16,7 +16,23 @@ import (
 func (s *Server) getMe(c *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	writeJSON(c.w, http.StatusOK, s.users[c.selfID].u.sanitized())
+	writeJSON(c.w, http.StatusOK, s.userAnswer(s.users[c.selfID].u))
+}
+
+// userAnswer is a user as every route that answers with one sends it (GET
+// /users/me, /users/{id}, /users/email/{email}, GET /users, the create, the
+// patch, the login): model.User.Sanitize, which drops the password and, on
+// Generation5, blanks auth_data to "" whether or not one is stored (5.x's
+// Sanitize did so for every caller and route, admins included; 11.x keeps
+// it for an admin). The seams of accounts.go (User, Users) show what is
+// stored instead. It needs no lock: the generation is fixed by New.
+func (s *Server) userAnswer(u User) User {
+	out := u.sanitized()
+	if s.opts.Generation.blanksAuthData() {
+		blank := ""
+		out.AuthData = &blank
+	}
+	return out
 }
 
 func (s *Server) getUser(c *reqCtx) {
@@ -27,17 +43,11 @@ func (s *Server) getUser(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.users[id]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	r := s.userOr404(c, id)
+	if r == nil {
 		return
 	}
-	u := r.u.sanitized()
-	if s.opts.Generation.blanksAuthData() && u.AuthData != nil {
-		blank := ""
-		u.AuthData = &blank
-	}
-	writeJSON(c.w, http.StatusOK, u)
+	writeJSON(c.w, http.StatusOK, s.userAnswer(r.u))
 }
 
 func (s *Server) getUserByEmail(c *reqCtx) {
@@ -48,12 +58,11 @@ func (s *Server) getUserByEmail(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.byEmail[email]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	r := s.userOr404(c, s.byEmail[email])
+	if r == nil {
 		return
 	}
-	writeJSON(c.w, http.StatusOK, s.users[id].u.sanitized())
+	writeJSON(c.w, http.StatusOK, s.userAnswer(r.u))
 }
 
 func pageParams(q url.Values) (page, perPage int) {
@@ -91,7 +100,9 @@ func (s *Server) listUsers(c *reqCtx) {
 	start := page * perPage
 	out := []User{}
 	if start < len(filtered) {
-		out = filtered[start:min(start+perPage, len(filtered))]
+		for _, u := range filtered[start:min(start+perPage, len(filtered))] {
+			out = append(out, s.userAnswer(u))
+		}
 	}
 	writeJSON(c.w, http.StatusOK, out)
 }
@@ -166,7 +177,7 @@ func (s *Server) createUser(c *reqCtx) {
 	s.byEmail[u.Email] = u.ID
 	s.byUsername[u.Username] = u.ID
 	s.sorted = nil
-	out := rec.u.sanitized()
+	out := s.userAnswer(rec.u)
 	out.DisableWelcomeEmail = u.DisableWelcomeEmail
 	writeJSON(c.w, http.StatusCreated, out)
 }
@@ -291,7 +302,7 @@ func (s *Server) patchUser(c *reqCtx) {
 	if verifyEmail != "" {
 		s.ch.mails = append(s.ch.mails, VerificationMail{UserID: id, Email: verifyEmail})
 	}
-	writeJSON(c.w, http.StatusOK, u.sanitized())
+	writeJSON(c.w, http.StatusOK, s.userAnswer(u))
 }
 
 func (s *Server) updateActive(c *reqCtx) {
@@ -320,9 +331,8 @@ func (s *Server) updateActive(c *reqCtx) {
 		s.writeError(c.w, http.StatusUnauthorized, "api.user.update_active.not_enable.app_error", "")
 		return
 	}
-	rec, ok := s.users[id]
-	if !ok {
-		s.writeError(c.w, http.StatusNotFound, "app.user.missing_account.const", "")
+	rec := s.userOr404(c, id)
+	if rec == nil {
 		return
 	}
 	if active && s.opts.MaxUsersHardLimit > 0 && s.activeCount() >= s.opts.MaxUsersHardLimit {

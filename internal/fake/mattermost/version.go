@@ -67,8 +67,10 @@ func (g Generation) batchChannelAdd() bool { return g != Generation5 }
 // limitsEndpoint reports whether GET /limits/server exists (not on 5.36).
 func (g Generation) limitsEndpoint() bool { return g != Generation5 }
 
-// blanksAuthData reports whether an admin's GET /users/{id} answers
-// auth_data "" whatever is stored (5.36.1 did; 11.4.0 returns it).
+// blanksAuthData reports whether every user the server answers with has
+// auth_data "" whatever is stored (5.36.1 did in an admin's GET /users/{id},
+// as 5.x's User.Sanitize does on every route; 11.4.0 returns it): see
+// Server.userAnswer.
 func (g Generation) blanksAuthData() bool { return g == Generation5 }
 
 // realVersionID turns a bare version ("11.1.0") into the form a real server
