@@ -39,8 +39,7 @@ var floors = map[string]int{
 	".": 4, "cmd/scale": 4, "e2e/world": 4,
 	// 5: the end-to-end tests, one package per area so that go test runs
 	// them side by side; their non-test files are only package docs.
-	"e2e/run": 5, "e2e/faults": 5, "e2e/breaker": 5, "e2e/lifecycle": 5, "e2e/rooms": 5,
-	"e2e/safety": 5, "e2e/approve": 5, "e2e/onboarding": 5, "e2e/scale": 5,
+	"e2e/run": 5, "e2e/faults": 5, "e2e/accounts": 5, "e2e/rooms": 5,
 }
 
 // fakeImporters are the only packages whose non-test files may import the

@@ -1,4 +1,4 @@
-package breaker
+package faults
 
 // The circuit breaker end to end: Mattermost dies in the middle of a large
 // apply and the run stops within a minute, accounting for every action.

@@ -1,4 +1,4 @@
-package scale
+package run
 
 // Scale benchmarks: the real code path (run) against the fakes with
 // realistic latency (tools/scale.Realistic), next to the reference

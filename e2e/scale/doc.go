@@ -1,3 +1,0 @@
-// Package scale holds end-to-end tests: the real program (cli.Run, as main
-// calls it) against the fake Entra ID, Graph and Mattermost of package world.
-package scale
