@@ -26,7 +26,7 @@ func (f *memberTarget) teamChannels(pairs []TeamAccount) map[TeamAccount][]strin
 	return out
 }
 
-// planReading plans as run.go does: when the plan's team removals need the
+// planReading plans as internal/cli/run.go does: when the plan's team removals need the
 // accounts' channel memberships, it reads them and plans again.
 func planReading(dir Directory, obs Observed, opts Options, f *memberTarget) (*Plan, Observed) {
 	plan := BuildPlan(dir, obs, opts)

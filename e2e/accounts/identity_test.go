@@ -9,11 +9,14 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
+
+// Issue 15's failing inputs 1, 7 and 8, end to end through main's code path:
+// what an ordinary employee can do to their own account must not move an
+// identity, and the sync's own writes must not undo what a user set.
 
 // 1. Linked employee X strips the link from their own props and types a new
 // hire's address into their own profile. The server then reports the address

@@ -7,11 +7,14 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
+
+// What an ordinary employee, a channel member or a group owner can do,
+// combined with Approve, then apply and the rails: none of it takes over an
+// identity or stops offboarding.
 
 // Five leavers stop a run at max-deactivations 2; the plan is saved and
 // approved with the count. Between plan and apply four of them act on their

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 )

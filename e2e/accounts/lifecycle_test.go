@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
 	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
+
+// The failing inputs of the "Safety invariants in one place" issue, end to
+// end through main's code path against the fakes.
 
 // 1. Unknown is not false.
 func TestNullAccountEnabledIsLeftAlone(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
@@ -45,7 +44,7 @@ func TestBreakerStopsARunWhoseServerDied(t *testing.T) {
 		w.MM.SetOutage(fakemm.Outage{Mode: fakemm.OutageRefuse})
 		died.Store(true)
 	}}
-	// The run's waits are virtual (world.runWith): took is the time the run
+	// The run's waits are virtual (World.RunWith): took is the time the run
 	// would have taken, on its clock, which starts at clock.NewFake's instant.
 	start := time.Now()
 	code := w.RunCtx(context.Background(), wc)

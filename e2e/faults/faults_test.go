@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/entra"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
@@ -285,7 +284,7 @@ func TestMattermostRestartMidRun(t *testing.T) {
 				want := world.ExpectedCreatesOf(t, w.Users)
 				w.MM.SetLatency(time.Millisecond, 5*time.Millisecond)
 				// The outage ends on the run's virtual clock, whose waits the
-				// client's retries also spend (world.runWith).
+				// client's retries also spend (World.RunWith).
 				var up func() bool
 				wc := &world.WriteCounter{Next: http.DefaultTransport.(*http.Transport).Clone(), N: 100, Hook: func() {
 					w.MM.SetOutage(mode.o)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 )
@@ -77,7 +76,7 @@ func TestUserLeavingTheGroupIsDeactivated(t *testing.T) {
 		if g.ID == world.Group0ID {
 			var kept []string
 			for _, m := range g.Members {
-				if m != world.FindUserID(w, "mary.smith@contoso.example") {
+				if m != w.UserByMail("mary.smith@contoso.example").ID() {
 					kept = append(kept, m)
 				}
 			}

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/planfile"
 )
+
+// Approve, then apply (issue 17), end to end through main's code path.
 
 func TestApproveThenApplyMakesOnlyApprovedChanges(t *testing.T) {
 	w := world.New(t, "tenant-60.json")

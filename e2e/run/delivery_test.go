@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )

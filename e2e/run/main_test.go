@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 )
 

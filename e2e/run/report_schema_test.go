@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 

@@ -21,10 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/cli"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/e2e/world"
-
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/cli"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/tools/scale"
 )
 

@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
-
 	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/mattermost"
+	mmsync "github.com/entra-mattermost-sync/entra-mattermost-sync/sync"
 )
 
 // Views of the fake Mattermost, and requests as its users would make them.
 
+// Account returns the Mattermost account with this address, or fails the
+// test.
 func (w *World) Account(email string) fakemm.User {
 	w.T.Helper()
 	u, ok := w.MM.UserByEmail(email)
@@ -41,10 +42,6 @@ func (w *World) TeamMemberIDs(teamID string) []string {
 func (w *World) Batches() int {
 	return w.Graph.Requests()["POST /v1.0/$batch"]
 }
-
-// Issue 15's failing inputs 1, 7 and 8, end to end through main's code path:
-// what an ordinary employee can do to their own account must not move an
-// identity, and the sync's own writes must not undo what a user set.
 
 // AsUser sends a request with the session token of a signed-in user, as the
 // web app does for them.
@@ -113,19 +110,6 @@ func (w *World) AccountEmails() []string {
 	return out
 }
 
-func FindUserID(w *World, mail string) string {
-	for _, u := range w.Users {
-		if m, _ := u["mail"].(string); strings.EqualFold(m, mail) {
-			return u.ID()
-		}
-	}
-	w.T.Fatalf("no user %s", mail)
-	return ""
-}
-
-// The failing inputs of the "Safety invariants in one place" issue, end to
-// end through main's code path against the fakes.
-
 // Admin returns a Mattermost client with the admin's token, to act as a user
 // or an administrator would between runs.
 func (w *World) Admin() *mattermost.Client {
@@ -136,10 +120,6 @@ func (w *World) Admin() *mattermost.Client {
 	}
 	return c
 }
-
-// What an ordinary employee, a channel member or a group owner can do,
-// combined with Approve, then apply and the rails: none of it takes over an
-// identity or stops offboarding.
 
 // SignIn logs the account with this address in, as the web app does, and
 // returns its id and session token.
@@ -157,6 +137,8 @@ func (w *World) OwnPatch(token string, body map[string]any) {
 	}
 }
 
+// AllOnboarded fails t for every linked account of a directory user with a
+// mail that l does not find onboarded, or that still waits for its mail.
 func (w *World) AllOnboarded(t *testing.T, l mmsync.Linker) {
 	t.Helper()
 	for _, u := range w.MM.Users() {

@@ -60,9 +60,6 @@ func (w *World) WithoutGroupMembers(groupID string, drop map[string]bool) {
 	w.SetGroups(groups)
 }
 
-// Drift between runs that ordinary members of the organisation cause (issue
-// 15): a broken mapping fails alone, and lagging listings offboard nobody.
-
 // GroupMembersWithMail returns the object id and mail of the enabled,
 // non-guest members of a fixture group that have a mail, in fixture order.
 func (w *World) GroupMembersWithMail(groupID string) (ids, mails []string) {
@@ -129,11 +126,13 @@ func (w *World) ExpectedMembers(groupID string) []string {
 	return out
 }
 
+// SetGroups replaces the directory's groups.
 func (w *World) SetGroups(groups []fakegraph.Group) {
 	w.Groups = groups
 	w.Graph.SetGroups(groups)
 }
 
+// UserByMail returns the directory user with this mail, or fails the test.
 func (w *World) UserByMail(mail string) fakegraph.User {
 	w.T.Helper()
 	for _, u := range w.Users {

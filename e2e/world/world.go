@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
-	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/cli"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	fakegraph "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/graph"
+	fakemm "github.com/entra-mattermost-sync/entra-mattermost-sync/internal/fake/mattermost"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/webhook"
 )
@@ -139,6 +138,8 @@ func (w *World) Outputs() map[string]string {
 	return out
 }
 
+// OutputInt is a step output of the last run as an integer; it fails the
+// test when the output is missing or no integer.
 func (w *World) OutputInt(name string) int {
 	w.T.Helper()
 	v, ok := w.Outputs()[name]
@@ -152,6 +153,7 @@ func (w *World) OutputInt(name string) int {
 	return n
 }
 
+// Summary is the job summary the last run wrote.
 func (w *World) Summary() string {
 	b, _ := os.ReadFile(w.Env["GITHUB_STEP_SUMMARY"])
 	return string(b)
@@ -181,7 +183,7 @@ func (w *World) AssertNoSecrets(passwords []string) {
 	}
 }
 
-// RunCtx is world.run with a context and a Mattermost transport of the
+// RunCtx is Run with a context and a Mattermost transport of the
 // test's choosing (nil: the default).
 func (w *World) RunCtx(ctx context.Context, mmTransport http.RoundTripper, args ...string) int {
 	w.T.Helper()
@@ -322,8 +324,6 @@ func (w *World) SkipReasons() map[string]string {
 	}
 	return out
 }
-
-// Approve, then apply (issue 17), end to end through main's code path.
 
 // SavePlanDry makes a dry run that saves its plan, and returns the path.
 func (w *World) SavePlanDry(wantCode int) string {

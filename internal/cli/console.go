@@ -6,9 +6,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/progress"
+	"github.com/sethvargo/go-githubactions"
 )
 
 // console writes workflow commands inside GitHub Actions and plain lines
