@@ -35,6 +35,12 @@ type deps struct {
 }
 
 // Option sets one of Run's edges.
+//
+// main sets only WithVersion. The others are for the demo and the
+// end-to-end tests (e2e/), which run the real program against fakes: those
+// tests live in packages of their own, so that go test runs them side by
+// side, and so the options are exported; internal/ keeps them from any other
+// module.
 type Option func(*deps)
 
 // WithStdout sets where the log, the plan and the workflow commands go
