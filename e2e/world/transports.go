@@ -10,6 +10,12 @@ import (
 
 // Transports and clocks a test puts between a run and the fakes.
 
+// RoundTripFunc is a function that is an http.RoundTripper.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // SleepClock runs the clients' waits in virtual time: Sleep returns at
 // once and moves Now forward, so a 30 s Retry-After is honoured (the rate
 // gate's hold sees the time pass) without the test waiting for it.
