@@ -63,8 +63,9 @@ func (w *World) WithoutGroupMembers(groupID string, drop map[string]bool) {
 	w.SetGroups(groups)
 }
 
-// GroupMembersWithMail returns the object id and mail of the enabled,
-// non-guest members of a fixture group that have a mail, in fixture order.
+// GroupMembersWithMail returns the object ids and the mails, lower-cased, of
+// the enabled, non-guest members of group groupID that have a mail, in the
+// group's order.
 func (w *World) GroupMembersWithMail(groupID string) (ids, mails []string) {
 	byID := map[string]fakegraph.User{}
 	for _, u := range w.Users {
