@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -67,8 +68,11 @@ func TestVersionIsTheUserAgent(t *testing.T) {
 		"AZURE_CLIENT_SECRET": "not-used", "MM_API_BASE_URL": "https://chat.example.com", "MM_ADMIN_TOKEN": "not-used",
 		"REPORT_PATH": filepath.Join(t.TempDir(), "report.json"),
 	}
+	var mu sync.Mutex
 	var agents []string
 	refuse := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		agents = append(agents, r.Header.Get("User-Agent"))
 		return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(`{"id":"api.context.session_expired.app_error","status_code":401}`)), Request: r}, nil
