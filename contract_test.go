@@ -233,9 +233,10 @@ func TestMarkdownLinksResolve(t *testing.T) {
 	}
 }
 
-// The README's layout table names every Go file of the program (the root
-// package), every package of the house (layers_test.go's floors) and every
-// top-level folder, so that it matches the tree.
+// The README's layout table names every Go file of the root package
+// (main.go), every package of the house (layers_test.go's floors) and every
+// top-level folder, and every Go file it names exists, so that it matches
+// the tree.
 func TestReadmeLayoutMatchesTheTree(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // floors are the packages of the house, by floor (paths relative to the
-// module; "." is the program). A package's non-test files import only
+// module; "." is main.go, the process that runs internal/cli). A package's non-test files import only
 // packages on lower floors: the leaves know nothing of the project, the
 // clients know the planner's types, the reads and the webhook use the
 // clients, and only the program (and the measurement tools) put it all

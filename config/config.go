@@ -8,8 +8,8 @@
 // number, one of a few words) into plain values; the inputs whose grammar
 // belongs to another package (thresholds, attribute-map, the team and
 // channel mappings: sync; the onboarding template: onboard; the cloud's
-// endpoints: entra) are parsed by the program's glue (settings.go in the
-// main package), whose errors use this package's Error. Files: config.go the
+// endpoints: entra) are parsed by the program's glue (internal/cli's
+// settings.go), whose errors use this package's Error. Files: config.go the
 // option table, read.go flags and environment, parse.go the Config and its
 // validation, validate.go the checks of single values, onboarding.go the
 // onboarding inputs.

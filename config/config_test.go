@@ -201,7 +201,7 @@ func FuzzParseBool(f *testing.F) {
 	})
 }
 
-// The cloud's endpoints are entra's (settings_test.go in the main package
+// The cloud's endpoints are entra's (internal/cli's settings_test.go
 // checks them); config keeps an explicit endpoint and drops the public
 // default, so that the cloud's wins over it.
 func TestCloudsAndExplicitEndpoints(t *testing.T) {

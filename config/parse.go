@@ -82,7 +82,8 @@ type Config struct {
 
 // Reactivate is the reactivate input. Its values are the planner's
 // (sync.ReactivatePolicy), repeated because config is a leaf;
-// TestConfigValuesAreThePlanners (settings_test.go) keeps them equal.
+// TestConfigValuesAreThePlanners (internal/cli's settings_test.go) keeps
+// them equal.
 type Reactivate string
 
 // The values of reactivate.

@@ -1,10 +1,10 @@
 package run
 
-// Scale benchmarks: the real code path (run) against the fakes with
+// Scale benchmarks: the real code path (cli.Run) against the fakes with
 // realistic latency (tools/scale.Realistic), next to the reference
 // strategy the product replaces. They run only with -bench:
 //
-//	go test -run '^$' -bench 'Scale|Reference' -benchtime 3x .
+//	go test -run '^$' -bench 'Scale|Reference' -benchtime 3x ./e2e/run
 //
 // EMS_SCALE_USERS (e.g. "1000,10000,100000") sets the tenant sizes; the
 // defaults keep one pass under a few minutes. Figures and the measurement

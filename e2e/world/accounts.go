@@ -26,7 +26,8 @@ func (w *World) Account(email string) fakemm.User {
 	return u
 }
 
-// TeamMemberIDs returns the user ids with an active membership of a team.
+// TeamMemberIDs returns, sorted, the user ids with an active membership of
+// team teamID.
 func (w *World) TeamMemberIDs(teamID string) []string {
 	var out []string
 	for _, m := range w.MM.TeamMembers(teamID) {
@@ -38,13 +39,17 @@ func (w *World) TeamMemberIDs(teamID string) []string {
 	return out
 }
 
-// Batches counts the JSON batches (the direct reads) a run sent.
+// Batches counts the Graph $batch requests (JSON batching: the direct reads
+// that confirm a departure) the fake Graph answered since its counters were
+// last reset (Noop, w.Graph.ResetCounters).
 func (w *World) Batches() int {
 	return w.Graph.Requests()["POST /v1.0/$batch"]
 }
 
-// AsUser sends a request with the session token of a signed-in user, as the
-// web app does for them.
+// AsUser sends a request to the API path (relative to /api/v4, e.g.
+// "/users/me/patch") with body as JSON and the session token of a signed-in
+// user (SignIn), as the web app does for them; it returns the status code
+// and the decoded answer (nil unless it is a JSON object).
 func (w *World) AsUser(token, method, path string, body any) (int, map[string]any) {
 	w.T.Helper()
 	b, _ := json.Marshal(body)
@@ -61,8 +66,8 @@ func (w *World) AsUser(token, method, path string, body any) (int, map[string]an
 	return resp.StatusCode, out
 }
 
-// ChannelEmails lists the emails of a channel's members, the token owner
-// left out.
+// ChannelEmails lists, sorted and lower-cased, the addresses of the members
+// of channel channelID, the token owner left out.
 func (w *World) ChannelEmails(channelID string) []string {
 	var out []string
 	for _, m := range w.MM.ChannelMembers(channelID) {
@@ -76,9 +81,10 @@ func (w *World) ChannelEmails(channelID string) []string {
 	return out
 }
 
-// GroupAccounts lists the emails of the active accounts linked to members
-// of a group (expectedMembers, less members the plan skipped: in
-// tenant-2000 a few users' only address is another user's mail).
+// GroupAccounts lists, sorted and lower-cased, the addresses of the active
+// accounts linked to members of group groupID: ExpectedMembers, less the
+// members the plan skipped (in tenant-2000 a few users' only address is
+// another user's mail).
 func (w *World) GroupAccounts(groupID string) []string {
 	in := map[string]bool{}
 	for _, g := range w.Groups {
@@ -98,7 +104,8 @@ func (w *World) GroupAccounts(groupID string) []string {
 	return out
 }
 
-// AccountEmails lists every active account's email except the token owner.
+// AccountEmails lists, sorted, every active account's address except the
+// token owner's.
 func (w *World) AccountEmails() []string {
 	var out []string
 	for _, u := range w.MM.Users() {
@@ -110,8 +117,9 @@ func (w *World) AccountEmails() []string {
 	return out
 }
 
-// Admin returns a Mattermost client with the admin's token, to act as a user
-// or an administrator would between runs.
+// Admin returns a Mattermost client with the token owner's (a system
+// admin's) token, to change Mattermost between runs as an administrator
+// would.
 func (w *World) Admin() *mattermost.Client {
 	w.T.Helper()
 	c, err := mattermost.New(w.MM.URL(), w.MM.AdminToken(), mattermost.Options{})
@@ -121,8 +129,9 @@ func (w *World) Admin() *mattermost.Client {
 	return c
 }
 
-// SignIn logs the account with this address in, as the web app does, and
-// returns its id and session token.
+// SignIn logs the account with this address in, as the web app does (with
+// a password of its own, which it sets), and returns its id and session
+// token for AsUser and OwnPatch.
 func (w *World) SignIn(mail string) (id, token string) {
 	w.T.Helper()
 	a := w.Account(mail)

@@ -37,7 +37,10 @@ func (w *World) Edit(mail string, f func(u fakegraph.User)) {
 	w.T.Fatalf("no tenant user with mail %s", mail)
 }
 
-// Remove deletes tenant users for which drop is true.
+// Remove takes the tenant users for which drop is true out of the
+// directory without a trace in its deleted items (out of scope, or deleted
+// more than 30 days ago); w.Graph.DeleteUser deletes a user into the
+// deleted items.
 func (w *World) Remove(drop func(u fakegraph.User) bool) {
 	var kept []fakegraph.User
 	for _, u := range w.Users {
@@ -60,8 +63,9 @@ func (w *World) WithoutGroupMembers(groupID string, drop map[string]bool) {
 	w.SetGroups(groups)
 }
 
-// GroupMembersWithMail returns the object id and mail of the enabled,
-// non-guest members of a fixture group that have a mail, in fixture order.
+// GroupMembersWithMail returns the object ids and the mails, lower-cased, of
+// the enabled, non-guest members of group groupID that have a mail, in the
+// group's order.
 func (w *World) GroupMembersWithMail(groupID string) (ids, mails []string) {
 	byID := map[string]fakegraph.User{}
 	for _, u := range w.Users {
@@ -93,13 +97,15 @@ func WithoutMember(groups []fakegraph.Group, groupID, id string) []fakegraph.Gro
 	return out
 }
 
+// The object ids of two groups of tenant-60, which tests map to teams and
+// channels.
 const (
 	Group0ID = "4b80b828-e3ab-4283-82ae-35d243d87a97" // mm-team-0 in tenant-60
 	Group1ID = "f52b2549-55c0-474d-85b6-69f75cebe213" // mm-team-1
 )
 
-// ExpectedMembers lists the mails of the enabled, non-guest members of the
-// fixture group that have an address, lower-cased.
+// ExpectedMembers lists, sorted and lower-cased, the addresses (mail, else
+// userPrincipalName) of the enabled, non-guest members of group groupID.
 func (w *World) ExpectedMembers(groupID string) []string {
 	byID := map[string]fakegraph.User{}
 	for _, u := range w.Users {
@@ -144,7 +150,8 @@ func (w *World) UserByMail(mail string) fakegraph.User {
 	return nil
 }
 
-// DirectoryMails maps a Mattermost address to the directory user's mail.
+// DirectoryMails maps each directory user's mail, lower-cased as Mattermost
+// keeps an address, to the mail as the directory holds it.
 func (w *World) DirectoryMails() map[string]string {
 	out := map[string]string{}
 	for _, u := range w.Users {

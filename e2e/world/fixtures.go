@@ -14,9 +14,9 @@ import (
 // Fixtures and the rules, written apart from package sync, for who gets an
 // account.
 
-// Fixture returns the contents of the tenant file testdata/name in the
+// fixture returns the contents of the tenant file testdata/name in the
 // module's root, wherever the test runs from.
-func Fixture(t testing.TB, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	_, self, _, ok := runtime.Caller(0)
 	if !ok {
@@ -29,15 +29,15 @@ func Fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// ExpectedCreates states the rules for who gets an account, written
-// independently of package sync: an enabled member (Guests are out of scope
-// by default) with an address (mail, else
+// ExpectedCreates is how many accounts a first sync of the tenant file
+// testdata/name creates, by rules written independently of package sync: an
+// enabled member (guests are out of scope by default) with an address (mail, else
 // a UPN that is not a guest's #EXT# name), unless another directory user
 // claims the same address, where a user's own mail beats another user's UPN
 // fallback and, among several mails, only a sole enabled claimant wins.
-func ExpectedCreates(t *testing.T, fixture string) int {
+func ExpectedCreates(t *testing.T, name string) int {
 	t.Helper()
-	return expectedCreatesIn(t, Fixture(t, fixture))
+	return expectedCreatesIn(t, fixture(t, name))
 }
 
 // expectedCreatesIn is ExpectedCreates for a tenant file's contents.
@@ -58,7 +58,7 @@ func expectedCreatesIn(t *testing.T, b []byte) int {
 	claims := map[string][]claim{}
 	for _, u := range f.Users {
 		switch {
-		case u.UserType == "Guest": // out of scope unless include-Guests
+		case u.UserType == "Guest": // out of scope unless include-guests
 		case u.Mail != nil && *u.Mail != "":
 			claims[strings.ToLower(*u.Mail)] = append(claims[strings.ToLower(*u.Mail)], claim{u.AccountEnabled, true})
 		case !strings.Contains(u.UPN, "#EXT#"):
@@ -92,10 +92,10 @@ func expectedCreatesIn(t *testing.T, b []byte) int {
 	return n
 }
 
-// Guests counts the guests of a fixture.
-func Guests(t *testing.T, fixture string) int {
+// Guests counts the guests of the tenant file testdata/name.
+func Guests(t *testing.T, name string) int {
 	t.Helper()
-	return strings.Count(string(Fixture(t, fixture)), `"userType": "Guest"`)
+	return strings.Count(string(fixture(t, name)), `"userType": "Guest"`)
 }
 
 // ExpectedCreatesOf is ExpectedCreates for a tenant held in memory.

@@ -10,6 +10,12 @@ import (
 
 // Transports and clocks a test puts between a run and the fakes.
 
+// RoundTripFunc is a function that is an http.RoundTripper.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // SleepClock runs the clients' waits in virtual time: Sleep returns at
 // once and moves Now forward, so a 30 s Retry-After is honoured (the rate
 // gate's hold sees the time pass) without the test waiting for it.
@@ -54,10 +60,11 @@ func (c *SleepClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// WriteCounter watches the Mattermost writes of a run. Once N writes have
-// been answered, the next create triggers Hook and Cancel: the create reaches
-// the server, its answer is lost, and the run's context is cancelled, as when
-// the runner is killed.
+// WriteCounter watches the Mattermost writes of a run (requests other than
+// GET that succeeded). Once N writes have been answered, the next create
+// (POST) calls Hook; with Cancel set, it also cancels the run's context and
+// loses the create's answer although the create took effect, as when the
+// runner is killed.
 type WriteCounter struct {
 	Next   http.RoundTripper
 	N      int64

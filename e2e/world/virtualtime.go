@@ -94,12 +94,6 @@ func (v *virtualTime) serverSleep(ctx context.Context, d time.Duration) error {
 	return v.clk.Sleep(ctx, d)
 }
 
-// RoundTripFunc is a function that is an http.RoundTripper.
-type RoundTripFunc func(*http.Request) (*http.Response, error)
-
-// RoundTrip calls f.
-func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func (v *virtualTime) loop() {
 	defer v.wg.Done()
 	relook := time.NewTimer(time.Hour)

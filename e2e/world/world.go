@@ -46,7 +46,8 @@ type World struct {
 	Dir    string            // the run's temporary folder: outputs, summary, report
 	Stdout bytes.Buffer      // the last run's log
 	Stderr bytes.Buffer
-	// Clock is the last run's virtual clock (RunWith).
+	// Clock is the last run's virtual clock (RunWith); nil when the test
+	// passed a clock of its own that is no clock.Fake.
 	Clock *clock.Fake
 }
 
@@ -68,15 +69,16 @@ type Edges struct {
 	Webhook webhook.Options
 }
 
-// New is a world of fixture (a tenant file in the harness's testdata; ""
-// for an empty directory) and a fresh fake Mattermost 11.1, with the inputs
-// of a first sync; the fakes close when t ends.
-func New(t *testing.T, fixture string) *World {
+// New is a world of the tenant file testdata/name in the module's root
+// (e.g. "tenant-60.json"; "" for an empty directory) and a fresh fake
+// Mattermost 11.1 with only the token owner, with the inputs of a first sync
+// (Env); the fakes close when t ends.
+func New(t *testing.T, name string) *World {
 	t.Helper()
 	var users []fakegraph.User
 	var groups []fakegraph.Group
-	if fixture != "" {
-		tenant, err := fakegraph.ParseTenant(Fixture(t, fixture))
+	if name != "" {
+		tenant, err := fakegraph.ParseTenant(fixture(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +108,9 @@ func New(t *testing.T, fixture string) *World {
 	return w
 }
 
-// Run executes the program's real code path as the Actions runner would.
+// Run executes the program's real code path as the Actions runner would,
+// on virtual time, with the webhook's retries a few milliseconds apart; it
+// returns the exit code (cli.ExitOK, ExitFailure, ExitUsage).
 func (w *World) Run(args ...string) int {
 	w.T.Helper()
 	return w.RunWith(context.Background(), Edges{
@@ -159,8 +163,9 @@ func (w *World) Summary() string {
 	return string(b)
 }
 
-// AssertNoSecrets checks every output channel for the secrets and for every
-// password the fake Mattermost received. The ::add-mask:: command is how a
+// AssertNoSecrets checks the last run's stdout, stderr, summary, report and
+// outputs for the client secret, the Mattermost token and passwords (e.g.
+// those the onboarding mails carried). The ::add-mask:: command is how a
 // secret is handed to the runner, so it is the one line allowed to hold it.
 func (w *World) AssertNoSecrets(passwords []string) {
 	w.T.Helper()
@@ -183,8 +188,8 @@ func (w *World) AssertNoSecrets(passwords []string) {
 	}
 }
 
-// RunCtx is Run with a context and a Mattermost transport of the
-// test's choosing (nil: the default).
+// RunCtx is Run with a context and a Mattermost transport of the test's
+// choosing (nil: the default), and package webhook's own retries.
 func (w *World) RunCtx(ctx context.Context, mmTransport http.RoundTripper, args ...string) int {
 	w.T.Helper()
 	return w.RunWith(ctx, Edges{MattermostTransport: mmTransport}, args...)
@@ -235,14 +240,19 @@ func (w *World) Report() report.Report {
 	w.T.Helper()
 	var rep report.Report
 	b, err := os.ReadFile(w.Env["INPUT_REPORT-PATH"])
-	if err != nil || json.Unmarshal(b, &rep) != nil {
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if err != nil {
 		w.T.Fatalf("report: %v", err)
 	}
 	return rep
 }
 
-// Converged checks that every directory user who should have an account has
-// exactly one, linked to them, and that a further run writes nothing.
+// Converged checks that Mattermost holds want accounts (the directory users
+// who should have one, e.g. ExpectedCreates) and the token owner, that each
+// is linked to a different directory user, and that a further run writes
+// nothing (Noop).
 func (w *World) Converged(want int) {
 	w.T.Helper()
 	users := w.MM.Users()
@@ -274,7 +284,8 @@ func (w *World) MustRun(want int, args ...string) {
 	}
 }
 
-// Noop runs the sync again and fails unless it writes nothing.
+// Noop resets both fakes' counters, runs the sync again and fails unless it
+// exits 0 and writes nothing.
 func (w *World) Noop() {
 	w.T.Helper()
 	w.MM.ResetCounters()
@@ -295,14 +306,16 @@ func (w *World) UseMattermost(opts fakemm.Options) {
 	w.Env["INPUT_MATTERMOST-URL"] = w.MM.URL()
 }
 
-// As sets the inputs that make the next runs those of one instance.
+// As sets the inputs that make the next runs those of one of several syncs
+// on one server: instance, groups (its scope) and link-key.
 func (w *World) As(instance, groups, linkKey string) {
 	w.Env["INPUT_INSTANCE"] = instance
 	w.Env["INPUT_GROUPS"] = groups
 	w.Env["INPUT_LINK-KEY"] = linkKey
 }
 
-// SkipReasons returns the report's skip reasons, by address.
+// SkipReasons maps each address the last run's report skipped to its
+// reasons, each followed by ";".
 func (w *World) SkipReasons() map[string]string {
 	w.T.Helper()
 	b, err := os.ReadFile(w.Env["INPUT_REPORT-PATH"])
@@ -325,7 +338,10 @@ func (w *World) SkipReasons() map[string]string {
 	return out
 }
 
-// SavePlanDry makes a dry run that saves its plan, and returns the path.
+// SavePlanDry makes a dry run that saves its plan (plan-out) and exits
+// wantCode, and returns the plan's path; it fails unless the run wrote
+// nothing to Mattermost, the output plan names the path and the file's
+// mode is 0600. It sets dry-run back to false for the next runs.
 func (w *World) SavePlanDry(wantCode int) string {
 	w.T.Helper()
 	path := filepath.Join(w.Dir, "approved", "plan.json")
@@ -347,7 +363,9 @@ func (w *World) SavePlanDry(wantCode int) string {
 	return path
 }
 
-// ApplyPlan runs with apply-plan and the given extra inputs.
+// ApplyPlan resets the fake Mattermost's counters and runs with apply-plan
+// path and, for this run only, the extra environment inputs (e.g.
+// "INPUT_MAX-DEACTIVATIONS": "5"); it returns the exit code.
 func (w *World) ApplyPlan(path string, inputs map[string]string) int {
 	w.T.Helper()
 	w.Env["INPUT_APPLY-PLAN"] = path
@@ -360,7 +378,8 @@ func (w *World) ApplyPlan(path string, inputs map[string]string) int {
 	return w.Run()
 }
 
-// NewOnboarding is tenant-60 with graph-mail from the first user's mailbox.
+// NewOnboarding is New(t, "tenant-60.json") with onboarding: method; for
+// graph-mail the sender is the first user's mailbox.
 func NewOnboarding(t *testing.T, method string) *World {
 	w := New(t, "tenant-60.json")
 	w.Env["INPUT_ONBOARDING"] = method

@@ -28,7 +28,9 @@ const (
 // runDemo runs the real sync against in-process fakes of Entra ID, Microsoft
 // Graph and Mattermost: a dry run shows the plan, the sync applies it (its
 // plan, the same, is not printed twice), the third run shows that nothing is
-// left to do, the fourth follows a change in the directory.
+// left to do, the fourth saves the plan of a change in the directory
+// (plan-out), and the fifth applies that plan after a further change
+// (apply-plan).
 //
 // args are the demo's own flag, --keep-report (the last run's JSON report
 // stays on disk; the demo removes it otherwise), and flags for every run.

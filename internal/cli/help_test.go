@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -56,6 +59,38 @@ func TestVersionAnywhereOnTheLine(t *testing.T) {
 		t.Errorf(`"-- --version" exit %d, want %d`, code, ExitUsage)
 	}
 }
+
+// The release's tag (WithVersion, from main's -ldflags) is what Mattermost
+// sees in the User-Agent too.
+func TestVersionIsTheUserAgent(t *testing.T) {
+	env := map[string]string{
+		"AZURE_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47", "AZURE_CLIENT_ID": "11111111-2222-4333-8444-555555555555",
+		"AZURE_CLIENT_SECRET": "not-used", "MM_API_BASE_URL": "https://chat.example.com", "MM_ADMIN_TOKEN": "not-used",
+		"REPORT_PATH": filepath.Join(t.TempDir(), "report.json"),
+	}
+	var mu sync.Mutex
+	var agents []string
+	refuse := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		agents = append(agents, r.Header.Get("User-Agent"))
+		return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"id":"api.context.session_expired.app_error","status_code":401}`)), Request: r}, nil
+	})
+	var out bytes.Buffer
+	code := Run(context.Background(), nil, WithStdout(&out), WithStderr(&out), WithGetenv(func(k string) string { return env[k] }),
+		WithMattermostTransport(refuse), WithGraphTransport(refuse), WithVersion("v9.9.9"))
+	if code != ExitFailure || len(agents) == 0 {
+		t.Fatalf("exit %d after %d requests, want 1 after the refused preflight:\n%s", code, len(agents), out.String())
+	}
+	if agents[0] != "entra-mattermost-sync/v9.9.9" {
+		t.Errorf("User-Agent %q, want entra-mattermost-sync/v9.9.9", agents[0])
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestUnknownFlagPrintsOneLineAndTheHint(t *testing.T) {
 	code, out, errs := runCLI("--dry-rn")

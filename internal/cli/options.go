@@ -18,7 +18,7 @@ import (
 type deps struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	graphTransport http.RoundTripper // nil: the Graph SDK's default
+	graphTransport http.RoundTripper // nil: Go's default for tokens, the Graph SDK's for Graph
 	mmTransport    http.RoundTripper // nil: a fresh default transport
 	now            func() time.Time
 	webhook        webhook.Options // zero: the webhook package's defaults
@@ -47,15 +47,20 @@ type Option func(*deps)
 // (default os.Stdout).
 func WithStdout(w io.Writer) Option { return func(d *deps) { d.stdout = w } }
 
-// WithStderr sets where the demo's own failures go (default os.Stderr).
+// WithStderr sets where errors and warnings go outside GitHub Actions (in
+// Actions they are workflow commands on stdout), and the demo's own
+// failures (default os.Stderr).
 func WithStderr(w io.Writer) Option { return func(d *deps) { d.stderr = w } }
 
-// WithGetenv sets how the inputs (INPUT_*, the legacy names, GITHUB_*) are
-// read (default os.Getenv).
+// WithGetenv sets how the environment is read (default os.Getenv): the
+// inputs (INPUT_*, then each option's variable that --help shows), the
+// runner's GITHUB_* and RUNNER_TEMP, and the OIDC token request's
+// ACTIONS_ID_TOKEN_REQUEST_*.
 func WithGetenv(getenv func(string) string) Option { return func(d *deps) { d.getenv = getenv } }
 
-// WithGraphTransport sends the token requests and every Graph request
-// through rt (default: the Graph SDK's own transport).
+// WithGraphTransport sends Entra ID's token requests and every Graph
+// request through rt (default: a clone of http.DefaultTransport for the
+// tokens, the Graph SDK's default transport for Graph).
 func WithGraphTransport(rt http.RoundTripper) Option {
 	return func(d *deps) { d.graphTransport = rt }
 }
@@ -79,14 +84,15 @@ func WithNow(now func() time.Time) Option { return func(d *deps) { d.now = now }
 func WithWebhookRetries(o webhook.Options) Option { return func(d *deps) { d.webhook = o } }
 
 // WithVersion sets the release's tag, which --version prints, the
-// User-Agent carries and a saved plan records (default: the module version
+// Mattermost requests' User-Agent carries and a saved plan records (default: the module version
 // Go recorded, else "devel" and the commit). Empty leaves the default.
 func WithVersion(v string) Option { return func(d *deps) { d.version = v } }
 
-// Run is the whole program: it reads its inputs from args (flags, or
-// "demo", "version") and the environment, then reconciles Entra ID into
-// Mattermost once, reports, and returns the process's exit code (ExitOK,
-// ExitFailure, ExitUsage). Nothing is written to Mattermost before every
+// Run is the whole program. args is the command line after the program's
+// name: flags (the environment supplies the other inputs), "demo" and flags
+// for the demo's runs, "version" or --version, or --help. A sync reads its
+// inputs, reconciles Entra ID into Mattermost once and reports; Run returns
+// the process's exit code (ExitOK, ExitFailure, ExitUsage). Nothing is written to Mattermost before every
 // input is valid and both sides were read in full.
 func Run(ctx context.Context, args []string, opts ...Option) int {
 	d := deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}

@@ -2,8 +2,8 @@
 // the fakes with realistic latency, and the reference strategy the product
 // replaces (one lookup by email and one patch or create per directory user,
 // one after another), so that both can be measured against the same servers.
-// It is used by scale_test.go (Go benchmarks) and by the measurement command
-// cmd/scale.
+// It is used by e2e/run's scale_test.go (Go benchmarks) and by the
+// measurement command cmd/scale.
 package scale
 
 import (
