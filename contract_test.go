@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -383,5 +384,22 @@ func TestExampleArtifactsAreShortLived(t *testing.T) {
 				t.Errorf("%s keeps an artifact %d days: it names people, keep it 7 at most", f, n)
 			}
 		}
+	}
+}
+
+// The demo's tenant (embedded from internal/fake/graph, whose embed cannot
+// reach the root) is the end-to-end tests' tenant-60.json: one tenant, two
+// copies that must not drift apart.
+func TestDemoTenantIsTheFixture(t *testing.T) {
+	a, err := os.ReadFile(filepath.Join("testdata", "tenant-60.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("internal", "fake", "graph", "testdata", "tenant-60.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("testdata/tenant-60.json and internal/fake/graph/testdata/tenant-60.json differ: copy one over the other")
 	}
 }
