@@ -46,6 +46,7 @@ var messages = map[string]string{
 	"app.team.get_by_name.missing.app_error":                        "Unable to find the existing team.",
 	"app.team.get.find.app_error":                                   "Unable to find the existing team.",
 	"app.team.get_member.missing.app_error":                         "No team member found for that user ID and team ID.",
+	"api.team.remove_user_from_team.missing.app_error":              "The user does not appear to be part of this team.",
 	"app.team.join_user_to_team.max_accounts.app_error":             "This team has reached the maximum number of allowed accounts. Contact your System Administrator to set a higher limit.",
 	"app.team.join_user_to_team.save_member.max_accounts.app_error": "This team has reached the maximum number of allowed accounts. Contact your System Administrator to set a higher limit.",
 	"api.config.client.old_format.app_error":                        "New format for the client configuration is not supported yet. Please specify format=old in the query string.",

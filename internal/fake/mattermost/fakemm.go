@@ -137,7 +137,14 @@ type User struct {
 	AuthService string  `json:"auth_service"`
 	Email       string  `json:"email"`
 	// EmailVerified is omitted when false, as model.User's
-	// `json:"email_verified,omitempty"` does.
+	// `json:"email_verified,omitempty"` does. Known departure: the fake
+	// sends what is stored on every route, while the server's profile
+	// views (GET /users, another user's GET /users/{id}, all through
+	// User.SanitizeProfile → ClearNonProfileFields) send false even to a
+	// system admin, on 5.x and still when mattermost/mattermost PR #37000
+	// (2026-06, open) proposed keeping it for admins; only the Sanitize
+	// views (GET /users/me, the create, the login) keep it. Not measured
+	// in mattermost-api.md §10.
 	EmailVerified       bool              `json:"email_verified,omitempty"`
 	Nickname            string            `json:"nickname"`
 	FirstName           string            `json:"first_name"`

@@ -25,11 +25,18 @@ func (s *Server) getTeamByName(c *reqCtx) {
 	writeJSON(c.w, http.StatusOK, s.teams[id])
 }
 
+// getTeamMembers is GET /teams/{id}/members?page&per_page (api4/team.go
+// getTeamMembers): the caller needs view_team (a system admin has it for
+// any id, a user only as an active member; 403 otherwise), then the store
+// lists the memberships not left (TeamMembers.DeleteAt = 0). An unknown
+// team id is never looked up: a system admin gets 200 and an empty list,
+// as with a channel's members.
 func (s *Server) getTeamMembers(c *reqCtx) {
 	page, perPage := pageParams(c.r.URL.Query())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.teamOr404(c, c.p("id")) {
+	if m, ok := s.members[c.p("id")][c.selfID]; !c.admin && (!ok || m.DeleteAt != 0) {
+		s.forbid(c, "api.context.permissions.app_error")
 		return
 	}
 	all := s.activeMembers(c.p("id"))
@@ -127,6 +134,13 @@ func (s *Server) addTeamMembers(c *reqCtx) {
 	writeJSON(c.w, http.StatusCreated, members)
 }
 
+// removeTeamMember is DELETE /teams/{id}/members/{user_id} (api4/team.go
+// removeTeamMember, app LeaveTeam): 403 for another user's membership
+// without remove_user_from_team, 404 app.team.get.find.app_error for an
+// unknown team, 404 app.user.missing_account.const for an unknown user, 400
+// api.team.remove_user_from_team.missing.app_error for a user who was never
+// in the team. A membership already left is found all the same (the
+// store's GetMember does not look at DeleteAt) and left again: 200.
 func (s *Server) removeTeamMember(c *reqCtx) {
 	if !c.admin && c.selfID != c.p("user_id") {
 		s.forbid(c, "api.context.permissions.app_error")
@@ -134,12 +148,12 @@ func (s *Server) removeTeamMember(c *reqCtx) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.teamOr404(c, c.p("id")) {
+	if !s.teamOr404(c, c.p("id")) || s.userOr404(c, c.p("user_id")) == nil {
 		return
 	}
 	m, ok := s.members[c.p("id")][c.p("user_id")]
-	if !ok || m.DeleteAt != 0 {
-		s.writeError(c.w, http.StatusNotFound, "app.team.get_member.missing.app_error", "")
+	if !ok {
+		s.writeError(c.w, http.StatusBadRequest, "api.team.remove_user_from_team.missing.app_error", "")
 		return
 	}
 	m.DeleteAt = s.now()
