@@ -37,9 +37,7 @@ type settings struct {
 }
 
 // loadSettings validates raw values (config.Raw) into settings. Its error
-// is config.Errors, every invalid input in the option table's order. One
-// statement an input: each parser returns its own type into its own field,
-// so a table of them would need a closure a row.
+// is config.Errors, every invalid input in the option table's order.
 func loadSettings(vals map[string]string) (*settings, error) {
 	cfg, err := config.Parse(vals)
 	var errs config.Errors
@@ -48,32 +46,18 @@ func loadSettings(vals map[string]string) (*settings, error) {
 	}
 	s := &settings{Config: cfg}
 	bad := func(name, format string, args ...any) { errs = append(errs, config.Invalid(name, format, args...)) }
-	if s.MaxDeactivations, err = mmsync.ParseThreshold(vals["max-deactivations"]); err != nil {
-		bad("max-deactivations", "%v", err)
-	}
-	if s.MaxRemovals, err = mmsync.ParseThreshold(vals["max-removals"]); err != nil {
-		bad("max-removals", "%v", err)
-	}
-	if s.UsernameFrom, err = mmsync.ParseUsernameFrom(vals["username-from"]); err != nil {
-		bad("username-from", "%v", err)
-	}
-	if s.Attributes, err = mmsync.ParseAttributeMap(vals["attribute-map"]); err != nil {
-		bad("attribute-map", "%v", err)
-	}
+	parseInput(&s.MaxDeactivations, vals, "max-deactivations", mmsync.ParseThreshold, &errs)
+	parseInput(&s.MaxRemovals, vals, "max-removals", mmsync.ParseThreshold, &errs)
+	parseInput(&s.UsernameFrom, vals, "username-from", mmsync.ParseUsernameFrom, &errs)
+	parseInput(&s.Attributes, vals, "attribute-map", mmsync.ParseAttributeMap, &errs)
 	for _, t := range cfg.Teams {
 		if !mmsync.ValidTeamName(t) {
 			bad("teams", "%q is not a team name: use the team's URL name (lower-case letters, digits, -)", t)
 		}
 	}
-	if s.GroupTeams, err = mmsync.ParseGroupTeams(vals["group-teams"]); err != nil {
-		bad("group-teams", "%v", err)
-	}
-	if s.Channels, err = mmsync.ParseChannels(vals["channels"]); err != nil {
-		bad("channels", "%v", err)
-	}
-	if s.GroupChannels, err = mmsync.ParseGroupChannels(vals["group-channels"]); err != nil {
-		bad("group-channels", "%v", err)
-	}
+	parseInput(&s.GroupTeams, vals, "group-teams", mmsync.ParseGroupTeams, &errs)
+	parseInput(&s.Channels, vals, "channels", mmsync.ParseChannels, &errs)
+	parseInput(&s.GroupChannels, vals, "group-channels", mmsync.ParseGroupChannels, &errs)
 	if cfg.Onboarding == config.OnboardingGraphMail {
 		s.OnboardingMail = onboard.Default()
 		if path := vals["onboarding-template"]; path != "" && !slices.ContainsFunc(errs, func(e *config.Error) bool { return e.Input == "onboarding-template" }) {
@@ -98,6 +82,16 @@ func loadSettings(vals map[string]string) (*settings, error) {
 		return nil, errs
 	}
 	return s, nil
+}
+
+// parseInput sets *dst to parse's reading of input name in vals; a parse
+// error is recorded in errs as an invalid name, as config's own are.
+func parseInput[T any](dst *T, vals map[string]string, name string, parse func(string) (T, error), errs *config.Errors) {
+	v, err := parse(vals[name])
+	*dst = v
+	if err != nil {
+		*errs = append(*errs, config.Invalid(name, "%v", err))
+	}
 }
 
 // linkKeys are the keys of link-key's entries (config.ParseLinkKeys): each
