@@ -193,31 +193,35 @@ func tokenError(afe *azidentity.AuthenticationFailedError) *AuthError {
 			e.Code = aadstsRe.FindString(msg)
 		}
 	}
-	switch e.Code {
-	case "AADSTS7000215", "AADSTS7000222", "AADSTS7000216":
+	switch hint, known := codeHints[e.Code]; {
+	case known:
+		e.Hint = hint
+	case body.Error == "invalid_client":
 		e.Hint = hintSecret
-	case "AADSTS700016":
-		e.Hint = hintClientID
-	case "AADSTS90002", "AADSTS900023", "AADSTS90023", "AADSTS90072":
-		e.Hint = hintTenant
-	case "AADSTS70021", "AADSTS700213":
-		e.Hint = hintFederatedSubject
-	case "AADSTS700211":
-		e.Hint = hintFederatedIssuer
-	case "AADSTS700212":
-		e.Hint = hintFederatedAud
-	case "AADSTS700024":
-		e.Hint = hintAssertionTime
+	case afe.RawResponse == nil && e.Code == "":
+		e.Hint = "could not obtain a token: check azure-tenant-id and that azure-authority-host is reachable"
 	default:
-		if body.Error == "invalid_client" {
-			e.Hint = hintSecret
-		} else if afe.RawResponse == nil && e.Code == "" {
-			e.Hint = "could not obtain a token: check azure-tenant-id and that azure-authority-host is reachable"
-		} else {
-			e.Hint = hintCreds
-		}
+		e.Hint = hintCreds
 	}
 	return e
+}
+
+// codeHints are the hints for the AADSTS codes (Microsoft Entra's
+// authentication error codes) whose cause is one input.
+var codeHints = map[string]string{
+	"AADSTS7000215": hintSecret, // invalid client secret
+	"AADSTS7000222": hintSecret, // client secret expired
+	"AADSTS7000216": hintSecret, // no client secret or assertion
+	"AADSTS700016":  hintClientID,
+	"AADSTS90002":   hintTenant,
+	"AADSTS900023":  hintTenant,
+	"AADSTS90023":   hintTenant,
+	"AADSTS90072":   hintTenant,
+	"AADSTS70021":   hintFederatedSubject,
+	"AADSTS700213":  hintFederatedSubject,
+	"AADSTS700211":  hintFederatedIssuer,
+	"AADSTS700212":  hintFederatedAud,
+	"AADSTS700024":  hintAssertionTime,
 }
 
 // trimAADDescription keeps the first sentence block of an Entra error
