@@ -8,11 +8,6 @@
 package webhook
 
 import (
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
-	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
-
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -28,6 +23,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/clock"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/httpretry"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/redact"
+	"github.com/entra-mattermost-sync/entra-mattermost-sync/internal/retryafter"
 	"github.com/entra-mattermost-sync/entra-mattermost-sync/report"
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
