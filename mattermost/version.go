@@ -27,6 +27,8 @@ func ServerVersion(xVersionID string) (version string, ok bool) {
 }
 
 // isNumber: 1 to 9 ASCII digits (no sign, no space; a version field).
+// sync's decimal checks digits the same way with its own bound: a version
+// field and a percentage are two grammars, and the planner imports no client.
 func isNumber(s string) bool {
 	if s == "" || len(s) > 9 {
 		return false

@@ -164,7 +164,9 @@ func ParseUsernameFrom(s string) (Attribute, error) {
 	return "", fmt.Errorf("%q is not one of mail, upn, mailNickname, employeeId", s)
 }
 
-// GroupTeams maps one Entra ID group (id or display name) to teams.
+// GroupTeams maps one Entra ID group (id or display name) to teams. It has
+// GroupChannels' shape (channelmap.go), kept as two types as TeamPolicy and
+// ChannelPolicy are: the lists hold team names here, ChannelRefs there.
 type GroupTeams struct {
 	Group string
 	Teams []string

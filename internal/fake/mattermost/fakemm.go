@@ -177,7 +177,8 @@ func clonePtr(p *string) *string {
 	return &v
 }
 
-// Team is a Mattermost team.
+// Team is a Mattermost team (the server's model.Team; repeated from
+// mattermost.Team for the reason User is).
 type Team struct {
 	ID          string `json:"id"`
 	CreateAt    int64  `json:"create_at"`

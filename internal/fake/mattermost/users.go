@@ -182,6 +182,10 @@ func (s *Server) createUser(c *reqCtx) {
 	writeJSON(c.w, http.StatusCreated, out)
 }
 
+// userPatch is the body of PUT /users/{id}/patch (the server's
+// model.UserPatch: nil leaves a field alone). sync.Patch and
+// mattermost.UserPatch have the same fields; the fake keeps its own for the
+// reason User does.
 type userPatch struct {
 	Username  *string           `json:"username"`
 	Password  *string           `json:"password"`
