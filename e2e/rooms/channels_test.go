@@ -111,12 +111,7 @@ func TestChannelRemovalAndEmptyGroup(t *testing.T) {
 
 	// Mary leaves the group: she leaves the channel (not the team).
 	mary := w.Account("mary.smith@contoso.example")
-	groups := slices.Clone(w.Groups)
-	for i, g := range groups {
-		if g.ID == world.Group0ID {
-			groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(id string) bool { return id == mary.Props["entra_object_id"] })
-		}
-	}
+	groups := world.WithoutMember(w.Groups, world.Group0ID, mary.Props["entra_object_id"])
 	w.SetGroups(groups)
 	w.MustRun(0)
 	got := w.ChannelEmails(oncall.ID)

@@ -141,13 +141,7 @@ func TestTeamsByGroupAndRemoval(t *testing.T) {
 	// team no mapping names.
 	mary := w.Account("mary.smith@contoso.example")
 	w.MM.AddTeamMember(random.ID, mary.ID)
-	groups := slices.Clone(w.Groups)
-	for i, g := range groups {
-		if g.ID == world.Group0ID {
-			groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(id string) bool { return id == mary.Props["entra_object_id"] })
-		}
-	}
-	w.SetGroups(groups)
+	w.SetGroups(world.WithoutMember(w.Groups, world.Group0ID, mary.Props["entra_object_id"]))
 	w.MustRun(0)
 	if slices.Contains(members(eng.ID), mary.Email) || !slices.Contains(members(town.ID), mary.Email) || !slices.Contains(members(random.ID), mary.Email) {
 		t.Fatalf("after leaving the group: eng %v town has her %v random has her %v", members(eng.ID), slices.Contains(members(town.ID), mary.Email), slices.Contains(members(random.ID), mary.Email))

@@ -54,19 +54,21 @@ func (w *World) Remove(drop func(u fakegraph.User) bool) {
 
 // WithoutGroupMembers removes the object ids drop from the group groupID.
 func (w *World) WithoutGroupMembers(groupID string, drop map[string]bool) {
-	groups := slices.Clone(w.Groups)
-	for i, g := range groups {
-		if g.ID == groupID {
-			groups[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(id string) bool { return drop[id] })
-		}
-	}
-	w.SetGroups(groups)
+	w.SetGroups(withoutMembers(w.Groups, groupID, func(id string) bool { return drop[id] }))
 }
 
 // GroupMembersWithMail returns the object ids and the mails, lower-cased, of
 // the enabled, non-guest members of group groupID that have a mail, in the
 // group's order.
 func (w *World) GroupMembersWithMail(groupID string) (ids, mails []string) {
+	return w.groupMembers(groupID, false)
+}
+
+// groupMembers returns the object ids and the addresses, lower-cased, of
+// the enabled, non-guest members of group groupID that have one, in the
+// group's order: the address is the mail, else, with upn, the
+// userPrincipalName.
+func (w *World) groupMembers(groupID string, upn bool) (ids, addrs []string) {
 	byID := map[string]fakegraph.User{}
 	for _, u := range w.Users {
 		byID[u.ID()] = u
@@ -77,21 +79,30 @@ func (w *World) GroupMembersWithMail(groupID string) (ids, mails []string) {
 		}
 		for _, id := range g.Members {
 			u := byID[id]
-			mail, _ := u["mail"].(string)
-			if u["accountEnabled"] == true && u["userType"] != "Guest" && mail != "" {
-				ids, mails = append(ids, id), append(mails, strings.ToLower(mail))
+			addr, _ := u["mail"].(string)
+			if addr == "" && upn {
+				addr, _ = u["userPrincipalName"].(string)
+			}
+			if u["accountEnabled"] == true && u["userType"] != "Guest" && addr != "" {
+				ids, addrs = append(ids, id), append(addrs, strings.ToLower(addr))
 			}
 		}
 	}
-	return ids, mails
+	return ids, addrs
 }
 
 // WithoutMember returns the groups with id dropped from group groupID.
 func WithoutMember(groups []fakegraph.Group, groupID, id string) []fakegraph.Group {
+	return withoutMembers(groups, groupID, func(m string) bool { return m == id })
+}
+
+// withoutMembers returns a copy of groups whose group groupID no longer
+// lists the members drop is true for.
+func withoutMembers(groups []fakegraph.Group, groupID string, drop func(id string) bool) []fakegraph.Group {
 	out := slices.Clone(groups)
 	for i, g := range out {
 		if g.ID == groupID {
-			out[i].Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return m == id })
+			out[i].Members = slices.DeleteFunc(slices.Clone(g.Members), drop)
 		}
 	}
 	return out
@@ -107,29 +118,9 @@ const (
 // ExpectedMembers lists, sorted and lower-cased, the addresses (mail, else
 // userPrincipalName) of the enabled, non-guest members of group groupID.
 func (w *World) ExpectedMembers(groupID string) []string {
-	byID := map[string]fakegraph.User{}
-	for _, u := range w.Users {
-		byID[u.ID()] = u
-	}
-	var out []string
-	for _, g := range w.Groups {
-		if g.ID != groupID {
-			continue
-		}
-		for _, id := range g.Members {
-			u := byID[id]
-			mail, _ := u["mail"].(string)
-			if mail == "" {
-				upn, _ := u["userPrincipalName"].(string)
-				mail = upn
-			}
-			if u["accountEnabled"] == true && u["userType"] != "Guest" && mail != "" {
-				out = append(out, strings.ToLower(mail))
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
+	_, addrs := w.groupMembers(groupID, true)
+	slices.Sort(addrs)
+	return addrs
 }
 
 // SetGroups replaces the directory's groups.
