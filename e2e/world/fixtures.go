@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,15 +17,32 @@ import (
 // module's root, wherever the test runs from.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("world: cannot locate the module's testdata")
-	}
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "testdata", name))
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// moduleRoot is the folder of go.mod, the first found upwards from the
+// working directory (go test runs a test in its package's folder). Not
+// runtime.Caller's file name: under -trimpath it is an import path.
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("world: no go.mod above the working directory: run the tests with go test")
+		}
+		dir = parent
+	}
 }
 
 // ExpectedCreates is how many accounts a first sync of the tenant file
