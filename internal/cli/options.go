@@ -19,7 +19,7 @@ type deps struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	graphTransport http.RoundTripper // nil: Go's default for tokens, the Graph SDK's for Graph
-	mmTransport    http.RoundTripper // nil: a fresh default transport
+	mmTransport    http.RoundTripper // nil: package mattermost's default
 	now            func() time.Time
 	webhook        webhook.Options // zero: the webhook package's defaults
 	// clock, when set, times the Graph and Mattermost clients' waits
@@ -66,7 +66,8 @@ func WithGraphTransport(rt http.RoundTripper) Option {
 }
 
 // WithMattermostTransport sends every Mattermost request through rt
-// (default: a clone of http.DefaultTransport).
+// (default: package mattermost's clone of http.DefaultTransport, which
+// keeps 16 idle connections to the server).
 func WithMattermostTransport(rt http.RoundTripper) Option {
 	return func(d *deps) { d.mmTransport = rt }
 }
