@@ -15,11 +15,12 @@ import (
 )
 
 // floors are the packages of the house, by floor (paths relative to the
-// module; "." is main.go, the process that runs internal/cli). A package's non-test files import only
-// packages on lower floors: the leaves know nothing of the project, the
-// clients know the planner's types, the reads and the webhook use the
-// clients, and only the program (and the measurement tools) put it all
-// together. The README's layout table says the same.
+// module; "." is main.go, the process that runs internal/cli). A package's
+// non-test files import only packages on lower floors: the leaves know
+// nothing of the project, the clients know the planner's types, the reads
+// and the webhook use the clients, and only the program (and the
+// measurement tools) put it all together. The README's layout table says
+// the same.
 var floors = map[string]int{
 	// 0: leaves, importing no package of this project.
 	"config": 0, "sync": 0, "onboard": 0, "progress": 0, "internal/clock": 0, "internal/redact": 0,
