@@ -85,16 +85,18 @@ func WithNow(now func() time.Time) Option { return func(d *deps) { d.now = now }
 func WithWebhookRetries(o webhook.Options) Option { return func(d *deps) { d.webhook = o } }
 
 // WithVersion sets the release's tag, which --version prints, the
-// Mattermost requests' User-Agent carries and a saved plan records (default: the module version
-// Go recorded, else "devel" and the commit). Empty leaves the default.
+// Mattermost requests' User-Agent carries and a saved plan records
+// (default: the module version Go recorded, else "devel" and the commit).
+// Empty leaves the default.
 func WithVersion(v string) Option { return func(d *deps) { d.version = v } }
 
 // Run is the whole program. args is the command line after the program's
 // name: flags (the environment supplies the other inputs), "demo" and flags
 // for the demo's runs, "version" or --version, or --help. A sync reads its
 // inputs, reconciles Entra ID into Mattermost once and reports; Run returns
-// the process's exit code (ExitOK, ExitFailure, ExitUsage). Nothing is written to Mattermost before every
-// input is valid and both sides were read in full.
+// the process's exit code (ExitOK, ExitFailure, ExitUsage). Nothing is
+// written to Mattermost before every input is valid and both sides were
+// read in full.
 func Run(ctx context.Context, args []string, opts ...Option) int {
 	d := deps{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
 	for _, o := range opts {
