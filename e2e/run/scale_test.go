@@ -61,8 +61,8 @@ func syncOnceIn(b *testing.B, e *scale.Env, dir string) {
 	}
 }
 
-func reportRequests(b *testing.B, e *scale.Env, iterations int) {
-	c := e.Counts()
+// reportRequests reports c, the requests of iterations runs, per run.
+func reportRequests(b *testing.B, c scale.Requests, iterations int) {
 	n := float64(max(iterations, 1))
 	b.ReportMetric(float64(c.MMTotal())/n, "mm-req/op")
 	b.ReportMetric(float64(c.MMWrites())/n, "mm-writes/op")
@@ -88,7 +88,7 @@ func BenchmarkScaleNoop(b *testing.B) {
 			if w := e.MM.Writes(); w != 0 {
 				b.Fatalf("no-op resync wrote %d times", w)
 			}
-			reportRequests(b, e, i)
+			reportRequests(b, e.Counts(), i)
 		})
 	}
 }
@@ -111,10 +111,7 @@ func BenchmarkScaleFirst(b *testing.B) {
 				b.StartTimer()
 				i++
 			}
-			n := float64(max(i, 1))
-			b.ReportMetric(float64(total.MMTotal())/n, "mm-req/op")
-			b.ReportMetric(float64(total.MMWrites())/n, "mm-writes/op")
-			b.ReportMetric(float64(total.GraphTotal())/n, "graph-req/op")
+			reportRequests(b, total, i)
 		})
 	}
 }
@@ -137,7 +134,7 @@ func BenchmarkReferenceNoop(b *testing.B) {
 				}
 				i++
 			}
-			reportRequests(b, e, i)
+			reportRequests(b, e.Counts(), i)
 		})
 	}
 }
@@ -162,10 +159,7 @@ func BenchmarkReferenceFirst(b *testing.B) {
 				b.StartTimer()
 				i++
 			}
-			n := float64(max(i, 1))
-			b.ReportMetric(float64(total.MMTotal())/n, "mm-req/op")
-			b.ReportMetric(float64(total.MMWrites())/n, "mm-writes/op")
-			b.ReportMetric(float64(total.GraphTotal())/n, "graph-req/op")
+			reportRequests(b, total, i)
 		})
 	}
 }
