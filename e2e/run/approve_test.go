@@ -129,13 +129,7 @@ func TestApprovedPlanRefusedBeforeAnyWrite(t *testing.T) {
 			if n := w.MM.Writes(); n != 0 {
 				t.Errorf("%d writes", n)
 			}
-			var errLine string
-			for _, l := range strings.Split(w.Stdout.String(), "\n") {
-				if strings.HasPrefix(l, "::error") {
-					errLine = l
-					break
-				}
-			}
+			errLine := firstErrorLine(w.Stdout.String())
 			if !strings.Contains(errLine, tt.want) || !strings.Contains(errLine, "apply-plan") {
 				t.Errorf("first error %q does not say %q\n%s", errLine, tt.want, w.Stdout.String())
 			}

@@ -148,13 +148,7 @@ func TestBadInputFailsBeforeAnyChange(t *testing.T) {
 			if n := w.MM.Writes(); n != 0 {
 				t.Errorf("%d writes before failing", n)
 			}
-			var errLine string
-			for _, l := range strings.Split(w.Stdout.String(), "\n") {
-				if strings.HasPrefix(l, "::error") {
-					errLine = l
-					break
-				}
-			}
+			errLine := firstErrorLine(w.Stdout.String())
 			if !strings.Contains(errLine, tt.want) {
 				t.Errorf("first ::error:: line %q does not name %q\nstdout:\n%s", errLine, tt.want, w.Stdout.String())
 			}
@@ -215,4 +209,15 @@ func TestCLIUsesLegacyEnvironmentNames(t *testing.T) {
 	if !strings.Contains(w.Stdout.String(), "Dry run:") {
 		t.Errorf("no summary line:\n%s", w.Stdout.String())
 	}
+}
+
+// firstErrorLine is the first ::error workflow command in a run's log, ""
+// when there is none.
+func firstErrorLine(stdout string) string {
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "::error") {
+			return l
+		}
+	}
+	return ""
 }
