@@ -69,7 +69,7 @@ var options = []Option{
 	{Name: "create-concurrency", Env: "SYNC_CREATE_CONCURRENCY", Default: "4", Description: "Creates run at once (each makes the server hash a password)."},
 	{Name: "azure-audience", Env: "AZURE_AUDIENCE", Default: "api://AzureADTokenExchange", Description: "Audience of the GitHub OIDC token used without azure-client-secret."},
 	{Name: "azure-cloud", Env: "AZURE_CLOUD", Default: "public", Description: "public, usgovernment or china: picks the authority and Graph endpoints (explicit endpoint inputs win)."},
-	{Name: "report-webhook-url", Env: "REPORT_WEBHOOK_URL", Description: "After the run, POST a JSON summary here (e.g. an n8n Webhook node)."},
+	{Name: "report-webhook-url", Env: "REPORT_WEBHOOK_URL", Secret: true, Description: "After the run, POST a JSON summary here (e.g. an n8n Webhook node). Masked: its path is often the webhook's only secret."},
 	{Name: "report-webhook-secret", Env: "REPORT_WEBHOOK_SECRET", Secret: true, Description: "Signs the webhook body: header X-Signature-256: sha256=<HMAC-SHA256 hex>."},
 	{Name: "azure-authority-host", Env: "AZURE_AUTHORITY_HOST", Default: "https://login.microsoftonline.com/", Description: "Entra ID authority host (national clouds, tests)."},
 	{Name: "graph-url", Env: "GRAPH_URL", Default: "https://graph.microsoft.com/v1.0", Description: "Microsoft Graph base URL (national clouds, tests)."},

@@ -236,14 +236,38 @@ func parseURL(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
-// SafeURL is rawURL reduced to scheme://host/path (redact.BareURL): no user
-// info, query or fragment, which may carry tokens.
-func SafeURL(rawURL string) string { return redact.BareURL(rawURL) }
+// SafeURL is rawURL reduced to scheme://host, with "/…" where it has a
+// path: no user info, path, query or fragment. Unlike redact.BareURL it
+// hides the path too, because a webhook's path is often its only secret
+// (n8n's /webhook/<uuid>, Slack's /services/T…/B…/…, Discord's
+// /api/webhooks/<id>/<token>) and an Actions log may be public.
+func SafeURL(rawURL string) string {
+	bare := redact.BareURL(rawURL)
+	scheme, rest, ok := strings.Cut(bare, "://")
+	if !ok {
+		return bare
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if path == "" {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + host + "/…"
+}
+
+// pathSecrets are the forms of u's path an error text may hold, for
+// redact.String: none for an empty or root path, which hide nothing.
+func pathSecrets(u *url.URL) []string {
+	if len(u.Path) <= 1 {
+		return nil
+	}
+	return []string{u.EscapedPath(), u.Path}
+}
 
 // Send POSTs body (application/json) to rawURL, signed with secret when it
 // is not empty, with a fresh DeliveryHeader that every retry repeats. Transport errors, 429 and 5xx answers are retried with
 // exponential backoff; any 2xx is success; redirects are not followed.
-// Errors never contain the secret or the URL's user info, query or fragment.
+// Errors never contain the secret or the URL's user info, path, query or
+// fragment.
 func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options) error {
 	u, err := parseURL(rawURL)
 	if err != nil {
@@ -251,7 +275,9 @@ func Send(ctx context.Context, rawURL, secret string, body []byte, opts Options)
 	}
 	opts = opts.withDefaults()
 	safe := SafeURL(rawURL)
-	scrub := func(s string) string { return redact.String(s, secret, u.RawQuery, u.Fragment, u.User.String()) }
+	scrub := func(s string) string {
+		return redact.String(s, append([]string{secret, u.RawQuery, u.Fragment, u.User.String()}, pathSecrets(u)...)...)
+	}
 
 	var hc http.Client
 	if opts.HTTPClient != nil {

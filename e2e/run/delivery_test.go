@@ -125,6 +125,20 @@ func TestWebhookReport(t *testing.T) {
 		t.Errorf("payload %+v", p)
 	}
 	w.AssertNoSecrets(nil)
+	// The webhook's URL is masked, and the log names only its host: its
+	// path is often all that protects it, and an Actions log may be public.
+	hook := w.Env["INPUT_REPORT-WEBHOOK-URL"]
+	if !strings.Contains(w.Stdout.String(), "::add-mask::"+hook+"\n") {
+		t.Error("the webhook URL is not masked")
+	}
+	if !strings.Contains(w.Stdout.String(), "Report sent to "+srv.URL+"/….") {
+		t.Errorf("the log does not name the webhook by its host:\n%s", world.Tail(w.Stdout.String(), 500))
+	}
+	for _, l := range strings.Split(w.Stdout.String(), "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") && (strings.Contains(l, "/webhook/entra-mattermost-sync") || strings.Contains(l, "token=n8n")) {
+			t.Errorf("the log prints the webhook's path or query: %q", l)
+		}
+	}
 
 	// A run that fails before syncing still reports, with the error.
 	w.Env["INPUT_MATTERMOST-TOKEN"] = "wrongtoken000000000000000a"
@@ -149,5 +163,10 @@ func TestWebhookDownIsAWarning(t *testing.T) {
 	w.MustRun(0)
 	if !strings.Contains(w.Stdout.String(), "::warning::report webhook") {
 		t.Fatalf("no warning:\n%s", w.Stdout.String())
+	}
+	for _, l := range strings.Split(w.Stdout.String(), "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") && strings.Contains(l, "/hook") {
+			t.Errorf("the warning prints the webhook's path: %q", l)
+		}
 	}
 }
